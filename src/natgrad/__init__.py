@@ -1,0 +1,36 @@
+"""natgrad: the natural gradient made practical.
+
+Distributions with exact Fisher geometry (`natgrad.distributions`), natural-gradient and
+classical optimizers (`natgrad.optim`), fitting (`fit_distribution`) and natural-gradient
+boosting (`NGBoostRegressor`). Heavy modules (numba, scikit-learn) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "distributions": ("natgrad.distributions", None),
+    "optim": ("natgrad.optim", None),
+    "scores": ("natgrad.scores", None),
+    "testing": ("natgrad.testing", None),
+    "natural_gradient": ("natgrad._natural", "natural_gradient"),
+    "kl_step_size": ("natgrad._natural", "kl_step_size"),
+    "fit_distribution": ("natgrad.fit", "fit_distribution"),
+    "FitResult": ("natgrad.fit", "FitResult"),
+    "compare": ("natgrad.compare", "compare"),
+    "NGBoostRegressor": ("natgrad.boosting", "NGBoostRegressor"),
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        mod = importlib.import_module(module)
+        return mod if attr is None else getattr(mod, attr)
+    raise AttributeError(f"module 'natgrad' has no attribute {name!r}")
