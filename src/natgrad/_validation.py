@@ -62,9 +62,7 @@ def check_params(theta: ArrayLike, n_params: int, where: str) -> NDArray[np.floa
     return np.ascontiguousarray(arr)
 
 
-def check_sample_weight(
-    sample_weight: ArrayLike | None, n: int, where: str
-) -> NDArray[np.float64]:
+def check_sample_weight(sample_weight: ArrayLike | None, n: int, where: str) -> NDArray[np.float64]:
     """Validate sample weights: finite, non-negative, not all zero, shape (n,)."""
     if sample_weight is None:
         return np.ones(n)

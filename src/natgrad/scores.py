@@ -22,17 +22,30 @@ from natgrad.distributions._base import Array, Distribution
 
 
 class Score:
-    """Base class of scoring rules."""
+    """Base class of scoring rules.
+
+    Subclasses implement the unchecked kernels ``_score`` and ``_grad`` (targets already
+    validated, as in a training loop that validates once) and ``metric``.
+    """
 
     name: ClassVar[str] = ""
 
     def score(self, dist: Distribution, y: ArrayLike) -> Array:
-        raise NotImplementedError
+        """The loss per row, shape (n,)."""
+        return self._score(dist, dist.check_y(y, "score"))
 
     def grad(self, dist: Distribution, y: ArrayLike) -> Array:
-        raise NotImplementedError
+        """Gradient of the loss in the unconstrained parameters, shape (n, p)."""
+        return self._grad(dist, dist.check_y(y, "grad"))
 
     def metric(self, dist: Distribution) -> Array:
+        """The Riemannian metric of the rule, shape (n, p, p)."""
+        raise NotImplementedError
+
+    def _score(self, dist: Distribution, y: Array) -> Array:
+        raise NotImplementedError
+
+    def _grad(self, dist: Distribution, y: Array) -> Array:
         raise NotImplementedError
 
     def supports(self, family: type[Distribution]) -> bool:
@@ -48,11 +61,11 @@ class LogScore(Score):
 
     name = "log"
 
-    def score(self, dist: Distribution, y: ArrayLike) -> Array:
-        return dist.nll(y)
+    def _score(self, dist: Distribution, y: Array) -> Array:
+        return dist._nll(y)
 
-    def grad(self, dist: Distribution, y: ArrayLike) -> Array:
-        return dist.grad(y)
+    def _grad(self, dist: Distribution, y: Array) -> Array:
+        return dist._grad(y)
 
     def metric(self, dist: Distribution) -> Array:
         return dist.fisher()

@@ -195,7 +195,8 @@ class Distribution:
     def check_y(self, y: ArrayLike, method: str = "nll") -> Array:
         """Validate targets: finite, inside the support, shape (n,) or (m, n).
 
-        A scalar or length-1 target broadcasts to the whole batch. Vector families
+        A scalar or length-1 target broadcasts to the whole batch; a batch of one
+        distribution takes m targets of shape (m,) (returned as (m, 1)). Vector families
         (``event_dim == 1``) take shape (n, k) or (m, n, k).
         """
         where = self._where(method)
@@ -205,6 +206,9 @@ class Distribution:
         batch = arr.shape[: arr.ndim - self.event_dim]
         if len(batch) == 0 or (len(batch) == 1 and batch[0] == 1):
             arr = np.broadcast_to(arr.reshape((1,) + event), (n,) + event)
+        elif n == 1 and len(batch) == 1:
+            # One distribution and many targets: a sample axis of shape (m, 1).
+            arr = arr.reshape((batch[0], 1) + event)
         elif batch[-1] != n or len(batch) > 2:
             expected = f"({n},)" if not self.event_dim else f"({n}, k)"
             raise ValueError(
@@ -229,7 +233,8 @@ class Distribution:
     # ------------------------------------------------------------------ geometry
     def nll(self, y: ArrayLike) -> Array:
         """Negative log-likelihood of ``y``, shape (n,) (or (m, n) for stacked targets)."""
-        return self._nll(self.check_y(y, "nll"))
+        out = self._nll(self.check_y(y, "nll"))
+        return out[:, 0] if self._one_row_many_targets(y) else out
 
     def logpdf(self, y: ArrayLike) -> Array:
         """Log density (or log mass) of ``y``; the negative of `nll`."""
@@ -237,7 +242,12 @@ class Distribution:
 
     def grad(self, y: ArrayLike) -> Array:
         """Gradient of `nll` with respect to the unconstrained parameters, shape (n, p)."""
-        return self._grad(self.check_y(y, "grad"))
+        out = self._grad(self.check_y(y, "grad"))
+        return out[:, 0] if self._one_row_many_targets(y) else out
+
+    def _one_row_many_targets(self, y: ArrayLike) -> bool:
+        shape = np.shape(y)
+        return len(self) == 1 and len(shape) == 1 + self.event_dim and shape[0] > 1
 
     def fisher(self) -> Array:
         """Fisher information in the unconstrained parameters, shape (n, p, p).

@@ -1,0 +1,1 @@
+"""Benchmarks of natgrad (run as modules: ``python -m benchmarks.<name>``)."""

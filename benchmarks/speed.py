@@ -1,0 +1,125 @@
+"""Fit-time benchmark: natgrad vs NGBoost vs LightGBM, in one process (DESIGN.md protocol).
+
+The same model on every side: Normal, log score, depth-3 trees, learning rate 0.01, a fixed
+number of stages, no early stopping, all rows every stage. Fit time is the median of
+``--repeats`` runs after one warm-up fit (natgrad's compiled code is compiled by then; the
+first-call time is reported separately). Ratios, not seconds, are the result: the machines
+are shared and noisy.
+
+Run: ``python -m benchmarks.speed`` (needs the ``bench`` extra: ngboost, lightgbm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks._uci import load_split
+
+
+def _time(fn: Callable[[], object], repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) -> dict:
+    import lightgbm
+    from ngboost import NGBRegressor
+    from ngboost.distns import Normal as NGBNormal
+    from sklearn.tree import DecisionTreeRegressor
+
+    from natgrad import NGBoostRegressor
+
+    split = load_split(name, 0)
+    X, y = split.X_train, split.y_train
+    result: dict = {"dataset": name, "n_rows": int(X.shape[0]), "n_features": int(X.shape[1])}
+
+    for rule in ("fisher", "ngboost"):
+
+        def natgrad_fit(rule: str = rule) -> None:
+            NGBoostRegressor(
+                n_estimators=n_stages, learning_rate=0.01, max_depth=3, leaf_rule=rule
+            ).fit(X, y)
+
+        first = _time(natgrad_fit, 1)[0]
+        times = _time(natgrad_fit, repeats)
+        result[f"natgrad_{rule}"] = statistics.median(times)
+        result[f"natgrad_{rule}_first_call"] = first
+
+    def lgbm_fit() -> None:
+        lightgbm.LGBMRegressor(
+            n_estimators=n_stages,
+            learning_rate=0.01,
+            max_depth=3,
+            num_leaves=8,
+            min_child_samples=1,
+            min_child_weight=0.0,
+            verbose=-1,
+        ).fit(X, y)
+
+    _time(lgbm_fit, 1)
+    result["lightgbm"] = statistics.median(_time(lgbm_fit, repeats))
+
+    def ngboost_fit() -> None:
+        base = DecisionTreeRegressor(criterion="friedman_mse", max_depth=3)
+        NGBRegressor(
+            Dist=NGBNormal,
+            Base=base,
+            n_estimators=n_stages,
+            learning_rate=0.01,
+            natural_gradient=True,
+            minibatch_frac=1.0,
+            col_sample=1.0,
+            verbose=False,
+        ).fit(X, y)
+
+    result["ngboost"] = statistics.median(_time(ngboost_fit, ngboost_repeats))
+    for rule in ("fisher", "ngboost"):
+        t = result[f"natgrad_{rule}"]
+        result[f"speedup_vs_ngboost_{rule}"] = result["ngboost"] / t
+        result[f"ratio_to_lightgbm_{rule}"] = t / result["lightgbm"]
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--datasets", nargs="+", default=["kin8nm", "protein-tertiary-structure"]
+    )
+    parser.add_argument("--stages", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--ngboost-repeats", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed.json"))
+    args = parser.parse_args(argv)
+
+    rows = []
+    for name in args.datasets:
+        row = bench_dataset(name, args.stages, args.repeats, args.ngboost_repeats)
+        rows.append(row)
+        print(
+            f"{name:28s} rows={row['n_rows']:6d}  "
+            f"NGBoost/natgrad: fisher {row['speedup_vs_ngboost_fisher']:7.1f}x  "
+            f"ngboost-rule {row['speedup_vs_ngboost_ngboost']:7.1f}x  |  "
+            f"natgrad/LightGBM: fisher {row['ratio_to_lightgbm_fisher']:5.2f}x  "
+            f"ngboost-rule {row['ratio_to_lightgbm_ngboost']:5.2f}x  |  "
+            f"first call {row['natgrad_fisher_first_call']:.2f}s",
+            flush=True,
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"stages": args.stages, "results": rows}, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()

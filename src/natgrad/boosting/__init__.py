@@ -1,0 +1,5 @@
+"""Natural-gradient boosting with a native histogram tree engine with vector leaves."""
+
+from natgrad.boosting._estimator import NGBoostRegressor
+
+__all__ = ["NGBoostRegressor"]

@@ -1,0 +1,387 @@
+"""Natural-gradient boosting estimators (scikit-learn API).
+
+The training loop (NGBoost's algorithm, DESIGN.md):
+
+1. θ⁽⁰⁾ = the family's weighted marginal fit, the same for every row.
+2. Per stage m: per-row loss gradients gᵢ and metric blocks Fᵢ (Fisher for the log score).
+3. The base learner fits the natural gradient: with ``leaf_rule="ngboost"`` a least-squares
+   tree on g̃ᵢ = Fᵢ⁻¹gᵢ (NGBoost's step); with ``leaf_rule="fisher"`` a tree whose leaves take
+   the natural-gradient step of the leaf's own parameters, δ_L = (Σ wᵢFᵢ + λI)⁻¹ Σ wᵢgᵢ.
+4. A scalar ρ by line search on the training loss; θ ← θ − η ρ f⁽ᵐ⁾(x).
+"""
+
+from __future__ import annotations
+
+import logging
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from natgrad import distributions
+from natgrad._natural import natural_gradient
+from natgrad._validation import check_sample_weight
+from natgrad.boosting._line_search import line_search
+from natgrad.distributions._base import Array, Distribution
+from natgrad.scores import Score, get_score
+
+logger = logging.getLogger(__name__)
+
+
+class _NGBoostBase(BaseEstimator):
+    """Shared machinery of the natural-gradient boosting estimators."""
+
+    _parameter_constraints: dict[str, list[Any]] = {
+        "distribution": [str, type],
+        "distribution_config": [dict, None],
+        "score": [StrOptions({"log"}), Score],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "max_depth": [Interval(Integral, 1, None, closed="left"), None],
+        "max_leaves": [Interval(Integral, 2, None, closed="left"), None],
+        "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
+        "l2_regularization": [Interval(Real, 0.0, None, closed="left")],
+        "leaf_rule": [StrOptions({"ngboost", "fisher"})],
+        "max_bins": [Interval(Integral, 2, 255, closed="both")],
+        "subsample": [Interval(Real, 0.0, 1.0, closed="right")],
+        "colsample": [Interval(Real, 0.0, 1.0, closed="right")],
+        "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "base_learner": [HasMethods(["fit", "predict"]), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        distribution: str | type[Distribution] = "normal",
+        *,
+        distribution_config: dict[str, Any] | None = None,
+        score: str | Score = "log",
+        n_estimators: int = 500,
+        learning_rate: float = 0.01,
+        max_depth: int | None = 3,
+        max_leaves: int | None = None,
+        min_samples_leaf: int = 20,
+        l2_regularization: float = 0.0,
+        leaf_rule: str = "fisher",
+        max_bins: int = 255,
+        subsample: float = 1.0,
+        colsample: float = 1.0,
+        validation_fraction: float | None = None,
+        n_iter_no_change: int | None = None,
+        tol: float = 1e-4,
+        base_learner: Any = None,
+        random_state: Any = None,
+        verbose: int | bool = False,
+    ) -> None:
+        self.distribution = distribution
+        self.distribution_config = distribution_config
+        self.score = score
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.max_leaves = max_leaves
+        self.min_samples_leaf = min_samples_leaf
+        self.l2_regularization = l2_regularization
+        self.leaf_rule = leaf_rule
+        self.max_bins = max_bins
+        self.subsample = subsample
+        self.colsample = colsample
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.base_learner = base_learner
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation
+    def _family(self) -> tuple[type[Distribution], dict[str, Any]]:
+        try:
+            family = distributions.get(self.distribution)
+        except ValueError as exc:
+            raise ValueError(
+                f"The 'distribution' parameter of {type(self).__name__} must be one of "
+                f"{distributions.names()} or a Distribution subclass. "
+                f"Got {self.distribution!r} instead."
+            ) from exc
+        if family.event_dim != 0:
+            raise ValueError(
+                f"The 'distribution' parameter of {type(self).__name__} must be a univariate "
+                f"family. Got {family.name!r}, which has vector targets."
+            )
+        return family, dict(self.distribution_config or {})
+
+    def _check_targets(
+        self, y: ArrayLike, family: type[Distribution], config: dict[str, Any], name: str = "y"
+    ) -> Array:
+        where = f"{type(self).__name__}.fit"
+        try:
+            arr = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"The {name!r} argument of {where} must be numeric. Got {type(y).__name__} with "
+                f"non-numeric values instead."
+            ) from exc
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if not np.isfinite(arr).all():
+            bad = np.flatnonzero(~np.isfinite(arr))
+            raise ValueError(
+                f"The {name!r} argument of {where} must be finite. Got {bad.size} NaN or "
+                f"infinite value(s), e.g. at row {bad[0]}."
+            )
+        probe = family.__new__(family)
+        probe._configure(**config)
+        inside = probe.support.contains(arr)
+        if not inside.all():
+            bad = np.flatnonzero(~inside)
+            raise ValueError(
+                f"The {name!r} argument of {where} must be {probe.support.description} for the "
+                f"{family.name!r} distribution. Got {bad.size} value(s) outside it, e.g. "
+                f"{arr[bad[0]]} at row {bad[0]}."
+            )
+        return np.ascontiguousarray(arr)
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(
+        self,
+        X: Any,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        eval_set: tuple[Any, ...] | None = None,
+    ) -> _NGBoostBase:
+        self._validate_params()
+        family, config = self._family()
+        self._score_rule = get_score(self.score)
+        X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        where = f"{type(self).__name__}.fit"
+        y = self._check_targets(y, family, config)
+        if y.shape != (X.shape[0],):
+            raise ValueError(
+                f"The 'y' argument of {where} must have shape ({X.shape[0]},), one target per "
+                f"row of X. Got shape {y.shape} instead."
+            )
+        w = check_sample_weight(sample_weight, X.shape[0], where)
+        rng = check_random_state(self.random_state)
+
+        X_val = y_val = w_val = None
+        if eval_set is not None:
+            X_val, y_val, w_val = self._check_eval_set(eval_set, family, config)
+        elif self.validation_fraction is not None:
+            n_val = int(round(self.validation_fraction * X.shape[0]))
+            if n_val < 1 or n_val >= X.shape[0]:
+                raise ValueError(
+                    f"The 'validation_fraction' parameter of {type(self).__name__} leaves "
+                    f"{n_val} validation rows out of {X.shape[0]}; it must leave at least one "
+                    "row on each side."
+                )
+            perm = rng.permutation(X.shape[0])
+            val, train = perm[:n_val], perm[n_val:]
+            X, X_val, y, y_val, w, w_val = X[train], X[val], y[train], y[val], w[train], w[val]
+
+        from natgrad.boosting._trainer import Trainer
+
+        trainer = Trainer(
+            estimator=self,
+            family=family,
+            config=config,
+            score=self._score_rule,
+            rng=rng,
+        )
+        trainer.fit(X, y, w, X_val, y_val, w_val)
+        return self
+
+    def _check_eval_set(
+        self, eval_set: Any, family: type[Distribution], config: dict[str, Any]
+    ) -> tuple[Array, Array, Array]:
+        where = f"{type(self).__name__}.fit"
+        if not isinstance(eval_set, tuple | list) or len(eval_set) not in (2, 3):
+            raise ValueError(
+                f"The 'eval_set' argument of {where} must be a tuple (X_val, y_val) or "
+                f"(X_val, y_val, sample_weight_val). Got {type(eval_set).__name__} instead."
+            )
+        X_val = validate_data(
+            self, eval_set[0], reset=False, ensure_all_finite="allow-nan", dtype=np.float64
+        )
+        y_val = self._check_targets(eval_set[1], family, config, name="y_val")
+        if y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"The 'eval_set' argument of {where} must hold as many targets as rows. Got "
+                f"{X_val.shape[0]} rows and {y_val.shape[0]} targets."
+            )
+        w_val = check_sample_weight(
+            eval_set[2] if len(eval_set) == 3 else None, X_val.shape[0], where
+        )
+        return X_val, y_val, w_val
+
+    # ------------------------------------------------------------------ prediction
+    def _raw_params(self, X: Any, n_stages: int | None) -> Array:
+        check_is_fitted(self, "init_params_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        stages = self._n_stages(n_stages)
+        theta = np.repeat(self.init_params_, X.shape[0], axis=0)
+        if stages:
+            theta += self._model_.predict(X, stages)
+        return theta
+
+    def _n_stages(self, n_stages: int | None) -> int:
+        if n_stages is None:
+            return int(self.best_iteration_)
+        if not isinstance(n_stages, Integral) or not 0 <= n_stages <= self.n_estimators_:
+            raise ValueError(
+                f"The 'n_stages' argument of {type(self).__name__} must be an integer in "
+                f"[0, {self.n_estimators_}]. Got {n_stages!r} instead."
+            )
+        return int(n_stages)
+
+    def predict_dist(self, X: Any, n_stages: int | None = None) -> Distribution:
+        """Predicted distributions, one per row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data; NaN is a missing value.
+        n_stages : int, optional
+            Use the first ``n_stages`` stages. By default the chosen stage: the best one on
+            the validation set when there was one, otherwise all.
+
+        Returns
+        -------
+        Distribution
+            A natgrad batch of n_samples distributions (``nll``, ``mean``, ``interval``,
+            ``ppf``, ``cdf``, ``sample``, ``to_scipy``, ...).
+        """
+        theta = self._raw_params(X, n_stages)
+        return self._template_.with_params(theta)
+
+    def staged_predict_dist(self, X: Any) -> Any:
+        """Yield the predicted distributions after each stage (1, 2, ..., n_estimators_)."""
+        check_is_fitted(self, "init_params_")
+        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        theta = np.repeat(self.init_params_, X.shape[0], axis=0)
+        for total in self._model_.staged_predict(X):
+            yield self._template_.with_params(theta + total)
+
+    @property
+    def feature_importances_(self) -> Array:
+        """Normalised split gains, shape (n_params, n_features): one row per parameter."""
+        check_is_fitted(self, "init_params_")
+        gains = np.asarray(self._model_.feature_importances(), dtype=np.float64)
+        totals = gains.sum(axis=1, keepdims=True)
+        return np.divide(gains, totals, out=np.zeros_like(gains), where=totals > 0)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class NGBoostRegressor(RegressorMixin, _NGBoostBase):
+    """Probabilistic regression by natural-gradient boosting.
+
+    Each stage grows one histogram tree with vector leaves (one value per distribution
+    parameter) on the natural gradient of the scoring rule, then moves every row's parameters
+    by a line-searched step. Predictions are whole distributions (`predict_dist`).
+
+    Parameters
+    ----------
+    distribution : str or Distribution subclass, default="normal"
+        Any univariate family of `natgrad.distributions` (see `natgrad.distributions.names`).
+    distribution_config : dict, optional
+        Family configuration, e.g. ``{"fixed_df": 3.0}`` for ``"student_t"``.
+    score : {"log"} or Score, default="log"
+        The scoring rule; the log score's metric is the Fisher information.
+    n_estimators : int, default=500
+        Number of boosting stages.
+    learning_rate : float, default=0.01
+        Shrinkage η of every stage.
+    max_depth : int or None, default=3
+        Depth of each tree (as NGBoost's default base learner).
+    max_leaves : int or None, default=None
+        Leaf budget of each tree, grown best-first when given.
+    min_samples_leaf : int, default=20
+        Minimum number of training rows in a leaf.
+    l2_regularization : float, default=0.0
+        λ added to the leaf's metric (``"fisher"``) or weight (``"ngboost"``) sums.
+    leaf_rule : {"fisher", "ngboost"}, default="fisher"
+        ``"ngboost"``: least squares on per-row natural gradients Fᵢ⁻¹gᵢ (NGBoost's step).
+        ``"fisher"``: each leaf takes the natural-gradient step of its own parameters,
+        (Σ wᵢFᵢ + λI)⁻¹ Σ wᵢgᵢ, with the matching split gain (DESIGN.md).
+    max_bins : int, default=255
+        Histogram bins per feature (plus one for missing values).
+    subsample : float, default=1.0
+        Fraction of rows drawn (without replacement) for each stage's tree.
+    colsample : float, default=1.0
+        Fraction of features each stage's tree may split on.
+    validation_fraction : float, optional
+        Hold out this fraction of the training rows to choose the stage (when ``fit`` gets
+        no ``eval_set``).
+    n_iter_no_change : int, optional
+        Stop when the validation loss has not improved by ``tol`` for this many stages.
+    tol : float, default=1e-4
+        Minimum improvement of the validation loss that counts for early stopping.
+    base_learner : scikit-learn regressor, optional
+        Use this regressor (cloned, one per parameter per stage, on the per-row natural
+        gradients) instead of the native histogram tree: NGBoost's slow, general path.
+    random_state : int, RandomState or None
+        Seed of row/column subsampling and of the automatic validation split.
+    verbose : bool or int, default=False
+        Show a progress bar with the training and validation loss.
+
+    Attributes
+    ----------
+    init_params_ : ndarray of shape (1, n_params)
+        The marginal fit θ⁽⁰⁾.
+    n_estimators_ : int
+        Number of stages fitted (fewer than ``n_estimators`` after early stopping).
+    best_iteration_ : int
+        The chosen number of stages, which predictions use by default: the one with the best
+        validation loss when there was a validation set (0 means the marginal fit alone),
+        otherwise all ``n_estimators_``.
+    train_loss_, validation_loss_ : ndarray of shape (n_estimators_ + 1,)
+        Weighted mean score before the first stage and after each stage (validation: NaN
+        when no validation set was used).
+    n_features_in_, feature_names_in_
+        As in scikit-learn.
+    """
+
+    def fit(
+        self,
+        X: Any,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        eval_set: tuple[Any, ...] | None = None,
+    ) -> NGBoostRegressor:
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data; NaN marks a missing value.
+        y : array-like of shape (n_samples,)
+            Targets inside the family's support.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative row weights.
+        eval_set : tuple, optional
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a validation set
+            whose loss chooses the stage and drives early stopping.
+        """
+        self._fit(X, y, sample_weight, eval_set)
+        return self
+
+    def predict(self, X: Any) -> Array:
+        """Point predictions: the predicted mean (the median where the mean does not exist)."""
+        dist = self.predict_dist(X)
+        try:
+            return dist.mean()
+        except ValueError:
+            return dist.ppf(np.full(len(dist), 0.5))
+
+

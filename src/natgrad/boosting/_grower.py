@@ -1,0 +1,533 @@
+"""Grow one histogram tree with vector leaves (one boosting stage).
+
+The whole growth runs in one compiled call: the node histograms (smaller child built,
+sibling by subtraction from the parent), the best split per node, the row partition (each
+node's rows are a contiguous slice of one index array, as in LightGBM and scikit-learn's
+histogram GBM), the leaf solves and the leaf of every row. Growth is best-first on split gain
+up to ``max_leaves`` leaves and ``max_depth`` levels; with ``max_leaves`` unset the leaf budget
+``2**max_depth`` can never bind, so the tree is exactly the depth-wise tree.
+
+Leaf values approximate the per-row targets: ``value = (H + lambda I)^{-1} G`` (scalar metric:
+the weighted mean ``G / (W + lambda)``), damped as in `natgrad.boosting._splitting`. The
+caller updates ``theta <- theta - eta rho tree.leaf_values[leaf_of_row]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numpy as np
+from numba import get_num_threads, njit, prange
+from numpy.typing import ArrayLike, NDArray
+
+from natgrad._validation import describe
+
+from ._histogram import build_histogram, fill_channels, node_sums, subtract_histograms
+from ._predictor import leaf_of_binned_row
+from ._splitting import find_best_split, leaf_value
+
+__all__ = ["Tree", "add_leaf_values", "grow_tree", "pack_metric"]
+
+_WHERE = "grow_tree"
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A grown tree as flat node arrays (node 0 is the root).
+
+    Attributes
+    ----------
+    feature : ndarray of shape (n_nodes,), int32
+        Split feature (-1 at leaves).
+    bin_threshold : ndarray of shape (n_nodes,), uint8
+        Rows with ``bin <= bin_threshold`` go left (missing-value bin excepted).
+    threshold : ndarray of shape (n_nodes,), float64
+        Real-valued threshold: ``x <= threshold`` goes left (``+inf`` when every non-missing
+        value goes left; NaN at leaves).
+    missing_go_left : ndarray of shape (n_nodes,), bool
+        Side of missing values: learned when the node saw some, else the larger child.
+    left, right : ndarray of shape (n_nodes,), int32
+        Children (-1 at leaves).
+    value : ndarray of shape (n_nodes, p), float64
+        ``(H + lambda I)^{-1} G`` of every node (the leaf value at leaves).
+    gain : ndarray of shape (n_nodes, p), float64
+        Per-parameter split gain (zero at leaves), for feature importances.
+    split_gain : ndarray of shape (n_nodes,), float64
+        Gain of the split (zero at leaves).
+    count : ndarray of shape (n_nodes,), int64
+        Training rows of the stage in the node.
+    depth : ndarray of shape (n_nodes,), int32
+    leaf_index : ndarray of shape (n_leaves,), int32
+        Node of each leaf number.
+    leaf_values : ndarray of shape (n_leaves, p), float64
+        ``value[leaf_index]``.
+    """
+
+    feature: NDArray[np.int32]
+    bin_threshold: NDArray[np.uint8]
+    threshold: NDArray[np.float64]
+    missing_go_left: NDArray[np.bool_]
+    left: NDArray[np.int32]
+    right: NDArray[np.int32]
+    value: NDArray[np.float64]
+    gain: NDArray[np.float64]
+    split_gain: NDArray[np.float64]
+    count: NDArray[np.int64]
+    depth: NDArray[np.int32]
+    leaf_index: NDArray[np.int32]
+    leaf_values: NDArray[np.float64]
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.feature.shape[0])
+
+    @property
+    def n_leaves(self) -> int:
+        return int(self.leaf_index.shape[0])
+
+
+def pack_metric(metric: ArrayLike) -> NDArray[np.float64]:
+    """Pack symmetric ``p x p`` blocks into their upper triangles, row by row.
+
+    Parameters
+    ----------
+    metric : array-like of shape (n, p, p)
+
+    Returns
+    -------
+    packed : ndarray of shape (n, p (p + 1) / 2)
+        Entries in the order of ``numpy.triu_indices(p)``.
+    """
+    arr = np.asarray(metric, dtype=np.float64)
+    iu, ju = np.triu_indices(arr.shape[1])
+    return np.ascontiguousarray(arr[:, iu, ju])
+
+
+def _check_int(value, name: str, low: int, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
+        extra = " or None" if allow_none else ""
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must be an int in the range [{low}, inf)"
+            f"{extra}. Got {describe(value)} instead."
+        )
+    return int(value)
+
+
+def _check_float(value, name: str, low: float) -> float:
+    if not isinstance(value, Real) or isinstance(value, bool) or not value >= low:
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must be a float in the range [{low}, inf). "
+            f"Got {describe(value)} instead."
+        )
+    return float(value)
+
+
+def _as_2d(value, name: str, n: int, width: int | None = None) -> NDArray[np.float64]:
+    arr = np.ascontiguousarray(value, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] != n or (width is not None and arr.shape[1] != width):
+        shape = f"({n}, {'p' if width is None else width})"
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must have shape {shape}. "
+            f"Got {describe(arr)} instead."
+        )
+    return arr
+
+
+def grow_tree(
+    binned: NDArray[np.uint8],
+    gradients: ArrayLike,
+    metric: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
+    *,
+    rows: ArrayLike | None = None,
+    feature_mask: ArrayLike | None = None,
+    max_depth: int | None = 3,
+    max_leaves: int | None = None,
+    min_samples_leaf: int = 20,
+    l2_regularization: float = 0.0,
+    min_gain_to_split: float = 0.0,
+    n_bins_non_missing: ArrayLike,
+    missing_values_bin_idx: int,
+    bin_thresholds: list[NDArray[np.float64]],
+) -> tuple[Tree, NDArray[np.int32]]:
+    """Grow one vector-leaf tree on the per-row targets ``gradients``.
+
+    Parameters
+    ----------
+    binned : ndarray of shape (n, d), uint8
+        Bins from `BinMapper.transform`; Fortran order (another layout is copied, which
+        costs a pass over the data every call).
+    gradients : array-like of shape (n, p)
+        Per-row targets ``g_i``, not weighted (natural gradients for the "ngboost" rule,
+        plain gradients for the "fisher" rule).
+    metric : array-like of shape (n, p (p + 1) / 2) or (n, p, p), or None
+        None for the scalar metric (hessian ``w_i I``). Otherwise the per-row metric blocks
+        ``w_i F_i``, already multiplied by the sample weight, preferably packed as in
+        `pack_metric` (full blocks are packed here, a copy per call).
+    sample_weight : array-like of shape (n,) or None
+        Row weights; the gradient sums are ``G = sum_i w_i g_i``. None (or all ones) is the
+        fastest path.
+    rows : array-like of int, shape (m,), or None
+        Rows used by this stage (row subsampling); None uses every row.
+    feature_mask : array-like of bool, shape (d,), or None
+        Features the splits may use (column subsampling); None allows all.
+    max_depth : int or None, default=3
+        Maximum depth (the root has depth 0).
+    max_leaves : int or None, default=None
+        Maximum number of leaves, grown best-first. At least one of ``max_depth`` and
+        ``max_leaves`` must be set; both limits apply.
+    min_samples_leaf : int, default=20
+        Minimum number of rows in a leaf.
+    l2_regularization : float, default=0.0
+        Ridge ``lambda`` added to the metric sums.
+    min_gain_to_split : float, default=0.0
+        A split must have a gain strictly above this.
+    n_bins_non_missing : array-like of shape (d,), int
+        From `BinMapper.n_bins_non_missing_`.
+    missing_values_bin_idx : int
+        From `BinMapper.missing_values_bin_idx_`.
+    bin_thresholds : list of ndarray
+        From `BinMapper.bin_thresholds_`, for the real-valued thresholds.
+
+    Returns
+    -------
+    tree : Tree
+    leaf_of_row : ndarray of shape (n,), int32
+        Leaf number of every row: from the growth partition for the rows in ``rows``, by a
+        binned traversal for the others.
+    """
+    if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
+        raise ValueError(
+            f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
+            f"Got {describe(binned)} instead."
+        )
+    binned = np.asfortranarray(binned)
+    n, d = binned.shape
+    grads = _as_2d(gradients, "gradients", n)
+    p = grads.shape[1]
+    matrix = metric is not None
+    q = p * (p + 1) // 2
+    if matrix:
+        met = np.asarray(metric, dtype=np.float64)
+        if met.ndim == 3 and met.shape == (n, p, p):
+            met = pack_metric(met)
+        met = _as_2d(met, "metric", n, q)
+    else:
+        met = np.zeros((1, 1))
+    weighted = sample_weight is not None
+    if weighted:
+        sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        if sw.shape != (n,):
+            raise ValueError(
+                f"The 'sample_weight' argument of {_WHERE} must have shape ({n},). "
+                f"Got {describe(sw)} instead."
+            )
+        weighted = not bool((sw == 1.0).all())
+    max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
+    max_leaves = _check_int(max_leaves, "max_leaves", 1, allow_none=True)
+    if max_depth is None and max_leaves is None:
+        raise ValueError(
+            f"The 'max_depth' and 'max_leaves' arguments of {_WHERE} must not both be None."
+        )
+    min_samples_leaf = _check_int(min_samples_leaf, "min_samples_leaf", 1)
+    l2 = _check_float(l2_regularization, "l2_regularization", 0.0)
+    min_gain = _check_float(min_gain_to_split, "min_gain_to_split", -np.inf)
+    nbnm = np.ascontiguousarray(n_bins_non_missing, dtype=np.int32)
+    missing_bin = int(missing_values_bin_idx)
+    if nbnm.shape != (d,) or not 0 < missing_bin <= 255:
+        raise ValueError(
+            f"The 'n_bins_non_missing' and 'missing_values_bin_idx' arguments of {_WHERE} "
+            f"must have shape ({d},) and be in [1, 255]. Got {describe(nbnm)} and "
+            f"{describe(missing_values_bin_idx)} instead."
+        )
+
+    if rows is None:
+        part = np.arange(n, dtype=np.int32)
+    else:
+        part = np.array(rows, dtype=np.int32)  # a copy: the partition reorders it
+        if part.ndim != 1 or (part.size and (part.min() < 0 or part.max() >= n)):
+            raise ValueError(
+                f"The 'rows' argument of {_WHERE} must be a 1-D array of row indices in "
+                f"[0, {n}). Got {describe(rows)} instead."
+            )
+        if part.size > 1 and (part[1:] < part[:-1]).any():
+            part.sort()  # increasing indices keep the memory access streaming
+    if feature_mask is None:
+        features = np.arange(d, dtype=np.int32)
+    else:
+        mask = np.asarray(feature_mask, dtype=bool)
+        if mask.shape != (d,):
+            raise ValueError(
+                f"The 'feature_mask' argument of {_WHERE} must have shape ({d},). "
+                f"Got {describe(feature_mask)} instead."
+            )
+        features = np.flatnonzero(mask).astype(np.int32)
+
+    m = part.size
+    depth_cap = 2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max
+    n_leaves_cap = min(max_leaves or depth_cap, depth_cap, max(1, m // min_samples_leaf))
+    if not weighted and not matrix:
+        vals = grads
+    else:
+        vals = np.empty((n, p + (q if matrix else 1)))
+        fill_channels(grads, sw if weighted else np.ones(n), met, part, matrix, vals)
+
+    out = _grow(binned, vals, part, features, nbnm, missing_bin, p, matrix,
+                max_depth if max_depth is not None else 2**62, n_leaves_cap,
+                min_samples_leaf, l2, min_gain, rows is not None, get_num_threads())
+    (n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
+     leaf_index, leaf_values, leaf_of_row) = out
+    feature = feature[:n_nodes]
+    bin_thr = bin_thr[:n_nodes]
+    threshold = np.full(n_nodes, np.nan)
+    for node in np.flatnonzero(feature >= 0):
+        thr = bin_thresholds[feature[node]]
+        t = bin_thr[node]
+        threshold[node] = thr[t] if t < thr.shape[0] else np.inf
+    tree = Tree(feature, bin_thr, threshold, mgl[:n_nodes], left[:n_nodes], right[:n_nodes],
+                value[:n_nodes], gain[:n_nodes], split_gain[:n_nodes], count[:n_nodes],
+                depth[:n_nodes], leaf_index, leaf_values)
+    return tree, leaf_of_row
+
+
+@njit(nogil=True)
+def _partition(col, part, start, stop, t, mgl, missing_bin, tmp):
+    # Stable: both children keep increasing row order. Left rows are compacted in place
+    # (the write index never passes the read index), right rows go through `tmp`.
+    # Branch-free: the row is written to both places and only one cursor advances (a
+    # random split would mispredict half of the branches).
+    n_left = 0
+    n_right = 0
+    for ii in range(start, stop):
+        r = part[ii]
+        b = col[r]
+        go = np.int64((b <= t) | (mgl & (b == missing_bin)))
+        part[start + n_left] = r
+        tmp[n_right] = r
+        n_left += go
+        n_right += 1 - go
+    for k in range(n_right):
+        part[start + n_left + k] = tmp[k]
+    return n_left
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _traverse_unassigned(binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf,
+                         missing_bin):
+    for i in prange(leaf_of_row.size):
+        if leaf_of_row[i] < 0:
+            node = leaf_of_binned_row(binned, i, 0, feature, bin_thr, mgl, left, right,
+                                      missing_bin)
+            leaf_of_row[i] = node_leaf[node]
+
+
+@njit(cache=True, nogil=True)
+def _grow(binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_depth,
+          max_leaves, min_samples_leaf, l2, min_gain, traverse_rest, n_threads):
+    """Compiled growth; see `grow_tree`. Returns the node arrays (capacity-sized) and the
+    number of nodes."""
+    n = binned.shape[0]
+    d = binned.shape[1]
+    m = part.size
+    K = vals.shape[1] + 1
+    n_bins = missing_bin + 1
+    max_nodes = 2 * max_leaves - 1
+    feature = np.full(max_nodes, -1, dtype=np.int32)
+    bin_thr = np.zeros(max_nodes, dtype=np.uint8)
+    mgl = np.zeros(max_nodes, dtype=np.bool_)
+    left = np.full(max_nodes, -1, dtype=np.int32)
+    right = np.full(max_nodes, -1, dtype=np.int32)
+    value = np.zeros((max_nodes, p))
+    gain = np.zeros((max_nodes, p))
+    split_gain = np.zeros(max_nodes)
+    count = np.zeros(max_nodes, dtype=np.int64)
+    depth = np.zeros(max_nodes, dtype=np.int32)
+    start = np.zeros(max_nodes, dtype=np.int64)
+    sums = np.zeros((max_nodes, K))
+    cand_gain = np.full(max_nodes, -np.inf)
+    cand_feat = np.zeros(max_nodes, dtype=np.int64)
+    cand_bin = np.zeros(max_nodes, dtype=np.int64)
+    cand_mgl = np.zeros(max_nodes, dtype=np.bool_)
+    cand_left = np.zeros((max_nodes, K))
+    cand_pg = np.zeros((max_nodes, p))
+    slot = np.full(max_nodes, -1, dtype=np.int64)
+    tmp = np.empty(m, dtype=np.int32)
+
+    # Histogram slots: one per splittable leaf at most; grown on demand.
+    pool = np.empty((min(max_leaves, 4), d, n_bins, K))
+    free = np.empty(max_leaves + 1, dtype=np.int64)
+    n_free = 0
+    n_used = 0
+    n_partials = n_threads if features.size < n_threads else 0
+    partials = np.empty((n_partials, d, n_bins, K))
+
+    min_split = 2 * min_samples_leaf
+    root_splittable = max_depth > 0 and m >= min_split and max_leaves > 1 and features.size > 0
+    if not root_splittable:
+        node_sums(part, 0, m, vals, sums[0])
+    count[0] = m
+    n_nodes = 1
+    n_leaves = 1
+    check = np.empty(2, dtype=np.int64)
+    for step in range(max_leaves + 1):
+        if step == 0:
+            # The root: its histogram is built once, from all the stage's rows.
+            check[0] = 0
+            n_check = 1
+        else:
+            best = -1
+            best_gain = -np.inf
+            for nd in range(n_nodes):
+                if left[nd] == -1 and cand_gain[nd] > best_gain:
+                    best_gain = cand_gain[nd]
+                    best = nd
+            if best < 0 or n_leaves >= max_leaves:
+                break
+            f = cand_feat[best]
+            s = start[best]
+            e = s + count[best]
+            nl = _partition(binned[:, f], part, s, e, cand_bin[best], cand_mgl[best],
+                            missing_bin, tmp)
+            lc = n_nodes
+            rc = n_nodes + 1
+            n_nodes += 2
+            n_leaves += 1
+            feature[best] = f
+            bin_thr[best] = cand_bin[best]
+            mgl[best] = cand_mgl[best]
+            left[best] = lc
+            right[best] = rc
+            split_gain[best] = best_gain
+            gain[best] = cand_pg[best]
+            cand_gain[best] = -np.inf
+            sums[lc] = cand_left[best]
+            sums[rc] = sums[best] - sums[lc]
+            start[lc] = s
+            count[lc] = nl
+            start[rc] = s + nl
+            count[rc] = e - s - nl
+            depth[lc] = depth[best] + 1
+            depth[rc] = depth[best] + 1
+            # Children get histograms only when one of them may still be split.
+            small = lc if nl <= e - s - nl else rc
+            large = rc if small == lc else lc
+            ps = slot[best]
+            slot[best] = -1
+            n_check = 0
+            for c in (small, large):
+                if (depth[c] < max_depth and count[c] >= min_split and n_leaves < max_leaves
+                        and features.size > 0):
+                    check[n_check] = c
+                    n_check += 1
+            if n_check == 0:
+                free[n_free] = ps
+                n_free += 1
+                continue
+            if check[0] == small and n_check == 1:
+                slot[small] = ps  # the parent's histogram is no longer needed
+            else:
+                # Smaller child built; the larger one is parent minus it, in the parent's slot.
+                if n_free > 0:
+                    n_free -= 1
+                    ns = free[n_free]
+                else:
+                    if n_used == pool.shape[0]:
+                        bigger = np.empty((2 * pool.shape[0], d, n_bins, K))
+                        bigger[:n_used] = pool
+                        pool = bigger
+                    ns = n_used
+                    n_used += 1
+                build_histogram(binned, part, start[small], start[small] + count[small],
+                                features, vals, pool[ns], partials, n_threads)
+                subtract_histograms(pool[ps], pool[ns], features)
+                slot[large] = ps
+                if check[0] == small:
+                    slot[small] = ns
+                else:
+                    free[n_free] = ns
+                    n_free += 1
+                for k in range(n_check):
+                    c = check[k]
+                    g, bf, bb, bm = find_best_split(
+                        pool[slot[c]], features, n_bins_nm, missing_bin, sums[c], p, matrix,
+                        l2, min_samples_leaf, min_gain, cand_left[c], cand_pg[c])
+                    cand_gain[c] = g
+                    cand_feat[c] = bf
+                    cand_bin[c] = bb
+                    cand_mgl[c] = bm
+                continue
+        # Single node to build from scratch (the root, or a lone splittable smaller child
+        # reusing its parent's slot).
+        c = check[0]
+        if step == 0:
+            if not root_splittable:
+                continue
+            slot[0] = n_used
+            n_used += 1
+        build_histogram(binned, part, start[c], start[c] + count[c], features, vals,
+                        pool[slot[c]], partials, n_threads)
+        if step == 0:
+            # The root sums are any one feature's histogram summed over its bins.
+            h0 = pool[slot[0], features[0]]
+            for b in range(n_bins):
+                for k in range(K):
+                    sums[0, k] += h0[b, k]
+        g, bf, bb, bm = find_best_split(
+            pool[slot[c]], features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
+            min_samples_leaf, min_gain, cand_left[c], cand_pg[c])
+        cand_gain[c] = g
+        cand_feat[c] = bf
+        cand_bin[c] = bb
+        cand_mgl[c] = bm
+
+    # Leaves, their values and the leaf of every row.
+    work = np.empty((p, p))
+    z = np.empty(p)
+    leaf_index = np.empty(n_leaves, dtype=np.int32)
+    node_leaf = np.full(n_nodes, -1, dtype=np.int32)
+    leaf_values = np.empty((n_leaves, p))
+    n_l = 0
+    for nd in range(n_nodes):
+        leaf_value(sums[nd], p, matrix, l2, work, z, value[nd])
+        if left[nd] == -1:
+            leaf_index[n_l] = nd
+            node_leaf[nd] = n_l
+            leaf_values[n_l] = value[nd]
+            n_l += 1
+    leaf_of_row = np.empty(n, dtype=np.int32)
+    if traverse_rest:
+        leaf_of_row[:] = -1
+    for lf in range(n_leaves):
+        nd = leaf_index[lf]
+        for ii in range(start[nd], start[nd] + count[nd]):
+            leaf_of_row[part[ii]] = lf
+    if traverse_rest:
+        _traverse_unassigned(binned, leaf_of_row, feature, bin_thr, mgl, left, right,
+                             node_leaf, missing_bin)
+    return (n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
+            leaf_index, leaf_values, leaf_of_row)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def add_leaf_values(theta, leaf_values, leaf_of_row, scale):
+    """``theta[i] += scale * leaf_values[leaf_of_row[i]]`` in place, parallel over rows.
+
+    The stage update without numpy's fancy-indexing temporary.
+
+    Parameters
+    ----------
+    theta : ndarray of shape (n, p), float64
+        Parameters, updated in place.
+    leaf_values : ndarray of shape (n_leaves, p), float64
+    leaf_of_row : ndarray of shape (n,), int32
+    scale : float
+        ``-eta * rho`` for the boosting update.
+    """
+    p = theta.shape[1]
+    for i in prange(theta.shape[0]):
+        lf = leaf_of_row[i]
+        for k in range(p):
+            theta[i, k] += scale * leaf_values[lf, k]

@@ -1,0 +1,67 @@
+"""The scalar line search of a boosting stage.
+
+After the base learner proposes a direction d (shape (n, p)), the stage moves the parameters
+to θ − ρ d. The scale ρ is chosen on the training loss L(ρ) = Σ wᵢ S(θᵢ − ρ dᵢ, yᵢ):
+
+1. start at ρ = 1 and double while the loss keeps improving (at most ``max_doublings`` times);
+2. halve while the loss is not below L(0) (or is not finite), at most ``max_halvings`` times.
+
+If no halving helps, ρ = 0: the stage is kept but moves nothing, so training never steps into
+NaN or a worse loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from natgrad.distributions._base import Array
+
+
+def line_search(
+    loss: Callable[[Array], float],
+    theta: Array,
+    direction: Array,
+    *,
+    loss_at_zero: float,
+    max_doublings: int = 8,
+    max_halvings: int = 30,
+) -> tuple[float, float]:
+    """Choose the step scale ρ of a stage.
+
+    Parameters
+    ----------
+    loss : callable
+        Maps parameters of shape (n, p) to the weighted training loss (a float).
+    theta : ndarray of shape (n, p)
+        Current parameters.
+    direction : ndarray of shape (n, p)
+        The learner's proposal; the update is θ − ρ d.
+    loss_at_zero : float
+        L(0), the loss at ``theta``.
+
+    Returns
+    -------
+    rho : float
+        The chosen scale (0.0 when no positive scale lowers the loss).
+    loss_at_rho : float
+        L(ρ).
+    """
+    rho = 1.0
+    current = loss(theta - direction)
+    for _ in range(max_doublings):
+        if not np.isfinite(current) or current >= loss_at_zero:
+            break
+        trial = loss(theta - 2.0 * rho * direction)
+        if not np.isfinite(trial) or trial >= current:
+            break
+        rho, current = 2.0 * rho, trial
+    for _ in range(max_halvings):
+        if np.isfinite(current) and current < loss_at_zero:
+            return rho, float(current)
+        rho *= 0.5
+        current = loss(theta - rho * direction)
+    if np.isfinite(current) and current < loss_at_zero:
+        return rho, float(current)
+    return 0.0, float(loss_at_zero)

@@ -1,0 +1,211 @@
+"""Fitted boosting models: the stages a trainer grows and how they predict.
+
+Two kinds share one small interface (``start``, ``fit_stage``, ``commit``,
+``last_stage_validation``, ``finish``, ``predict``, ``staged_predict``,
+``feature_importances``):
+
+* `NativeModel`: one histogram tree with vector leaves per stage (the default, compiled);
+* `ExternalModel`: any scikit-learn regressor, one clone per parameter per stage, fitted to
+  per-row natural gradients (NGBoost's general path).
+
+A model stores each stage's output already multiplied by its signed step (−η ρ), so the
+predicted parameters are θ⁽⁰⁾ + Σ stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from natgrad.boosting._binning import BinMapper
+from natgrad.boosting._grower import Tree, grow_tree
+from natgrad.boosting._predictor import Ensemble
+from natgrad.distributions._base import Array
+
+
+class NativeModel:
+    """Stages made of native histogram trees with vector leaves, in one flat `Ensemble`.
+
+    During training it holds the binned training (and validation) data; `finish` drops
+    them so that a fitted model keeps only the bin edges and the trees.
+    """
+
+    def __init__(
+        self,
+        n_params: int,
+        *,
+        max_bins: int,
+        max_depth: int | None,
+        max_leaves: int | None,
+        min_samples_leaf: int,
+        l2_regularization: float,
+        random_state: int,
+    ) -> None:
+        self.n_params = n_params
+        self.grow_params = {
+            "max_depth": max_depth,
+            "max_leaves": max_leaves,
+            "min_samples_leaf": min_samples_leaf,
+            "l2_regularization": l2_regularization,
+        }
+        self.mapper = BinMapper(max_bins=max_bins, random_state=random_state)
+        self._pending: Tree | None = None
+
+    @property
+    def n_stages(self) -> int:
+        return int(self.ensemble.n_trees)
+
+    def start(self, X: Array, X_val: Array | None) -> None:
+        self._binned = self.mapper.fit_transform(X)
+        self._binned_val = None if X_val is None else self.mapper.transform(X_val)
+        self.ensemble = Ensemble(
+            self.n_params, X.shape[1], missing_values_bin_idx=self.mapper.missing_values_bin_idx_
+        )
+        self._bins = {
+            "n_bins_non_missing": self.mapper.n_bins_non_missing_,
+            "missing_values_bin_idx": self.mapper.missing_values_bin_idx_,
+            "bin_thresholds": self.mapper.bin_thresholds_,
+        }
+
+    def fit_stage(
+        self,
+        target: Array,
+        metric: Array | None,
+        sample_weight: Array,
+        rows: Array | None,
+        features: Array | None,
+    ) -> Array:
+        """Grow one tree; return its (unscaled) output for every training row, (n, p).
+
+        ``metric`` None: least squares on ``target`` weighted by ``sample_weight``. Otherwise
+        ``target`` holds wᵢgᵢ and ``metric`` wᵢFᵢ, and the leaves solve (ΣwF + λI)δ = Σwg.
+        """
+        tree, leaf_of_row = grow_tree(
+            self._binned,
+            target,
+            metric,
+            sample_weight if metric is None else None,
+            rows=rows,
+            feature_mask=features,
+            **self.grow_params,
+            **self._bins,
+        )
+        self._pending = tree
+        return tree.leaf_values[leaf_of_row]
+
+    def commit(self, scale: float) -> None:
+        assert self._pending is not None
+        self.ensemble.append(self._pending, scale)
+        self._pending = None
+
+    def last_stage_validation(self) -> Array:
+        assert self._binned_val is not None
+        t = self.ensemble.n_trees
+        X, binned, use_binned, n = self.ensemble._inputs(None, self._binned_val, "predict")
+        out = np.zeros((n, self.n_params))
+        return self.ensemble._run_predict(X, binned, use_binned, t - 1, t, out)
+
+    def finish(self) -> None:
+        self._binned = None  # type: ignore[assignment]
+        self._binned_val = None
+        self._pending = None
+
+    def predict(self, X: Array, n_stages: int) -> Array:
+        return self.ensemble.predict_raw(X, n_stages)
+
+    def staged_predict(self, X: Array) -> Iterator[Array]:
+        return self.ensemble.staged_predict_raw(X)
+
+    def feature_importances(self) -> Array:
+        return self.ensemble.feature_importances()
+
+
+class ExternalModel:
+    """Stages made of cloned scikit-learn regressors, one per distribution parameter."""
+
+    def __init__(self, n_params: int, base_learner: Any) -> None:
+        self.n_params = n_params
+        self.base_learner = base_learner
+        self.stages: list[tuple[list[Any], Array | None, float]] = []
+        self._pending: tuple[list[Any], Array | None] | None = None
+        self._X_val: Array | None = None
+        self.n_features = 0
+
+    @property
+    def n_stages(self) -> int:
+        return len(self.stages)
+
+    def start(self, X: Array, X_val: Array | None) -> None:
+        self._X = X
+        self._X_val = X_val
+        self.n_features = X.shape[1]
+
+    def fit_stage(
+        self,
+        target: Array,
+        metric: Array | None,
+        sample_weight: Array,
+        rows: Array | None,
+        features: Array | None,
+    ) -> Array:
+        X = self._X if features is None else self._X[:, features]
+        Xr, tr, wr = (X, target, sample_weight) if rows is None else (
+            X[rows], target[rows], sample_weight[rows]
+        )
+        learners = []
+        out = np.empty_like(target)
+        for k in range(self.n_params):
+            learner = clone(self.base_learner)
+            try:
+                learner.fit(Xr, tr[:, k], sample_weight=wr)
+            except TypeError:
+                learner.fit(Xr, tr[:, k])
+            learners.append(learner)
+            out[:, k] = learner.predict(X)
+        self._pending = (learners, features)
+        return out
+
+    def _predict_stage(self, learners: list[Any], features: Array | None, X: Array) -> Array:
+        Xs = X if features is None else X[:, features]
+        return np.column_stack([learner.predict(Xs) for learner in learners])
+
+    def commit(self, scale: float) -> None:
+        assert self._pending is not None
+        learners, features = self._pending
+        self.stages.append((learners, features, scale))
+
+    def last_stage_validation(self) -> Array:
+        assert self._X_val is not None
+        learners, features, scale = self.stages[-1]
+        return scale * self._predict_stage(learners, features, self._X_val)
+
+    def finish(self) -> None:
+        self._X = None  # type: ignore[assignment]
+        self._X_val = None
+        self._pending = None
+
+    def predict(self, X: Array, n_stages: int) -> Array:
+        out = np.zeros((X.shape[0], self.n_params))
+        for learners, features, scale in self.stages[:n_stages]:
+            if scale != 0.0:
+                out += scale * self._predict_stage(learners, features, X)
+        return out
+
+    def staged_predict(self, X: Array) -> Iterator[Array]:
+        out = np.zeros((X.shape[0], self.n_params))
+        for learners, features, scale in self.stages:
+            out = out + scale * self._predict_stage(learners, features, X)
+            yield out
+
+    def feature_importances(self) -> Array:
+        gains = np.zeros((self.n_params, self.n_features))
+        for learners, features, _ in self.stages:
+            cols = np.arange(self.n_features) if features is None else np.flatnonzero(features)
+            for k, learner in enumerate(learners):
+                imp = getattr(learner, "feature_importances_", None)
+                if imp is not None:
+                    gains[k, cols] += imp
+        return gains

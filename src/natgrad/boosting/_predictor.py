@@ -1,0 +1,385 @@
+"""Flat-array forest of vector-leaf trees, with compiled prediction.
+
+All trees of a model live in one set of node arrays; tree ``t`` owns the nodes
+``tree_offsets[t]:tree_offsets[t + 1]`` (its root first) and contributes
+``scales[t] * value[leaf]`` to the raw prediction. For the boosting update
+``theta <- theta - eta rho f(x)`` append each tree with ``scale = -eta * rho`` and add
+`Ensemble.predict_raw` to the initial parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit, prange
+from numpy.typing import ArrayLike, NDArray
+
+from natgrad._validation import describe
+
+from ._binning import check_X
+
+if TYPE_CHECKING:
+    from ._grower import Tree
+
+__all__ = ["Ensemble", "leaf_of_binned_row"]
+
+
+@njit(nogil=True)
+def leaf_of_binned_row(binned, i, node, feature, bin_threshold, missing_go_left, left, right,
+                       missing_bin):
+    """Node reached by row ``i`` of ``binned`` from ``node`` (binned thresholds)."""
+    while left[node] != -1:
+        b = binned[i, feature[node]]
+        if b == missing_bin:
+            go_left = missing_go_left[node]
+        else:
+            go_left = b <= bin_threshold[node]
+        node = left[node] if go_left else right[node]
+    return node
+
+
+@njit(nogil=True)
+def _leaf_of_raw_row(X, i, node, feature, threshold, missing_go_left, left, right):
+    # No fastmath here: the NaN test routes missing values.
+    while left[node] != -1:
+        x = X[i, feature[node]]
+        if np.isnan(x):
+            go_left = missing_go_left[node]
+        else:
+            go_left = x <= threshold[node]
+        node = left[node] if go_left else right[node]
+    return node
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _predict(X, binned, use_binned, first, last, offsets, scales, feature, threshold,
+             bin_threshold, missing_go_left, left, right, value, missing_bin, out):
+    """Add ``sum_{first <= t < last} scales[t] value[leaf_t(x_i)]`` to ``out`` (n, p)."""
+    n = binned.shape[0] if use_binned else X.shape[0]
+    p = value.shape[1]
+    for i in prange(n):
+        for t in range(first, last):
+            if use_binned:
+                node = leaf_of_binned_row(binned, i, offsets[t], feature, bin_threshold,
+                                          missing_go_left, left, right, missing_bin)
+            else:
+                node = _leaf_of_raw_row(X, i, offsets[t], feature, threshold, missing_go_left,
+                                        left, right)
+            s = scales[t]
+            for k in range(p):
+                out[i, k] += s * value[node, k]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _apply(X, binned, use_binned, offsets, n_trees, feature, threshold, bin_threshold,
+           missing_go_left, left, right, leaf_id, missing_bin, out):
+    """Leaf number of every row in every tree into ``out`` (n, n_trees)."""
+    n = binned.shape[0] if use_binned else X.shape[0]
+    for i in prange(n):
+        for t in range(n_trees):
+            if use_binned:
+                node = leaf_of_binned_row(binned, i, offsets[t], feature, bin_threshold,
+                                          missing_go_left, left, right, missing_bin)
+            else:
+                node = _leaf_of_raw_row(X, i, offsets[t], feature, threshold, missing_go_left,
+                                        left, right)
+            out[i, t] = leaf_id[node]
+
+
+# Placeholders for the unused input of the compiled kernels, shaped so that numba types them
+# with the same memory layout as the real inputs (one compiled version, not two).
+_NO_X = np.zeros((2, 2))
+_NO_BINNED = np.zeros((2, 2), dtype=np.uint8, order="F")
+
+
+class Ensemble:
+    """All trees of a boosted model, concatenated in flat arrays.
+
+    Parameters
+    ----------
+    n_params : int
+        Leaf value dimension ``p``.
+    n_features : int
+        Number of features ``d``.
+    missing_values_bin_idx : int, default=255
+        Bin of missing values in binned inputs.
+
+    Attributes
+    ----------
+    n_trees : int
+        Number of appended trees.
+    feature, threshold, bin_threshold, missing_go_left, left, right, leaf_id : ndarray of \
+shape (n_nodes,)
+        Node arrays of all trees (views of the used part of the buffers). ``left`` and
+        ``right`` are global node indices (-1 at leaves); ``leaf_id`` is the leaf number of a
+        leaf within its tree (-1 at internal nodes).
+    value : ndarray of shape (n_nodes, p)
+        Node values (leaf values at leaves).
+    gain : ndarray of shape (n_nodes, p)
+        Per-parameter split gains (zero at leaves).
+    tree_offsets : ndarray of shape (n_trees + 1,), int64
+        First node of each tree (its root), and the total node count last.
+    scales : ndarray of shape (n_trees,), float64
+        Factor of each tree's contribution.
+    """
+
+    def __init__(self, n_params: int, n_features: int, missing_values_bin_idx: int = 255) -> None:
+        self.n_params = n_params
+        self.n_features = n_features
+        self.missing_values_bin_idx = missing_values_bin_idx
+        self.n_trees = 0
+        self._n_nodes = 0
+        self._buf: dict[str, np.ndarray] = {}
+        self._offsets = np.zeros(1, dtype=np.int64)
+        self._scales = np.zeros(0)
+
+    # ----------------------------------------------------------------------------- storage
+    def _reserve(self, n_nodes: int, n_trees: int) -> None:
+        # Geometric growth: appending T trees costs O(total nodes), not O(T^2).
+        cap = self._buf["left"].shape[0] if self._buf else 0
+        if n_nodes > cap:
+            new_cap = max(n_nodes, 2 * cap, 64)
+            p = self.n_params
+            specs = {
+                "feature": (np.int32, ()), "threshold": (np.float64, ()),
+                "bin_threshold": (np.uint8, ()), "missing_go_left": (np.bool_, ()),
+                "left": (np.int32, ()), "right": (np.int32, ()), "leaf_id": (np.int32, ()),
+                "value": (np.float64, (p,)), "gain": (np.float64, (p,)),
+            }
+            buf = {}
+            for name, (dtype, tail) in specs.items():
+                buf[name] = np.zeros((new_cap, *tail), dtype=dtype)
+                if self._buf:
+                    buf[name][: self._n_nodes] = self._buf[name][: self._n_nodes]
+            self._buf = buf
+        if n_trees + 1 > self._offsets.shape[0]:
+            t_cap = max(n_trees + 1, 2 * self._offsets.shape[0], 16)
+            offsets = np.zeros(t_cap, dtype=np.int64)
+            offsets[: self.n_trees + 1] = self._offsets[: self.n_trees + 1]
+            scales = np.zeros(t_cap)
+            scales[: self.n_trees] = self._scales[: self.n_trees]
+            self._offsets, self._scales = offsets, scales
+
+    def append(self, tree: Tree, scale: float) -> None:
+        """Add a tree whose contribution is ``scale * tree.value[leaf]``.
+
+        Parameters
+        ----------
+        tree : Tree
+            Tree from `natgrad.boosting._grower.grow_tree`.
+        scale : float
+            Its factor (``-eta * rho`` for the boosting update of the module docstring).
+        """
+        if tree.value.shape[1] != self.n_params:
+            raise ValueError(
+                f"The 'tree' argument of Ensemble.append must have {self.n_params} leaf "
+                f"values per leaf. Got {tree.value.shape[1]} instead."
+            )
+        m = tree.feature.shape[0]
+        start = self._n_nodes
+        stop = start + m
+        self._reserve(stop, self.n_trees + 1)
+        b = self._buf
+        b["feature"][start:stop] = tree.feature
+        b["threshold"][start:stop] = tree.threshold
+        b["bin_threshold"][start:stop] = tree.bin_threshold
+        b["missing_go_left"][start:stop] = tree.missing_go_left
+        is_leaf = tree.left < 0
+        b["left"][start:stop] = np.where(is_leaf, -1, tree.left + start)
+        b["right"][start:stop] = np.where(is_leaf, -1, tree.right + start)
+        leaf_id = b["leaf_id"][start:stop]
+        leaf_id[:] = -1
+        leaf_id[tree.leaf_index] = np.arange(tree.leaf_index.shape[0], dtype=np.int32)
+        b["value"][start:stop] = tree.value
+        b["gain"][start:stop] = tree.gain
+        self._scales[self.n_trees] = scale
+        self.n_trees += 1
+        self._offsets[self.n_trees] = stop
+        self._n_nodes = stop
+
+    def _view(self, name: str) -> np.ndarray:
+        if name in self._buf:
+            return self._buf[name][: self._n_nodes]
+        return np.zeros((0, self.n_params) if name in ("value", "gain") else 0)
+
+    @property
+    def feature(self) -> NDArray[np.int32]:
+        return self._view("feature")
+
+    @property
+    def threshold(self) -> NDArray[np.float64]:
+        return self._view("threshold")
+
+    @property
+    def bin_threshold(self) -> NDArray[np.uint8]:
+        return self._view("bin_threshold")
+
+    @property
+    def missing_go_left(self) -> NDArray[np.bool_]:
+        return self._view("missing_go_left")
+
+    @property
+    def left(self) -> NDArray[np.int32]:
+        return self._view("left")
+
+    @property
+    def right(self) -> NDArray[np.int32]:
+        return self._view("right")
+
+    @property
+    def leaf_id(self) -> NDArray[np.int32]:
+        return self._view("leaf_id")
+
+    @property
+    def value(self) -> NDArray[np.float64]:
+        return self._view("value")
+
+    @property
+    def gain(self) -> NDArray[np.float64]:
+        return self._view("gain")
+
+    @property
+    def tree_offsets(self) -> NDArray[np.int64]:
+        return self._offsets[: self.n_trees + 1]
+
+    @property
+    def scales(self) -> NDArray[np.float64]:
+        return self._scales[: self.n_trees]
+
+    # -------------------------------------------------------------------------- prediction
+    def _check_n_trees(self, n_trees: int | None, where: str) -> int:
+        if n_trees is None:
+            return self.n_trees
+        if not isinstance(n_trees, int | np.integer) or not 0 <= n_trees <= self.n_trees:
+            raise ValueError(
+                f"The 'n_trees' argument of Ensemble.{where} must be an int in the range "
+                f"[0, {self.n_trees}]. Got {describe(n_trees)} instead."
+            )
+        return int(n_trees)
+
+    def _check_binned(self, binned: ArrayLike, where: str) -> NDArray[np.uint8]:
+        arr = np.asarray(binned)
+        if arr.dtype != np.uint8 or arr.ndim != 2 or arr.shape[1] != self.n_features:
+            raise ValueError(
+                f"The 'binned' argument of Ensemble.{where} must be a uint8 array of shape "
+                f"(n_samples, {self.n_features}). Got {describe(arr)} instead."
+            )
+        # The grower's column-major layout; a C-ordered input is copied once.
+        return np.asfortranarray(arr)
+
+    def _run_predict(self, X, binned, use_binned, first, last, out):
+        if self.n_trees == 0 or last <= first:
+            return out
+        b = self._buf
+        _predict(X, binned, use_binned, first, last, self._offsets, self._scales, b["feature"],
+                 b["threshold"], b["bin_threshold"], b["missing_go_left"], b["left"],
+                 b["right"], b["value"], np.uint8(self.missing_values_bin_idx), out)
+        return out
+
+    def _inputs(self, X: ArrayLike | None, binned: ArrayLike | None, where: str):
+        if binned is not None:
+            arr = self._check_binned(binned, where)
+            return _NO_X, arr, True, arr.shape[0]
+        Xc = check_X(X, f"Ensemble.{where}")
+        if Xc.shape[1] != self.n_features:
+            raise ValueError(
+                f"The 'X' argument of Ensemble.{where} must have {self.n_features} features. "
+                f"Got {Xc.shape[1]} instead."
+            )
+        return Xc, _NO_BINNED, False, Xc.shape[0]
+
+    def predict_raw(self, X: ArrayLike, n_trees: int | None = None) -> NDArray[np.float64]:
+        """Sum of the scaled leaf values of the first ``n_trees`` trees.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Real features; NaN follows each split's ``missing_go_left``.
+        n_trees : int or None, default=None
+            Number of leading trees to use; ``None`` uses all.
+
+        Returns
+        -------
+        raw : ndarray of shape (n_samples, p)
+            ``sum_t scales[t] value_t(x)``.
+        """
+        last = self._check_n_trees(n_trees, "predict_raw")
+        Xc, bd, use_b, n = self._inputs(X, None, "predict_raw")
+        return self._run_predict(Xc, bd, use_b, 0, last, np.zeros((n, self.n_params)))
+
+    def predict_binned(self, binned: ArrayLike, n_trees: int | None = None) -> NDArray[np.float64]:
+        """As `predict_raw`, for ``uint8`` bins from the `BinMapper` used in training.
+
+        Parameters
+        ----------
+        binned : ndarray of shape (n_samples, n_features), uint8
+        n_trees : int or None, default=None
+
+        Returns
+        -------
+        raw : ndarray of shape (n_samples, p)
+        """
+        last = self._check_n_trees(n_trees, "predict_binned")
+        Xc, bd, use_b, n = self._inputs(None, binned, "predict_binned")
+        return self._run_predict(Xc, bd, use_b, 0, last, np.zeros((n, self.n_params)))
+
+    def staged_predict_raw(
+        self, X: ArrayLike, binned: bool = False
+    ) -> Iterator[NDArray[np.float64]]:
+        """Cumulative raw predictions after each tree, one tree's cost per stage.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Real features, or ``uint8`` bins when ``binned`` is true.
+        binned : bool, default=False
+
+        Yields
+        ------
+        raw : ndarray of shape (n_samples, p)
+            Prediction of the first ``t + 1`` trees, for ``t = 0, ..., n_trees - 1`` (a new
+            array each stage).
+        """
+        Xc, bd, use_b, n = self._inputs(None if binned else X, X if binned else None,
+                                        "staged_predict_raw")
+        out = np.zeros((n, self.n_params))
+        for t in range(self.n_trees):
+            self._run_predict(Xc, bd, use_b, t, t + 1, out)
+            yield out.copy()
+
+    def apply(self, X: ArrayLike, binned: bool = False) -> NDArray[np.int32]:
+        """Leaf number reached in every tree (as ``leaf_of_row`` of the grower).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Real features, or ``uint8`` bins when ``binned`` is true.
+        binned : bool, default=False
+
+        Returns
+        -------
+        leaves : ndarray of shape (n_samples, n_trees), int32
+        """
+        Xc, bd, use_b, n = self._inputs(None if binned else X, X if binned else None, "apply")
+        out = np.zeros((n, self.n_trees), dtype=np.int32)
+        if self.n_trees:
+            b = self._buf
+            _apply(Xc, bd, use_b, self._offsets, self.n_trees, b["feature"], b["threshold"],
+                   b["bin_threshold"], b["missing_go_left"], b["left"], b["right"],
+                   b["leaf_id"], np.uint8(self.missing_values_bin_idx), out)
+        return out
+
+    def feature_importances(self) -> NDArray[np.float64]:
+        """Summed per-parameter split gains by feature.
+
+        Returns
+        -------
+        importances : ndarray of shape (p, n_features)
+            ``importances[k, f]``: total gain of parameter ``k`` over the splits on ``f``.
+        """
+        out = np.zeros((self.n_features, self.n_params))
+        internal = self.left >= 0
+        np.add.at(out, self.feature[internal], self.gain[internal])
+        return out.T.copy()

@@ -1,0 +1,170 @@
+"""The stage loop of natural-gradient boosting, kept apart from the scikit-learn front end.
+
+`Trainer.fit` runs the algorithm of DESIGN.md on validated arrays and stores the fitted state
+on the estimator: the marginal fit, the model (native histogram trees or external learners),
+the per-stage losses and the chosen stage.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from natgrad._natural import natural_gradient
+from natgrad.boosting._line_search import line_search
+from natgrad.boosting._models import ExternalModel, NativeModel
+from natgrad.distributions._base import Array, Distribution
+from natgrad.scores import Score
+
+logger = logging.getLogger("natgrad.boosting")
+
+# Relative damping of per-row metric blocks before the per-row solve of leaf_rule="ngboost".
+_ROW_DAMPING = 1e-10
+
+
+@dataclass
+class Trainer:
+    """Runs the boosting stages for one estimator."""
+
+    estimator: Any
+    family: type[Distribution]
+    config: dict[str, Any]
+    score: Score
+    rng: np.random.RandomState
+    train_loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+
+    def fit(
+        self,
+        X: Array,
+        y: Array,
+        w: Array,
+        X_val: Array | None,
+        y_val: Array | None,
+        w_val: Array | None,
+    ) -> None:
+        est = self.estimator
+        theta0 = self.family.fit_marginal(y, w, **self.config)
+        template = self.family.from_params(theta0, **self.config)
+        n, p = X.shape[0], theta0.shape[1]
+        theta = np.repeat(theta0, n, axis=0)
+        w_norm = w / w.sum()
+
+        def loss(params: Array) -> float:
+            dist = template.with_params(params, validate=False)
+            return float(w_norm @ self.score._score(dist, y))
+
+        has_val = X_val is not None
+        if has_val:
+            assert y_val is not None and w_val is not None  # set together by the caller
+            theta_val = np.repeat(theta0, X_val.shape[0], axis=0)
+            wv_norm = w_val / w_val.sum()
+
+            def val_loss(params: Array) -> float:
+                dist = template.with_params(params, validate=False)
+                return float(wv_norm @ self.score._score(dist, y_val))
+
+        if est.base_learner is None:
+            model: NativeModel | ExternalModel = NativeModel(
+                n_params=p,
+                max_bins=est.max_bins,
+                max_depth=est.max_depth,
+                max_leaves=est.max_leaves,
+                min_samples_leaf=est.min_samples_leaf,
+                l2_regularization=est.l2_regularization,
+                random_state=self.rng.randint(np.iinfo(np.int32).max),
+            )
+        else:
+            model = ExternalModel(n_params=p, base_learner=est.base_learner)
+        model.start(X, X_val)
+
+        current = loss(theta)
+        self.train_loss.append(current)
+        best_val = val_loss(theta_val) if has_val else np.nan
+        self.validation_loss.append(best_val)
+        best_stage, stale = 0, 0
+        use_fisher_leaves = est.leaf_rule == "fisher" and est.base_learner is None
+
+        progress = _progress(est)
+        try:
+            for stage in range(est.n_estimators):
+                dist = template.with_params(theta, validate=False)
+                grad = self.score._grad(dist, y)
+                metric = self.score.metric(dist)
+                rows = self._rows(n, est.subsample)
+                features = self._features(X.shape[1], est.colsample)
+                if use_fisher_leaves:
+                    direction = model.fit_stage(
+                        grad * w[:, None], metric * w[:, None, None], w, rows, features
+                    )
+                else:
+                    target = natural_gradient(grad, metric, damping=_ROW_DAMPING)
+                    direction = model.fit_stage(target, None, w, rows, features)
+                rho, _ = line_search(loss, theta, direction, loss_at_zero=current)
+                step = est.learning_rate * rho
+                if step != 0.0:
+                    theta = theta - step * direction
+                    current = loss(theta)
+                model.commit(-step)
+                self.train_loss.append(current)
+                if has_val:
+                    theta_val = theta_val + model.last_stage_validation()
+                    value = val_loss(theta_val)
+                    self.validation_loss.append(value)
+                    if value < best_val - est.tol:
+                        best_val, best_stage, stale = value, stage + 1, 0
+                    else:
+                        stale += 1
+                    if est.n_iter_no_change is not None and stale >= est.n_iter_no_change:
+                        logger.info("early stopping after %d stages", stage + 1)
+                        progress.update(1)
+                        break
+                else:
+                    self.validation_loss.append(np.nan)
+                progress.update(1)
+                if stage % 10 == 0 or stage == est.n_estimators - 1:
+                    post = {"train": f"{current:.4f}"}
+                    if has_val:
+                        post["val"] = f"{self.validation_loss[-1]:.4f}"
+                    progress.set_postfix(post, refresh=False)
+        finally:
+            progress.close()
+
+        model.finish()
+        est.init_params_ = theta0
+        est._template_ = template
+        est._model_ = model
+        est.n_estimators_ = model.n_stages
+        est.best_iteration_ = best_stage if has_val else model.n_stages
+        est.train_loss_ = np.asarray(self.train_loss)
+        est.validation_loss_ = np.asarray(self.validation_loss)
+
+    def _rows(self, n: int, subsample: float) -> Array | None:
+        if subsample >= 1.0:
+            return None
+        k = max(1, int(round(subsample * n)))
+        return np.sort(self.rng.choice(n, size=k, replace=False)).astype(np.int32)
+
+    def _features(self, d: int, colsample: float) -> Array | None:
+        if colsample >= 1.0:
+            return None
+        k = max(1, int(round(colsample * d)))
+        mask = np.zeros(d, dtype=np.bool_)
+        mask[self.rng.choice(d, size=k, replace=False)] = True
+        return mask
+
+
+def _progress(est: Any) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=est.n_estimators,
+        disable=not est.verbose,
+        desc=type(est).__name__,
+        unit="stage",
+        leave=True,
+    )
+
