@@ -55,8 +55,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--leaf-rules", nargs="+", default=["fisher", "ngboost"])
     parser.add_argument("--max-stages", type=int, default=2000)
-    parser.add_argument("--patience", type=int, default=None,
-                        help="stop choosing after this many stages without improvement")
+    parser.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="stop choosing after this many stages without improvement",
+    )
     parser.add_argument("--splits", type=int, default=None, help="use only the first K splits")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.json"))
     args = parser.parse_args(argv)
@@ -73,8 +77,9 @@ def main(argv: list[str] | None = None) -> None:
             rmse = summarise([r["rmse"] for r in rows])
             (pub_nll, pub_nll_sd), (pub_rmse, _) = PUBLISHED[name]
             verdict = (
-                "better" if nll[0] < pub_nll else
-                ("within 1 sd" if nll[0] <= pub_nll + pub_nll_sd else "WORSE")
+                "better"
+                if nll[0] < pub_nll
+                else ("within 1 sd" if nll[0] <= pub_nll + pub_nll_sd else "WORSE")
             )
             results.setdefault(rule, {})[name] = {
                 "splits": rows,

@@ -66,8 +66,13 @@ def fit_lightgbm(X, y, stages, lr=0.1):
     import lightgbm
 
     model = lightgbm.LGBMRegressor(
-        n_estimators=stages, max_depth=3, num_leaves=8, learning_rate=lr,
-        min_child_samples=20, max_bin=255, verbose=-1,
+        n_estimators=stages,
+        max_depth=3,
+        num_leaves=8,
+        learning_rate=lr,
+        min_child_samples=20,
+        max_bin=255,
+        verbose=-1,
     )
     model.fit(X, y)
     return model, float(np.mean((model.predict(X) - y) ** 2))

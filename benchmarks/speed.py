@@ -93,9 +93,7 @@ def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--datasets", nargs="+", default=["kin8nm", "protein-tertiary-structure"]
-    )
+    parser.add_argument("--datasets", nargs="+", default=["kin8nm", "protein-tertiary-structure"])
     parser.add_argument("--stages", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ngboost-repeats", type=int, default=1)

@@ -21,7 +21,7 @@ _LAZY = {
     "kl_step_size": ("natgrad._natural", "kl_step_size"),
     "fit_distribution": ("natgrad.fit", "fit_distribution"),
     "FitResult": ("natgrad.fit", "FitResult"),
-    "compare": ("natgrad.compare", "compare"),
+    "compare": ("natgrad._compare", "compare"),
     "NGBoostRegressor": ("natgrad.boosting", "NGBoostRegressor"),
 }
 

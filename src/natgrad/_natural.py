@@ -20,9 +20,12 @@ Array = NDArray[np.float64]
 
 logger = logging.getLogger(__name__)
 
-#: A Cholesky pivot d_j counts as positive only if d_j > PIVOT_RTOL · A_jj. The ratio
-#: d_j / A_jj is unchanged by rescaling the coordinates (it is 1 − R² of coordinate j regressed
-#: on the earlier ones under the metric), so the test does not depend on the parameters' units.
+#: Pivot test, on the block scaled to a unit diagonal (see `solve_psd`): a Cholesky pivot d_j
+#: counts as positive only if d_j > PIVOT_RTOL · max(Â_jj, 1). For an undamped block that is
+#: d_j > PIVOT_RTOL · A_jj in the original units; the ratio d_j / A_jj is unchanged by rescaling
+#: the coordinates (it is 1 − R² of coordinate j regressed on the earlier ones under the
+#: metric), so the test does not depend on the parameters' units. The floor of 1 (the block's
+#: own scale) rejects a damped diagonal that cancelled to rounding noise.
 PIVOT_RTOL = 1e-10
 #: Levenberg–Marquardt fallback, on the block scaled to unit diagonal (Â = DAD with
 #: D = diag(|A_ii|^(-1/2)), 1 where A_ii = 0): Â + μ_k I with μ_k = ŝ · 10^(k + LEVENBERG_START),
@@ -77,9 +80,9 @@ def _cholesky_rows(a: Array) -> tuple[Array, NDArray[np.bool_]]:
     """Cholesky factors of a stack of symmetric matrices, and which rows succeeded.
 
     Vectorised over the rows (a loop over the p columns only), so that one bad block does not
-    abort the whole batch as `numpy.linalg.cholesky` would. A row fails when a pivot is not
-    larger than ``PIVOT_RTOL`` times its diagonal entry (or the diagonal entry is not
-    positive); its factor is then meaningless and must not be used.
+    abort the whole batch as `numpy.linalg.cholesky` would. A row fails when a pivot d_j is not
+    larger than ``PIVOT_RTOL · max(a_jj, 1)`` (``a`` is scaled to a unit diagonal by the
+    caller); its factor is then meaningless and must not be used.
 
     Parameters
     ----------
@@ -97,7 +100,7 @@ def _cholesky_rows(a: Array) -> tuple[Array, NDArray[np.bool_]]:
     for j in range(p):
         row = chol[:, j, :j]
         pivot = a[:, j, j] - np.einsum("nk,nk->n", row, row)
-        good = (a[:, j, j] > 0) & (pivot > PIVOT_RTOL * a[:, j, j])
+        good = (a[:, j, j] > 0) & (pivot > PIVOT_RTOL * np.maximum(a[:, j, j], 1.0))
         ok &= good
         diag = np.sqrt(np.where(good, pivot, 1.0))
         chol[:, j, j] = diag
@@ -130,13 +133,13 @@ def _try_solve(a: Array, b: Array) -> tuple[Array, NDArray[np.bool_]]:
     """
     p = a.shape[1]
     if p == 1:
-        ok = a[:, 0, 0] > 0
+        ok = a[:, 0, 0] > PIVOT_RTOL
         return b / np.where(ok, a[:, 0, 0], 1.0)[:, None], ok
     if p == 2:
         a00, a01, a11 = a[:, 0, 0], a[:, 0, 1], a[:, 1, 1]
         safe00 = np.where(a00 > 0, a00, 1.0)
         pivot = a11 - a01 * a01 / safe00  # the second Cholesky pivot (a Schur complement)
-        ok = (a00 > 0) & (a11 > 0) & (pivot > PIVOT_RTOL * a11)
+        ok = (a00 > PIVOT_RTOL) & (a11 > 0) & (pivot > PIVOT_RTOL * np.maximum(a11, 1.0))
         det = safe00 * np.where(ok, pivot, 1.0)
         x = np.column_stack([a11 * b[:, 0] - a01 * b[:, 1], a00 * b[:, 1] - a01 * b[:, 0]])
         return x / det[:, None], ok

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from natgrad.compare import Run
+    from natgrad._compare import Run
     from natgrad.fit import Objective
 
 _COLORS = {
@@ -77,11 +77,13 @@ def plot_paths(
     """Optimizer paths in θ over contours of log₁₀(NLL − optimum)."""
     names = objective.template.param_names
     fig, (ax,) = _figure(width=7.0)
-    # The view holds the start, the optimum and the natural-gradient and Newton paths;
-    # baselines that wander off leave the view, which says as much as their path would.
+    # The view holds the start, the optimum and the natural-gradient path; paths that
+    # wander off leave the view, which says as much as their full extent would.
     anchors = [np.array([info["start_params"], info["mle_params"]])]
-    anchors += [r.result.path for r in runs if r.optimizer in ("natural", "newton")]
-    box = np.vstack([a for a in anchors if a is not None])
+    anchors += [
+        r.result.path for r in runs if r.optimizer == "natural" and r.result.path is not None
+    ]
+    box = np.vstack(anchors)
     lo, hi = box.min(axis=0), box.max(axis=0)
     pad = 0.12 * np.maximum(hi - lo, 1e-3)
     lo, hi = lo - pad, hi + pad

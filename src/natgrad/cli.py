@@ -47,7 +47,7 @@ def compare_command(
     same path in two parameterisations, (c) every step moves the distribution by the KL
     budget. Writes results.json and PNG plots into --out.
     """
-    from natgrad.compare import compare, existing_outputs
+    from natgrad._compare import compare, existing_outputs
 
     plots = not no_plots
     clash = existing_outputs(out, plots=plots)

@@ -23,7 +23,7 @@ from natgrad import optim
 from natgrad._natural import solve_psd
 from natgrad._validation import as_float_array, check_finite, check_sample_weight, describe
 from natgrad.distributions import Distribution, get
-from natgrad.distributions._base import _KL_REGISTRY
+from natgrad.distributions._base import has_closed_form_kl
 
 Array = NDArray[np.float64]
 
@@ -204,7 +204,7 @@ class Objective:
         theta0, theta1 = self.theta(phi_from), self.theta(phi_to)
         d0 = self.template.with_params(theta0, validate=False)
         d1 = self.template.with_params(theta1, validate=False)
-        if (type(d0), type(d1)) in _KL_REGISTRY:
+        if has_closed_form_kl(type(d0), type(d1)):
             return float(d0.kl(d1)[0])
         delta = theta1 - theta0
         return float(0.5 * np.einsum("ni,nij,nj->n", delta, d0._fisher(), delta)[0])
@@ -309,6 +309,7 @@ def _initial_phi(init: Any, objective: Objective) -> Array:
     """φ₀ from ``init`` given in the family's θ (zeros by default) or as a Distribution."""
     where = "fit_distribution"
     p = objective.n_params
+    theta: Array
     if init is None:
         theta = np.zeros((1, p))
     elif isinstance(init, Distribution):
@@ -319,14 +320,14 @@ def _initial_phi(init: Any, objective: Objective) -> Array:
             )
         theta = init.params
     else:
-        theta = as_float_array(init, "init", where).reshape(-1)
-        if theta.shape != (p,):
+        flat = as_float_array(init, "init", where).reshape(-1)
+        if flat.shape != (p,):
             raise ValueError(
                 f"The 'init' argument of {where} must hold {p} parameters (shape ({p},) or "
                 f"(1, {p})). Got {describe(np.asarray(init))} instead."
             )
-        check_finite(theta, "init", where)
-        theta = theta[None, :]
+        check_finite(flat, "init", where)
+        theta = flat[None, :]
     phi = (
         theta
         if objective.parameterization is None

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from natgrad._validation import check_rng, describe
 from natgrad.distributions import get
-from natgrad.distributions._base import _KL_REGISTRY, Array, Distribution
+from natgrad.distributions._base import Array, Distribution, has_closed_form_kl
 
 __all__ = [
     "Z_SCORE",
@@ -367,7 +367,7 @@ def _check_fisher_psd(case: _Case) -> None:
 
 def _has_closed_kl(case: _Case, identity: str) -> bool:
     """Whether `Distribution.kl` of the family is in closed form (else record a skip)."""
-    if (case.family, case.family) in _KL_REGISTRY:
+    if has_closed_form_kl(case.family, case.family):
         return True
     case.skip(identity, "no closed-form KL registered; Monte Carlo KL is too noisy here")
     return False

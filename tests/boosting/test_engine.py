@@ -55,27 +55,36 @@ def _sums(mask, g, w, metric):
     return G, H
 
 
-def _brute_force_split(binned, mapper, g, w, metric, l2, min_leaf):
-    """Best (gain, feature, bin, missing_go_left) over every candidate, in the engine's order."""
-    n, d = binned.shape
-    G, H = _sums(np.ones(n, bool), g, w, metric)
+def _brute_force_split(binned, mapper, g, w, metric, l2, min_leaf, node):
+    """Best (gain, feature, bin, missing_go_left) over every candidate split of the rows in
+    the boolean mask ``node``, scanned in the engine's order (first maximum kept)."""
+    G, H = _sums(node, g, w, metric)
     parent = _score(G, H, l2)
     best = (-np.inf, -1, -1, None)
-    for f in range(d):
+    for f in range(binned.shape[1]):
         col = binned[:, f]
         is_missing = col == mapper.missing_values_bin_idx_
         for t in range(mapper.n_bins_non_missing_[f]):
             for mgl in (False, True):
-                left = (col <= t) & ~is_missing
-                if mgl:
-                    left |= is_missing
-                if min(left.sum(), (~left).sum()) < min_leaf:
+                left = ((col <= t) & ~is_missing) | (is_missing & mgl)
+                n_left, n_right = (node & left).sum(), (node & ~left).sum()
+                if min(n_left, n_right) < min_leaf:
                     continue
-                gain = (_score(*_sums(left, g, w, metric), l2)
-                        + _score(*_sums(~left, g, w, metric), l2) - parent)
+                gain = (
+                    _score(*_sums(node & left, g, w, metric), l2)
+                    + _score(*_sums(node & ~left, g, w, metric), l2)
+                    - parent
+                )
                 if gain > best[0]:
                     best = (gain, f, t, mgl)
     return best
+
+
+def _goes_left(tree, node, binned, mapper):
+    col = binned[:, tree.feature[node]]
+    left = col <= tree.bin_threshold[node]
+    left[col == mapper.missing_values_bin_idx_] = tree.missing_go_left[node]
+    return left
 
 
 # --------------------------------------------------------------------------------- binning
@@ -120,8 +129,7 @@ def test_binning_subsample_and_validation():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(5000, 1))
     mapper = BinMapper(max_bins=4, subsample=1000, random_state=0).fit(X)
-    np.testing.assert_allclose(mapper.bin_thresholds_[0], np.percentile(X, [25, 50, 75]),
-                               atol=0.15)
+    np.testing.assert_allclose(mapper.bin_thresholds_[0], np.percentile(X, [25, 50, 75]), atol=0.15)
     with pytest.raises(ValueError, match="'X'"):
         BinMapper().fit(np.array([[1.0], [np.inf]]))
     with pytest.raises(ValueError, match="'X'"):
@@ -177,10 +185,12 @@ def test_histogram_parallel_row_blocks():
     vals = rng.normal(size=(n, 2))
     rows = np.arange(n, dtype=np.int32)
     hist = np.zeros((2, 256, 3))
-    build_histogram(binned, rows, 0, n, np.zeros(1, np.int32), vals, hist,
-                    np.zeros((4, 2, 256, 3)), 4)
-    np.testing.assert_allclose(hist[0, :, 1], np.bincount(binned[:, 0], vals[:, 1], 256),
-                               atol=1e-10)
+    build_histogram(
+        binned, rows, 0, n, np.zeros(1, np.int32), vals, hist, np.zeros((4, 2, 256, 3)), 4
+    )
+    np.testing.assert_allclose(
+        hist[0, :, 1], np.bincount(binned[:, 0], vals[:, 1], 256), atol=1e-10
+    )
     np.testing.assert_array_equal(hist[0, :, 2], np.bincount(binned[:, 0], minlength=256))
 
 
@@ -203,31 +213,50 @@ def test_fill_channels_both_modes():
 @pytest.mark.parametrize("p", [1, 2, 3])
 @pytest.mark.parametrize("mode", ["scalar", "matrix"])
 def test_best_split_equals_brute_force(p, mode):
+    """Root and both depth-1 nodes (whose histograms come from the subtraction trick)."""
+    l2, min_leaf, seen_missing_left = 0.5, 10, False
     for seed in range(3):
-        rng, _, mapper, binned = _problem(10 + seed + 3 * p)
+        rng, X, mapper, binned = _problem(10 + seed + 3 * p)
         n = binned.shape[0]
-        g = rng.normal(size=(n, p)) + (binned[:, [1]] < 3)  # some structure on feature 1
+        # Seed 0: missing values of feature 1 behave like its low values (missing should go
+        # left); seed 1: like its high values; seed 2: no structure at all.
+        low = (binned[:, 1] < 3) | (np.isnan(X[:, 1]) & (seed == 0))
+        g = rng.normal(size=(n, p)) + 1.5 * low[:, None] * (seed < 2)
         w = rng.uniform(0.5, 2.0, n)
         metric = w[:, None, None] * _random_metric(rng, n, p) if mode == "matrix" else None
-        l2 = 0.5
-        tree, _ = grow_tree(binned, g, metric, w, max_depth=1, min_samples_leaf=10,
-                            l2_regularization=l2, **_kw(mapper))
-        gain, f, t, mgl = _brute_force_split(binned, mapper, g, w, metric, l2, 10)
-        assert tree.n_leaves == 2
-        assert (tree.feature[0], tree.bin_threshold[0]) == (f, t)
-        if (binned[:, f] == mapper.missing_values_bin_idx_).any():
-            assert tree.missing_go_left[0] == mgl
-        np.testing.assert_allclose(tree.split_gain[0], gain, rtol=1e-9)
-        # Per-parameter gains: diagonal decomposition, which sums to the gain when scalar.
-        go_left = binned[:, f] <= t
-        go_left[binned[:, f] == mapper.missing_values_bin_idx_] = tree.missing_go_left[0]
+        tree, lor = grow_tree(
+            binned,
+            g,
+            metric,
+            w,
+            max_depth=2,
+            min_samples_leaf=min_leaf,
+            l2_regularization=l2,
+            **_kw(mapper),
+        )
+        root_left = _goes_left(tree, 0, binned, mapper)
+        nodes = [(0, np.ones(n, bool)), (tree.left[0], root_left), (tree.right[0], ~root_left)]
+        for node, mask in nodes:
+            gain, f, t, mgl = _brute_force_split(binned, mapper, g, w, metric, l2, min_leaf, mask)
+            if f < 0:
+                assert tree.left[node] == -1
+                continue
+            assert (tree.feature[node], tree.bin_threshold[node]) == (f, t)
+            np.testing.assert_allclose(tree.split_gain[node], gain, rtol=1e-8)
+            if (mask & (binned[:, f] == mapper.missing_values_bin_idx_)).any():
+                assert tree.missing_go_left[node] == mgl
+                seen_missing_left |= bool(mgl)
+        # Per-parameter gains of the root: the diagonal decomposition, which adds up to the
+        # split gain in scalar mode.
         parts = []
-        for mask in (go_left, ~go_left, np.ones(n, bool)):
+        for mask in (root_left, ~root_left, np.ones(n, bool)):
             G, H = _sums(mask, g, w, metric)
             parts.append(G**2 / (np.diag(H) + l2))
         np.testing.assert_allclose(tree.gain[0], parts[0] + parts[1] - parts[2], rtol=1e-9)
         if mode == "scalar":
-            np.testing.assert_allclose(tree.gain[0].sum(), gain, rtol=1e-9)
+            np.testing.assert_allclose(tree.gain[0].sum(), tree.split_gain[0], rtol=1e-9)
+        np.testing.assert_array_equal(np.bincount(lor), tree.count[tree.leaf_index])
+    assert seen_missing_left  # the learned direction was exercised
 
 
 def test_min_gain_and_no_split_cases():
@@ -238,8 +267,9 @@ def test_min_gain_and_no_split_cases():
     np.testing.assert_allclose(tree.leaf_values, [[1.0]])
     tree, _ = grow_tree(binned, rng.normal(size=(300, 1)), min_gain_to_split=1e9, **_kw(mapper))
     assert tree.n_leaves == 1
-    tree, _ = grow_tree(binned, rng.normal(size=(300, 1)), feature_mask=np.zeros(3, bool),
-                        **_kw(mapper))
+    tree, _ = grow_tree(
+        binned, rng.normal(size=(300, 1)), feature_mask=np.zeros(3, bool), **_kw(mapper)
+    )
     assert tree.n_leaves == 1
 
 
@@ -253,13 +283,15 @@ def test_leaf_values_are_least_squares_or_fisher_scoring(mode):
     g = rng.normal(size=(n, p)) + binned[:, [0, 1]] / 4.0
     w = rng.uniform(0.5, 2.0, n)
     metric = w[:, None, None] * _random_metric(rng, n, p) if mode == "matrix" else None
-    tree, lor = grow_tree(binned, g, metric, w, max_depth=2, min_samples_leaf=5,
-                          l2_regularization=l2, **_kw(mapper))
+    tree, lor = grow_tree(
+        binned, g, metric, w, max_depth=2, min_samples_leaf=5, l2_regularization=l2, **_kw(mapper)
+    )
     assert tree.n_leaves == 4
     for leaf in range(tree.n_leaves):
         G, H = _sums(lor == leaf, g, w, metric)
-        np.testing.assert_allclose(tree.leaf_values[leaf], np.linalg.solve(H + l2 * np.eye(p), G),
-                                   rtol=1e-9)
+        np.testing.assert_allclose(
+            tree.leaf_values[leaf], np.linalg.solve(H + l2 * np.eye(p), G), rtol=1e-9
+        )
         if mode == "scalar":  # weighted least squares: the weighted mean, shrunk by l2
             m = lor == leaf
             expected = (w[m, None] * g[m]).sum(0) / (w[m].sum() + l2)
@@ -309,8 +341,10 @@ def test_depth_and_leaf_limits():
     split_child = three.left[0] if three.left[three.left[0]] >= 0 else three.right[0]
     other = three.right[0] if split_child == three.left[0] else three.left[0]
     alone, _ = grow_tree(binned, g, max_depth=2, **kw)
-    gains = {alone.left[0]: alone.split_gain[alone.left[0]],
-             alone.right[0]: alone.split_gain[alone.right[0]]}
+    gains = {
+        alone.left[0]: alone.split_gain[alone.left[0]],
+        alone.right[0]: alone.split_gain[alone.right[0]],
+    }
     assert three.split_gain[split_child] == max(gains.values()) >= gains[other]
     with pytest.raises(ValueError, match="'max_depth'"):
         grow_tree(binned, g, max_depth=None, **kw)
@@ -333,14 +367,14 @@ def test_leaf_of_row_matches_predictor(subsample):
     ens = Ensemble(2, 4, mapper.missing_values_bin_idx_)
     leaves = []
     for _ in range(3):
-        tree, lor = grow_tree(binned, g, rows=rows, max_depth=3, min_samples_leaf=10,
-                              **_kw(mapper))
+        tree, lor = grow_tree(binned, g, rows=rows, max_depth=3, min_samples_leaf=10, **_kw(mapper))
         ens.append(tree, 0.5)
         leaves.append(lor)
         g = g - 0.5 * tree.leaf_values[lor]
         if subsample:
-            np.testing.assert_array_equal(np.bincount(lor[rows], minlength=tree.n_leaves),
-                                          tree.count[tree.leaf_index])
+            np.testing.assert_array_equal(
+                np.bincount(lor[rows], minlength=tree.n_leaves), tree.count[tree.leaf_index]
+            )
     leaves = np.stack(leaves, axis=1)
     np.testing.assert_array_equal(ens.apply(binned, binned=True), leaves)
     np.testing.assert_array_equal(ens.apply(X), leaves)
@@ -389,8 +423,9 @@ def test_nan_routing():
     pred = ens.predict_raw(X)[:, 0]
     np.testing.assert_allclose(pred, y, atol=1e-12)  # missing rows got their own leaf
     # Feature 1 never had missing values: a NaN there follows the larger child.
-    tree, _ = grow_tree(binned, (X[:, 1] > 1.0)[:, None] * 1.0, max_depth=1,
-                        min_samples_leaf=5, **_kw(mapper))
+    tree, _ = grow_tree(
+        binned, (X[:, 1] > 1.0)[:, None] * 1.0, max_depth=1, min_samples_leaf=5, **_kw(mapper)
+    )
     assert tree.feature[0] == 1
     big = tree.left[0] if tree.count[tree.left[0]] > tree.count[tree.right[0]] else tree.right[0]
     ens = Ensemble(1, 2, mapper.missing_values_bin_idx_)
@@ -419,12 +454,19 @@ def test_l2_boosting_matches_sklearn_hist_gbm():
     X = rng.uniform(-1, 1, size=(3000, 5))
     y = np.sin(3 * X[:, 0]) + X[:, 1] * X[:, 2] + 0.1 * rng.normal(size=3000)
     mapper = BinMapper(random_state=0).fit(X)
-    theta, ens = _boost(mapper.transform(X), mapper, y[:, None], 200, max_depth=3,
-                        min_samples_leaf=20)
+    theta, ens = _boost(
+        mapper.transform(X), mapper, y[:, None], 200, max_depth=3, min_samples_leaf=20
+    )
     ours = np.mean((theta[:, 0] - y) ** 2)
-    ref = HistGradientBoostingRegressor(max_iter=200, max_depth=3, learning_rate=0.1,
-                                        min_samples_leaf=20, l2_regularization=0.0,
-                                        early_stopping=False, random_state=0).fit(X, y)
+    ref = HistGradientBoostingRegressor(
+        max_iter=200,
+        max_depth=3,
+        learning_rate=0.1,
+        min_samples_leaf=20,
+        l2_regularization=0.0,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X, y)
     theirs = np.mean((ref.predict(X) - y) ** 2)
     assert ours < 0.15 * np.var(y)
     assert 0.85 < ours / theirs < 1.15
@@ -447,8 +489,9 @@ def test_two_parameter_scalar_boosting_and_row_subsampling():
     theta = np.zeros_like(targets)
     for _ in range(100):
         rows = rng.choice(2000, 1000, replace=False)
-        tree, lor = grow_tree(binned, theta - targets, rows=rows, max_depth=3,
-                              min_samples_leaf=20, **_kw(mapper))
+        tree, lor = grow_tree(
+            binned, theta - targets, rows=rows, max_depth=3, min_samples_leaf=20, **_kw(mapper)
+        )
         theta -= 0.1 * tree.leaf_values[lor]
     assert (np.mean((theta - targets) ** 2, axis=0) < 0.1 * targets.var(axis=0)).all()
 

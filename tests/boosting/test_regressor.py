@@ -48,7 +48,9 @@ def test_init_params_are_the_marginal_fit(data):
     X, y, _ = data
     model = NGBoostRegressor(n_estimators=2).fit(X, y)
     np.testing.assert_allclose(model.init_params_, Normal.fit_marginal(y))
-    np.testing.assert_allclose(model.predict_dist(X, n_stages=0).params[0], Normal.fit_marginal(y)[0])
+    np.testing.assert_allclose(
+        model.predict_dist(X, n_stages=0).params[0], Normal.fit_marginal(y)[0]
+    )
 
 
 def test_staged_predictions_match(data):
@@ -105,9 +107,7 @@ def test_integer_weights_equal_duplicated_rows():
         kw = dict(n_estimators=20, learning_rate=0.1, min_samples_leaf=1, leaf_rule=rule)
         a = NGBoostRegressor(**kw).fit(X, y, sample_weight=w)
         b = NGBoostRegressor(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
-        np.testing.assert_allclose(
-            a.predict_dist(X).params, b.predict_dist(X).params, atol=1e-8
-        )
+        np.testing.assert_allclose(a.predict_dist(X).params, b.predict_dist(X).params, atol=1e-8)
 
 
 def test_missing_values_are_used():

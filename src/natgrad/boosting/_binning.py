@@ -46,8 +46,7 @@ def check_X(X: ArrayLike, where: str) -> NDArray[np.float64]:
         arr = np.ascontiguousarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
-            f"The 'X' argument of {where} must be array-like of numbers. "
-            f"Got {describe(X)} instead."
+            f"The 'X' argument of {where} must be array-like of numbers. Got {describe(X)} instead."
         ) from exc
     if arr.ndim != 2:
         raise ValueError(

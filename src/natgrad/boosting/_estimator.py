@@ -18,15 +18,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from natgrad import distributions
-from natgrad._natural import natural_gradient
 from natgrad._validation import check_sample_weight
-from natgrad.boosting._line_search import line_search
 from natgrad.distributions._base import Array, Distribution
 from natgrad.scores import Score, get_score
 
@@ -153,14 +151,14 @@ class _NGBoostBase(BaseEstimator):
     def _fit(
         self,
         X: Any,
-        y: ArrayLike,
+        y: Any,
         sample_weight: ArrayLike | None = None,
         eval_set: tuple[Any, ...] | None = None,
     ) -> _NGBoostBase:
         self._validate_params()
         family, config = self._family()
         self._score_rule = get_score(self.score)
-        X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64)
+        X = np.asarray(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
         where = f"{type(self).__name__}.fit"
         y = self._check_targets(y, family, config)
         if y.shape != (X.shape[0],):
@@ -383,5 +381,3 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
             return dist.mean()
         except ValueError:
             return dist.ppf(np.full(len(dist), 0.5))
-
-

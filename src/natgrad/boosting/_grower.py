@@ -275,11 +275,39 @@ def grow_tree(
         vals = np.empty((n, p + (q if matrix else 1)))
         fill_channels(grads, sw if weighted else np.ones(n), met, part, matrix, vals)
 
-    out = _grow(binned, vals, part, features, nbnm, missing_bin, p, matrix,
-                max_depth if max_depth is not None else 2**62, n_leaves_cap,
-                min_samples_leaf, l2, min_gain, rows is not None, get_num_threads())
-    (n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
-     leaf_index, leaf_values, leaf_of_row) = out
+    out = _grow(
+        binned,
+        vals,
+        part,
+        features,
+        nbnm,
+        missing_bin,
+        p,
+        matrix,
+        max_depth if max_depth is not None else 2**62,
+        n_leaves_cap,
+        min_samples_leaf,
+        l2,
+        min_gain,
+        rows is not None,
+        get_num_threads(),
+    )
+    (
+        n_nodes,
+        feature,
+        bin_thr,
+        mgl,
+        left,
+        right,
+        value,
+        gain,
+        split_gain,
+        count,
+        depth,
+        leaf_index,
+        leaf_values,
+        leaf_of_row,
+    ) = out
     feature = feature[:n_nodes]
     bin_thr = bin_thr[:n_nodes]
     threshold = np.full(n_nodes, np.nan)
@@ -287,9 +315,21 @@ def grow_tree(
         thr = bin_thresholds[feature[node]]
         t = bin_thr[node]
         threshold[node] = thr[t] if t < thr.shape[0] else np.inf
-    tree = Tree(feature, bin_thr, threshold, mgl[:n_nodes], left[:n_nodes], right[:n_nodes],
-                value[:n_nodes], gain[:n_nodes], split_gain[:n_nodes], count[:n_nodes],
-                depth[:n_nodes], leaf_index, leaf_values)
+    tree = Tree(
+        feature,
+        bin_thr,
+        threshold,
+        mgl[:n_nodes],
+        left[:n_nodes],
+        right[:n_nodes],
+        value[:n_nodes],
+        gain[:n_nodes],
+        split_gain[:n_nodes],
+        count[:n_nodes],
+        depth[:n_nodes],
+        leaf_index,
+        leaf_values,
+    )
     return tree, leaf_of_row
 
 
@@ -315,25 +355,37 @@ def _partition(col, part, start, stop, t, mgl, missing_bin, tmp):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _traverse_unassigned(binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf,
-                         missing_bin):
+def _traverse_unassigned(
+    binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin
+):
     for i in prange(leaf_of_row.size):
         if leaf_of_row[i] < 0:
-            node = leaf_of_binned_row(binned, i, 0, feature, bin_thr, mgl, left, right,
-                                      missing_bin)
+            node = leaf_of_binned_row(binned, i, 0, feature, bin_thr, mgl, left, right, missing_bin)
             leaf_of_row[i] = node_leaf[node]
 
 
+@njit(nogil=True)
+def _take_slot(pool, n_used, free, n_free):
+    # A free histogram slot: a recycled one, else the next one of the pool (grown x2).
+    if n_free > 0:
+        return pool, free[n_free - 1], n_used, n_free - 1
+    if n_used == pool.shape[0]:
+        bigger = np.empty((2 * pool.shape[0],) + pool.shape[1:])
+        bigger[:n_used] = pool
+        pool = bigger
+    return pool, n_used, n_used + 1, n_free
+
+
 @njit(cache=True, nogil=True)
-def _grow(binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_depth,
-          max_leaves, min_samples_leaf, l2, min_gain, traverse_rest, n_threads):
-    """Compiled growth; see `grow_tree`. Returns the node arrays (capacity-sized) and the
-    number of nodes."""
-    n = binned.shape[0]
-    d = binned.shape[1]
+def _grow(
+    binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_depth, max_leaves,
+    min_samples_leaf, l2, min_gain, traverse_rest, n_threads,
+):  # fmt: skip
+    """Compiled growth; see `grow_tree`. Node arrays are returned at capacity size, with
+    the number of nodes first."""
+    n, d = binned.shape
     m = part.size
     K = vals.shape[1] + 1
-    n_bins = missing_bin + 1
     max_nodes = 2 * max_leaves - 1
     feature = np.full(max_nodes, -1, dtype=np.int32)
     bin_thr = np.zeros(max_nodes, dtype=np.uint8)
@@ -347,141 +399,110 @@ def _grow(binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_d
     depth = np.zeros(max_nodes, dtype=np.int32)
     start = np.zeros(max_nodes, dtype=np.int64)
     sums = np.zeros((max_nodes, K))
+    # Best split of each current leaf, found when the leaf is created.
     cand_gain = np.full(max_nodes, -np.inf)
     cand_feat = np.zeros(max_nodes, dtype=np.int64)
     cand_bin = np.zeros(max_nodes, dtype=np.int64)
     cand_mgl = np.zeros(max_nodes, dtype=np.bool_)
     cand_left = np.zeros((max_nodes, K))
     cand_pg = np.zeros((max_nodes, p))
-    slot = np.full(max_nodes, -1, dtype=np.int64)
     tmp = np.empty(m, dtype=np.int32)
-
-    # Histogram slots: one per splittable leaf at most; grown on demand.
-    pool = np.empty((min(max_leaves, 4), d, n_bins, K))
+    # Histogram slots (at most one per splittable leaf), grown on demand; block partials
+    # only when there are fewer features than threads.
+    slot = np.full(max_nodes, -1, dtype=np.int64)
+    pool = np.empty((min(max_leaves, 4), d, missing_bin + 1, K))
     free = np.empty(max_leaves + 1, dtype=np.int64)
     n_free = 0
     n_used = 0
-    n_partials = n_threads if features.size < n_threads else 0
-    partials = np.empty((n_partials, d, n_bins, K))
+    partials = np.empty((n_threads if features.size < n_threads else 0,) + pool.shape[1:])
+    check = np.empty(2, dtype=np.int64)
 
     min_split = 2 * min_samples_leaf
-    root_splittable = max_depth > 0 and m >= min_split and max_leaves > 1 and features.size > 0
-    if not root_splittable:
-        node_sums(part, 0, m, vals, sums[0])
     count[0] = m
     n_nodes = 1
     n_leaves = 1
-    check = np.empty(2, dtype=np.int64)
-    for step in range(max_leaves + 1):
-        if step == 0:
-            # The root: its histogram is built once, from all the stage's rows.
-            check[0] = 0
-            n_check = 1
+    n_check = 0
+    if max_depth > 0 and m >= min_split and max_leaves > 1 and features.size > 0:
+        pool, slot[0], n_used, n_free = _take_slot(pool, n_used, free, n_free)
+        build_histogram(
+            binned, part, start[0], count[0], features, vals, pool[slot[0]], partials, n_threads
+        )
+        # The root sums are any one feature's histogram summed over its bins.
+        sums[0] = pool[slot[0], features[0]].sum(axis=0)
+        check[0] = 0
+        n_check = 1
+    else:
+        node_sums(part, 0, m, vals, sums[0])
+    while True:
+        for k in range(n_check):
+            c = check[k]
+            cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = find_best_split(
+                pool[slot[c]], features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
+                min_samples_leaf, min_gain, cand_left[c], cand_pg[c],
+            )  # fmt: skip
+        if n_leaves >= max_leaves:
+            break
+        best = -1
+        best_gain = -np.inf
+        for nd in range(n_nodes):
+            if left[nd] == -1 and cand_gain[nd] > best_gain:
+                best_gain = cand_gain[nd]
+                best = nd
+        if best < 0:
+            break
+        f = cand_feat[best]
+        s = start[best]
+        e = s + count[best]
+        nl = _partition(binned[:, f], part, s, e, cand_bin[best], cand_mgl[best], missing_bin, tmp)
+        lc = n_nodes
+        rc = n_nodes + 1
+        n_nodes += 2
+        n_leaves += 1
+        feature[best] = f
+        bin_thr[best] = cand_bin[best]
+        mgl[best] = cand_mgl[best]
+        left[best] = lc
+        right[best] = rc
+        split_gain[best] = best_gain
+        gain[best] = cand_pg[best]
+        cand_gain[best] = -np.inf
+        sums[lc] = cand_left[best]
+        sums[rc] = sums[best] - sums[lc]
+        start[lc], count[lc] = s, nl
+        start[rc], count[rc] = s + nl, e - s - nl
+        depth[lc] = depth[rc] = depth[best] + 1
+        # Children get histograms only when one of them may still be split.
+        small = lc if nl <= e - s - nl else rc
+        large = rc if small == lc else lc
+        ps = slot[best]
+        slot[best] = -1
+        n_check = 0
+        for c in (small, large):
+            if depth[c] < max_depth and count[c] >= min_split and n_leaves < max_leaves:
+                check[n_check] = c
+                n_check += 1
+        if n_check == 0:
+            free[n_free] = ps
+            n_free += 1
+            continue
+        if n_check == 1 and check[0] == small:
+            # Only the smaller child is needed: built in the parent's slot.
+            slot[small] = ps
         else:
-            best = -1
-            best_gain = -np.inf
-            for nd in range(n_nodes):
-                if left[nd] == -1 and cand_gain[nd] > best_gain:
-                    best_gain = cand_gain[nd]
-                    best = nd
-            if best < 0 or n_leaves >= max_leaves:
-                break
-            f = cand_feat[best]
-            s = start[best]
-            e = s + count[best]
-            nl = _partition(binned[:, f], part, s, e, cand_bin[best], cand_mgl[best],
-                            missing_bin, tmp)
-            lc = n_nodes
-            rc = n_nodes + 1
-            n_nodes += 2
-            n_leaves += 1
-            feature[best] = f
-            bin_thr[best] = cand_bin[best]
-            mgl[best] = cand_mgl[best]
-            left[best] = lc
-            right[best] = rc
-            split_gain[best] = best_gain
-            gain[best] = cand_pg[best]
-            cand_gain[best] = -np.inf
-            sums[lc] = cand_left[best]
-            sums[rc] = sums[best] - sums[lc]
-            start[lc] = s
-            count[lc] = nl
-            start[rc] = s + nl
-            count[rc] = e - s - nl
-            depth[lc] = depth[best] + 1
-            depth[rc] = depth[best] + 1
-            # Children get histograms only when one of them may still be split.
-            small = lc if nl <= e - s - nl else rc
-            large = rc if small == lc else lc
-            ps = slot[best]
-            slot[best] = -1
-            n_check = 0
-            for c in (small, large):
-                if (depth[c] < max_depth and count[c] >= min_split and n_leaves < max_leaves
-                        and features.size > 0):
-                    check[n_check] = c
-                    n_check += 1
-            if n_check == 0:
-                free[n_free] = ps
+            # Smaller child built; the larger one is parent minus it, in the parent's slot.
+            pool, ns, n_used, n_free = _take_slot(pool, n_used, free, n_free)
+            slot[small] = ns
+            slot[large] = ps
+        build_histogram(
+            binned, part, start[small], start[small] + count[small], features, vals,
+            pool[slot[small]], partials, n_threads,
+        )  # fmt: skip
+        if slot[large] >= 0:
+            subtract_histograms(pool[ps], pool[slot[small]], features)
+            if check[0] != small:
+                free[n_free] = slot[small]
                 n_free += 1
-                continue
-            if check[0] == small and n_check == 1:
-                slot[small] = ps  # the parent's histogram is no longer needed
-            else:
-                # Smaller child built; the larger one is parent minus it, in the parent's slot.
-                if n_free > 0:
-                    n_free -= 1
-                    ns = free[n_free]
-                else:
-                    if n_used == pool.shape[0]:
-                        bigger = np.empty((2 * pool.shape[0], d, n_bins, K))
-                        bigger[:n_used] = pool
-                        pool = bigger
-                    ns = n_used
-                    n_used += 1
-                build_histogram(binned, part, start[small], start[small] + count[small],
-                                features, vals, pool[ns], partials, n_threads)
-                subtract_histograms(pool[ps], pool[ns], features)
-                slot[large] = ps
-                if check[0] == small:
-                    slot[small] = ns
-                else:
-                    free[n_free] = ns
-                    n_free += 1
-                for k in range(n_check):
-                    c = check[k]
-                    g, bf, bb, bm = find_best_split(
-                        pool[slot[c]], features, n_bins_nm, missing_bin, sums[c], p, matrix,
-                        l2, min_samples_leaf, min_gain, cand_left[c], cand_pg[c])
-                    cand_gain[c] = g
-                    cand_feat[c] = bf
-                    cand_bin[c] = bb
-                    cand_mgl[c] = bm
-                continue
-        # Single node to build from scratch (the root, or a lone splittable smaller child
-        # reusing its parent's slot).
-        c = check[0]
-        if step == 0:
-            if not root_splittable:
-                continue
-            slot[0] = n_used
-            n_used += 1
-        build_histogram(binned, part, start[c], start[c] + count[c], features, vals,
-                        pool[slot[c]], partials, n_threads)
-        if step == 0:
-            # The root sums are any one feature's histogram summed over its bins.
-            h0 = pool[slot[0], features[0]]
-            for b in range(n_bins):
-                for k in range(K):
-                    sums[0, k] += h0[b, k]
-        g, bf, bb, bm = find_best_split(
-            pool[slot[c]], features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
-            min_samples_leaf, min_gain, cand_left[c], cand_pg[c])
-        cand_gain[c] = g
-        cand_feat[c] = bf
-        cand_bin[c] = bb
-        cand_mgl[c] = bm
+                slot[small] = -1
 
     # Leaves, their values and the leaf of every row.
     work = np.empty((p, p))
@@ -505,10 +526,13 @@ def _grow(binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_d
         for ii in range(start[nd], start[nd] + count[nd]):
             leaf_of_row[part[ii]] = lf
     if traverse_rest:
-        _traverse_unassigned(binned, leaf_of_row, feature, bin_thr, mgl, left, right,
-                             node_leaf, missing_bin)
-    return (n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
-            leaf_index, leaf_values, leaf_of_row)
+        _traverse_unassigned(
+            binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin
+        )
+    return (
+        n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
+        leaf_index, leaf_values, leaf_of_row,
+    )  # fmt: skip
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -42,6 +42,8 @@ FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 # A row block must amortise one parallel task and one partial histogram (n_bins x K sums).
 _MIN_BLOCK_ROWS = 16384
+# Rows per tile: the tile's channel values (<= 4096 x K doubles) stay in L2 across features.
+_TILE_ROWS = 4096
 
 
 def n_channels(n_params: int, matrix: bool, weighted: bool) -> int:
@@ -126,8 +128,9 @@ def accumulate_histogram(binned, rows, start, stop, features, vals, hist):
 def build_histogram(binned, rows, start, stop, features, vals, hist, partials, n_threads):
     """Histogram of the rows ``rows[start:stop]``, overwriting the active features of ``hist``.
 
-    Parallel over features; when there are fewer active features than threads and many
-    rows, also over row blocks, whose partial histograms (in ``partials``) are then summed.
+    Parallel over groups of features (one group per thread); when there are fewer active
+    features than threads and many rows, also over row blocks, whose partial histograms (in
+    ``partials``) are then summed.
 
     Parameters
     ----------
@@ -142,40 +145,38 @@ def build_histogram(binned, rows, start, stop, features, vals, hist, partials, n
     """
     n_feat = features.size
     m = stop - start
+    n_groups = max(1, min(n_feat, n_threads))
     n_blocks = 1
     if n_feat < n_threads and partials.shape[0] > 1:
         want = (n_threads + n_feat - 1) // n_feat
         n_blocks = max(1, min(want, m // _MIN_BLOCK_ROWS, partials.shape[0]))
-    n_bins = hist.shape[1]
-    K = hist.shape[2]
-    if n_blocks == 1:
-        for j in prange(n_feat):
-            h = hist[features[j]]
-            for b in range(n_bins):
-                for k in range(K):
-                    h[b, k] = 0.0
-            _fold_dispatch(binned[:, features[j]], rows, start, stop, vals, h)
-        return
     step = (m + n_blocks - 1) // n_blocks
-    for task in prange(n_feat * n_blocks):
-        j = task // n_blocks
+    for task in prange(n_groups * n_blocks):
+        group = task // n_blocks
         blk = task % n_blocks
-        f = features[j]
-        h = partials[blk, f]
-        for b in range(n_bins):
-            for k in range(K):
-                h[b, k] = 0.0
+        out = hist if n_blocks == 1 else partials[blk]
+        for j in range(group, n_feat, n_groups):
+            out[features[j]] = 0.0
         s = start + blk * step
         e = min(stop, s + step)
-        _fold_dispatch(binned[:, f], rows, s, e, vals, h)
-    for j in prange(n_feat):
-        f = features[j]
-        for b in range(n_bins):
-            for k in range(K):
-                acc = 0.0
-                for blk in range(n_blocks):
-                    acc += partials[blk, f, b, k]
-                hist[f, b, k] = acc
+        # Tiles of rows, each folded into all of the group's features: the tile's channel
+        # values are read from memory once per group rather than once per feature.
+        for ts in range(s, e, _TILE_ROWS):
+            te = min(e, ts + _TILE_ROWS)
+            for j in range(group, n_feat, n_groups):
+                f = features[j]
+                _fold_dispatch(binned[:, f], rows, ts, te, vals, out[f])
+    if n_blocks > 1:
+        n_bins = hist.shape[1]
+        K = hist.shape[2]
+        for j in prange(n_feat):
+            f = features[j]
+            for b in range(n_bins):
+                for k in range(K):
+                    acc = 0.0
+                    for blk in range(n_blocks):
+                        acc += partials[blk, f, b, k]
+                    hist[f, b, k] = acc
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)

@@ -45,7 +45,7 @@ class NativeModel:
         random_state: int,
     ) -> None:
         self.n_params = n_params
-        self.grow_params = {
+        self.grow_params: dict[str, Any] = {
             "max_depth": max_depth,
             "max_leaves": max_leaves,
             "min_samples_leaf": min_samples_leaf,
@@ -64,7 +64,7 @@ class NativeModel:
         self.ensemble = Ensemble(
             self.n_params, X.shape[1], missing_values_bin_idx=self.mapper.missing_values_bin_idx_
         )
-        self._bins = {
+        self._bins: dict[str, Any] = {
             "n_bins_non_missing": self.mapper.n_bins_non_missing_,
             "missing_values_bin_idx": self.mapper.missing_values_bin_idx_,
             "bin_thresholds": self.mapper.bin_thresholds_,
@@ -152,8 +152,10 @@ class ExternalModel:
         features: Array | None,
     ) -> Array:
         X = self._X if features is None else self._X[:, features]
-        Xr, tr, wr = (X, target, sample_weight) if rows is None else (
-            X[rows], target[rows], sample_weight[rows]
+        Xr, tr, wr = (
+            (X, target, sample_weight)
+            if rows is None
+            else (X[rows], target[rows], sample_weight[rows])
         )
         learners = []
         out = np.empty_like(target)

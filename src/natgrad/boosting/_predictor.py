@@ -27,8 +27,9 @@ __all__ = ["Ensemble", "leaf_of_binned_row"]
 
 
 @njit(nogil=True)
-def leaf_of_binned_row(binned, i, node, feature, bin_threshold, missing_go_left, left, right,
-                       missing_bin):
+def leaf_of_binned_row(
+    binned, i, node, feature, bin_threshold, missing_go_left, left, right, missing_bin
+):
     """Node reached by row ``i`` of ``binned`` from ``node`` (binned thresholds)."""
     while left[node] != -1:
         b = binned[i, feature[node]]
@@ -54,37 +55,87 @@ def _leaf_of_raw_row(X, i, node, feature, threshold, missing_go_left, left, righ
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _predict(X, binned, use_binned, first, last, offsets, scales, feature, threshold,
-             bin_threshold, missing_go_left, left, right, value, missing_bin, out):
+def _predict(
+    X,
+    binned,
+    use_binned,
+    first,
+    last,
+    offsets,
+    scales,
+    feature,
+    threshold,
+    bin_threshold,
+    missing_go_left,
+    left,
+    right,
+    value,
+    missing_bin,
+    out,
+):
     """Add ``sum_{first <= t < last} scales[t] value[leaf_t(x_i)]`` to ``out`` (n, p)."""
     n = binned.shape[0] if use_binned else X.shape[0]
     p = value.shape[1]
     for i in prange(n):
         for t in range(first, last):
             if use_binned:
-                node = leaf_of_binned_row(binned, i, offsets[t], feature, bin_threshold,
-                                          missing_go_left, left, right, missing_bin)
+                node = leaf_of_binned_row(
+                    binned,
+                    i,
+                    offsets[t],
+                    feature,
+                    bin_threshold,
+                    missing_go_left,
+                    left,
+                    right,
+                    missing_bin,
+                )
             else:
-                node = _leaf_of_raw_row(X, i, offsets[t], feature, threshold, missing_go_left,
-                                        left, right)
+                node = _leaf_of_raw_row(
+                    X, i, offsets[t], feature, threshold, missing_go_left, left, right
+                )
             s = scales[t]
             for k in range(p):
                 out[i, k] += s * value[node, k]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _apply(X, binned, use_binned, offsets, n_trees, feature, threshold, bin_threshold,
-           missing_go_left, left, right, leaf_id, missing_bin, out):
+def _apply(
+    X,
+    binned,
+    use_binned,
+    offsets,
+    n_trees,
+    feature,
+    threshold,
+    bin_threshold,
+    missing_go_left,
+    left,
+    right,
+    leaf_id,
+    missing_bin,
+    out,
+):
     """Leaf number of every row in every tree into ``out`` (n, n_trees)."""
     n = binned.shape[0] if use_binned else X.shape[0]
     for i in prange(n):
         for t in range(n_trees):
             if use_binned:
-                node = leaf_of_binned_row(binned, i, offsets[t], feature, bin_threshold,
-                                          missing_go_left, left, right, missing_bin)
+                node = leaf_of_binned_row(
+                    binned,
+                    i,
+                    offsets[t],
+                    feature,
+                    bin_threshold,
+                    missing_go_left,
+                    left,
+                    right,
+                    missing_bin,
+                )
             else:
-                node = _leaf_of_raw_row(X, i, offsets[t], feature, threshold, missing_go_left,
-                                        left, right)
+                node = _leaf_of_raw_row(
+                    X, i, offsets[t], feature, threshold, missing_go_left, left, right
+                )
             out[i, t] = leaf_id[node]
 
 
@@ -143,10 +194,15 @@ shape (n_nodes,)
             new_cap = max(n_nodes, 2 * cap, 64)
             p = self.n_params
             specs = {
-                "feature": (np.int32, ()), "threshold": (np.float64, ()),
-                "bin_threshold": (np.uint8, ()), "missing_go_left": (np.bool_, ()),
-                "left": (np.int32, ()), "right": (np.int32, ()), "leaf_id": (np.int32, ()),
-                "value": (np.float64, (p,)), "gain": (np.float64, (p,)),
+                "feature": (np.int32, ()),
+                "threshold": (np.float64, ()),
+                "bin_threshold": (np.uint8, ()),
+                "missing_go_left": (np.bool_, ()),
+                "left": (np.int32, ()),
+                "right": (np.int32, ()),
+                "leaf_id": (np.int32, ()),
+                "value": (np.float64, (p,)),
+                "gain": (np.float64, (p,)),
             }
             buf = {}
             for name, (dtype, tail) in specs.items():
@@ -273,9 +329,24 @@ shape (n_nodes,)
         if self.n_trees == 0 or last <= first:
             return out
         b = self._buf
-        _predict(X, binned, use_binned, first, last, self._offsets, self._scales, b["feature"],
-                 b["threshold"], b["bin_threshold"], b["missing_go_left"], b["left"],
-                 b["right"], b["value"], np.uint8(self.missing_values_bin_idx), out)
+        _predict(
+            X,
+            binned,
+            use_binned,
+            first,
+            last,
+            self._offsets,
+            self._scales,
+            b["feature"],
+            b["threshold"],
+            b["bin_threshold"],
+            b["missing_go_left"],
+            b["left"],
+            b["right"],
+            b["value"],
+            np.uint8(self.missing_values_bin_idx),
+            out,
+        )
         return out
 
     def _inputs(self, X: ArrayLike | None, binned: ArrayLike | None, where: str):
@@ -342,8 +413,9 @@ shape (n_nodes,)
             Prediction of the first ``t + 1`` trees, for ``t = 0, ..., n_trees - 1`` (a new
             array each stage).
         """
-        Xc, bd, use_b, n = self._inputs(None if binned else X, X if binned else None,
-                                        "staged_predict_raw")
+        Xc, bd, use_b, n = self._inputs(
+            None if binned else X, X if binned else None, "staged_predict_raw"
+        )
         out = np.zeros((n, self.n_params))
         for t in range(self.n_trees):
             self._run_predict(Xc, bd, use_b, t, t + 1, out)
@@ -366,9 +438,22 @@ shape (n_nodes,)
         out = np.zeros((n, self.n_trees), dtype=np.int32)
         if self.n_trees:
             b = self._buf
-            _apply(Xc, bd, use_b, self._offsets, self.n_trees, b["feature"], b["threshold"],
-                   b["bin_threshold"], b["missing_go_left"], b["left"], b["right"],
-                   b["leaf_id"], np.uint8(self.missing_values_bin_idx), out)
+            _apply(
+                Xc,
+                bd,
+                use_b,
+                self._offsets,
+                self.n_trees,
+                b["feature"],
+                b["threshold"],
+                b["bin_threshold"],
+                b["missing_go_left"],
+                b["left"],
+                b["right"],
+                b["leaf_id"],
+                np.uint8(self.missing_values_bin_idx),
+                out,
+            )
         return out
 
     def feature_importances(self) -> NDArray[np.float64]:

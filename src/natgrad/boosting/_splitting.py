@@ -205,8 +205,9 @@ def param_gains(left, right, parent, p, matrix, l2, out):
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def _best_for_feature(h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score,
-                      left_out):
+def _best_for_feature(
+    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out
+):
     """Best (gain, bin, missing_go_left) of one feature; the left sums go to ``left_out``.
 
     Scans the thresholds once with running left sums. The scalar metric has an inlined
@@ -247,8 +248,9 @@ def _best_for_feature(h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf
                 b = run[3] + mv * h[missing_bin, 3]
                 c = run[4] + mv * h[missing_bin, 4]
                 sl = _score2(g0, g1, a, b, c, l2)
-                sr = _score2(parent[0] - g0, parent[1] - g1, parent[2] - a, parent[3] - b,
-                             parent[4] - c, l2)
+                sr = _score2(
+                    parent[0] - g0, parent[1] - g1, parent[2] - a, parent[3] - b, parent[4] - c, l2
+                )
                 if sl < 0.0 or sr < 0.0:  # a pivot failed: the damped general path
                     for k in range(K):
                         cc = run[k] + mv * h[missing_bin, k]
@@ -262,8 +264,11 @@ def _best_for_feature(h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf
                     c = run[k] + mv * h[missing_bin, k]
                     cand[k] = c
                     right[k] = parent[k] - c
-                gain = (score(cand, p, True, l2, work, z) + score(right, p, True, l2, work, z)
-                        - parent_score)
+                gain = (
+                    score(cand, p, True, l2, work, z)
+                    + score(right, p, True, l2, work, z)
+                    - parent_score
+                )
             else:
                 # Scalar metric; also the matrix metric with p = 1, whose channel p is H.
                 sl = 0.0
@@ -275,8 +280,9 @@ def _best_for_feature(h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf
                     sr += b * b
                 wl = run[p] + mv * h[missing_bin, p] + l2
                 wr = w_parent - (wl - l2) + l2
-                gain = ((sl / wl if wl > 0.0 else 0.0) + (sr / wr if wr > 0.0 else 0.0)
-                        - parent_score)
+                gain = (
+                    (sl / wl if wl > 0.0 else 0.0) + (sr / wr if wr > 0.0 else 0.0) - parent_score
+                )
             if gain > best_gain:
                 best_gain = gain
                 best_bin = t
@@ -295,8 +301,20 @@ def _best_for_feature(h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def find_best_split(hist, features, n_bins_non_missing, missing_bin, parent, p, matrix, l2,
-                    min_samples_leaf, min_gain_to_split, left_sums, gains_out):
+def find_best_split(
+    hist,
+    features,
+    n_bins_non_missing,
+    missing_bin,
+    parent,
+    p,
+    matrix,
+    l2,
+    min_samples_leaf,
+    min_gain_to_split,
+    left_sums,
+    gains_out,
+):
     """Best split of a node over the active features and both missing-value directions.
 
     Candidates: feature ``f``, threshold bin ``t`` in ``[0, n_bins_non_missing[f])`` (bins
@@ -344,8 +362,18 @@ def find_best_split(hist, features, n_bins_non_missing, missing_bin, parent, p, 
     min_leaf = max(float(min_samples_leaf), 1.0)
     for j in prange(n_feat):
         f = features[j]
-        g, t, mgl = _best_for_feature(hist[f], n_bins_non_missing[f], missing_bin, parent, p,
-                                      matrix, l2, min_leaf, parent_score, f_left[j])
+        g, t, mgl = _best_for_feature(
+            hist[f],
+            n_bins_non_missing[f],
+            missing_bin,
+            parent,
+            p,
+            matrix,
+            l2,
+            min_leaf,
+            parent_score,
+            f_left[j],
+        )
         f_gain[j] = g
         f_bin[j] = t
         f_mgl[j] = mgl

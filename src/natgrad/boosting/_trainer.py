@@ -58,7 +58,7 @@ class Trainer:
             return float(w_norm @ self.score._score(dist, y))
 
         has_val = X_val is not None
-        if has_val:
+        if X_val is not None:
             assert y_val is not None and w_val is not None  # set together by the caller
             theta_val = np.repeat(theta0, X_val.shape[0], axis=0)
             wv_norm = w_val / w_val.sum()
@@ -142,13 +142,13 @@ class Trainer:
         est.train_loss_ = np.asarray(self.train_loss)
         est.validation_loss_ = np.asarray(self.validation_loss)
 
-    def _rows(self, n: int, subsample: float) -> Array | None:
+    def _rows(self, n: int, subsample: float) -> np.ndarray | None:
         if subsample >= 1.0:
             return None
         k = max(1, int(round(subsample * n)))
         return np.sort(self.rng.choice(n, size=k, replace=False)).astype(np.int32)
 
-    def _features(self, d: int, colsample: float) -> Array | None:
+    def _features(self, d: int, colsample: float) -> np.ndarray | None:
         if colsample >= 1.0:
             return None
         k = max(1, int(round(colsample * d)))
@@ -167,4 +167,3 @@ def _progress(est: Any) -> Any:
         unit="stage",
         leave=True,
     )
-

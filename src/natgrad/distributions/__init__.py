@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from natgrad.distributions._base import Distribution, register_kl
+from natgrad.distributions._base import Distribution, has_closed_form_kl, register_kl
 from natgrad.distributions._support import Support
 
 # name -> (module, class). Resolved on first use so that importing the package stays cheap.
@@ -33,7 +33,15 @@ _FAMILIES: dict[str, tuple[str, str]] = {
 }
 _CLASSES = {cls: (module, name) for name, (module, cls) in _FAMILIES.items()}
 
-__all__ = ["Distribution", "Support", "get", "names", "register_kl", *sorted(_CLASSES)]
+__all__ = [
+    "Distribution",
+    "Support",
+    "get",
+    "has_closed_form_kl",
+    "names",
+    "register_kl",
+    *sorted(_CLASSES),
+]
 
 
 def names() -> list[str]:

@@ -49,6 +49,11 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Callable], Callable]:
     return decorator
 
 
+def has_closed_form_kl(type_p: type, type_q: type) -> bool:
+    """Whether KL(p ‖ q) between these two families is registered in closed form."""
+    return (type_p, type_q) in _KL_REGISTRY
+
+
 class Distribution:
     """A batch of n distributions of one family.
 

@@ -71,8 +71,8 @@ class Normal(Distribution):
         return out
 
     def _fit_marginal(self, y: Array, w: Array) -> Array:
-        mu = w @ y
-        var = w @ (y - mu) ** 2
+        mu = float(w @ y)
+        var = float(w @ (y - mu) ** 2)
         # A constant target has no spread; keep the scale finite and tiny rather than zero.
         scale = np.sqrt(max(var, (1e-8 * max(abs(mu), 1.0)) ** 2))
         return np.array([mu, np.log(scale)])

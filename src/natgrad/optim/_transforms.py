@@ -101,9 +101,9 @@ def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformatio
 
 
 class AdamState(NamedTuple):
-    """State of `scale_by_adam`: step count t, first and second moments (n, p)."""
+    """State of `scale_by_adam`: the number of steps t taken, first and second moments (n, p)."""
 
-    count: int
+    step: int
     mu: Array
     nu: Array
 
@@ -121,17 +121,17 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
 
     def init(params: Array) -> AdamState:
         zeros = np.zeros_like(np.asarray(params, dtype=np.float64))
-        return AdamState(count=0, mu=zeros, nu=zeros.copy())
+        return AdamState(step=0, mu=zeros, nu=zeros.copy())
 
     def update(
         grads: Array, state: AdamState, params: Array | None = None, **curvature: Any
     ) -> tuple[Array, AdamState]:
-        count = state.count + 1
+        t = state.step + 1
         mu = beta1 * state.mu + (1.0 - beta1) * grads
         nu = beta2 * state.nu + (1.0 - beta2) * grads * grads
-        mu_hat = mu / (1.0 - beta1**count)
-        nu_hat = nu / (1.0 - beta2**count)
-        return mu_hat / (np.sqrt(nu_hat) + epsilon), AdamState(count=count, mu=mu, nu=nu)
+        mu_hat = mu / (1.0 - beta1**t)
+        nu_hat = nu / (1.0 - beta2**t)
+        return mu_hat / (np.sqrt(nu_hat) + epsilon), AdamState(step=t, mu=mu, nu=nu)
 
     return GradientTransformation(init, update)
 
@@ -175,8 +175,7 @@ def scale_by_newton(damping: float = 0.0) -> GradientTransformation:
     positive definite (the pivot test of `natgrad.natural_gradient`) is solved with
     H + λI + μ·diag(|H_ii|), μ = ŝ·10⁻⁸, ŝ·10⁻⁷, ... (ŝ the largest entry of H scaled to a
     unit diagonal) until it is: the Levenberg–Marquardt step, a descent direction. Logged at
-    DEBUG level, since it
-    is routine for Newton.
+    DEBUG level, since it is routine for Newton.
     """
     where = "scale_by_newton"
     lam = _check_float(damping, "damping", where)

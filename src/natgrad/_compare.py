@@ -17,6 +17,7 @@ gradient runs untuned (cap 1, ``max_kl``). The command line front end is ``natgr
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -282,8 +283,8 @@ def _run_problem(
         fits[name] = (*best, [(lr, r) for lr, r, _ in trials])
 
     optimum = objective.loss(mle)
-    for _, _, _, trials in fits.values():
-        for _, r in trials:
+    for _, _, _, tried in fits.values():
+        for _, r in tried:
             optimum = min(optimum, float(r.loss_history.min()))
     optimum = min(optimum, float(fits["natural"][0].loss_history.min()))
 
@@ -461,18 +462,28 @@ def compare(
     total = sum(per_problem + (3 if p.alternative is not None else 0) for p in problems)
     settings = {"seed": seed, "max_steps": max_steps, "tol": tol, "max_kl": max_kl,
                 "grids": {k: list(v) for k, v in GRIDS.items()}}  # fmt: skip
-    infos, runs, claims = [], [], {"steps": {}, "invariance": {}, "trust_region": {}}
+    infos: list[dict[str, Any]] = []
+    runs: list[Run] = []
+    claims: dict[str, dict[str, Any]] = {"steps": {}, "invariance": {}, "trust_region": {}}
     objectives = []
-    with tqdm(total=total, desc="compare", unit="fit", disable=not progress) as bar:
-        for problem in problems:
-            info, prob_runs, prob_claims, objective = _run_problem(
-                problem, rng, max_steps, tol, max_kl, bar
-            )
-            infos.append(info)
-            objectives.append(objective)
-            runs += prob_runs
-            for key, value in prob_claims.items():
-                claims[key][problem.name] = value
+    # Grids include rates that diverge on purpose; their "fit stopped" warnings are expected
+    # (such runs are recorded as unconverged), so they are silenced here.
+    fit_logger = logging.getLogger("natgrad.fit")
+    level = fit_logger.level
+    fit_logger.setLevel(logging.ERROR)
+    try:
+        with tqdm(total=total, desc="compare", unit="fit", disable=not progress) as bar:
+            for problem in problems:
+                info, prob_runs, prob_claims, objective = _run_problem(
+                    problem, rng, max_steps, tol, max_kl, bar
+                )
+                infos.append(info)
+                objectives.append(objective)
+                runs += prob_runs
+                for key, value in prob_claims.items():
+                    claims[key][problem.name] = value
+    finally:
+        fit_logger.setLevel(level)
     result = Comparison(settings, infos, runs, claims)
     if out is not None:
         folder = Path(out)
