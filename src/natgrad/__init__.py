@@ -17,12 +17,15 @@ _LAZY = {
     "optim": ("natgrad.optim", None),
     "scores": ("natgrad.scores", None),
     "testing": ("natgrad.testing", None),
+    "metrics": ("natgrad.metrics", None),
+    "report": ("natgrad.report", None),
     "natural_gradient": ("natgrad._natural", "natural_gradient"),
     "kl_step_size": ("natgrad._natural", "kl_step_size"),
     "fit_distribution": ("natgrad.fit", "fit_distribution"),
     "FitResult": ("natgrad.fit", "FitResult"),
     "compare": ("natgrad._compare", "compare"),
     "NGBoostRegressor": ("natgrad.boosting", "NGBoostRegressor"),
+    "NGBoostClassifier": ("natgrad.boosting", "NGBoostClassifier"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -84,3 +84,8 @@ def get_score(score: str | Score) -> Score:
             f"Got {score!r} instead."
         )
     return _SCORES[score]()
+
+
+# CRPScore subclasses Score, so its module is imported last, once Score and _SCORES exist; it
+# adds "crps" to _SCORES itself, which works whichever of the two modules is imported first.
+import natgrad._crps  # noqa: E402, F401

@@ -6,6 +6,8 @@ compute exactly; seeds are fixed, so the tests are deterministic.
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -200,10 +202,10 @@ def test_fill_channels_both_modes():
     met = pack_metric(_random_metric(rng, 6, 2))
     rows = np.arange(6, dtype=np.int32)
     scalar = np.empty((6, 3))
-    fill_channels(g, w, met, rows, False, scalar)
+    fill_channels(g, w, met, rows, False, True, scalar)
     np.testing.assert_allclose(scalar, np.column_stack([w[:, None] * g, w]))
     matrix = np.empty((6, 5))
-    fill_channels(g, w, met, rows, True, matrix)
+    fill_channels(g, w, met, rows, True, True, matrix)
     np.testing.assert_allclose(matrix, np.column_stack([w[:, None] * g, met]))
 
 
@@ -403,8 +405,15 @@ def test_predictor_raw_binned_staged_and_importances():
     np.testing.assert_allclose(ens.feature_importances(), importances)
     assert ens.feature_importances()[0, 0] > ens.feature_importances()[0, 1]
     assert ens.feature_importances()[1, 2] > ens.feature_importances()[1, 1]
+    np.testing.assert_allclose(
+        ens.predict_binned(binned, n_trees=10, start=9), staged[9] - staged[8], atol=1e-12
+    )
     with pytest.raises(ValueError, match="'n_trees'"):
         ens.predict_raw(X, n_trees=41)
+    with pytest.raises(ValueError, match="'start'"):
+        ens.predict_raw(X, n_trees=5, start=6)
+    clone = pickle.loads(pickle.dumps(ens))
+    np.testing.assert_array_equal(clone.predict_raw(X), ens.predict_raw(X))
 
 
 def test_nan_routing():

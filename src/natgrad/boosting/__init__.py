@@ -1,5 +1,6 @@
 """Natural-gradient boosting with a native histogram tree engine with vector leaves."""
 
+from natgrad.boosting._classifier import NGBoostClassifier
 from natgrad.boosting._estimator import NGBoostRegressor
 
-__all__ = ["NGBoostRegressor"]
+__all__ = ["NGBoostClassifier", "NGBoostRegressor"]

@@ -13,12 +13,14 @@ The training loop (NGBoost's algorithm, DESIGN.md):
 from __future__ import annotations
 
 import logging
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -37,7 +39,7 @@ class _NGBoostBase(BaseEstimator):
     _parameter_constraints: dict[str, list[Any]] = {
         "distribution": [str, type],
         "distribution_config": [dict, None],
-        "score": [StrOptions({"log"}), Score],
+        "scoring_rule": [StrOptions({"log", "crps"}), Score],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
         "max_depth": [Interval(Integral, 1, None, closed="left"), None],
@@ -61,7 +63,7 @@ class _NGBoostBase(BaseEstimator):
         distribution: str | type[Distribution] = "normal",
         *,
         distribution_config: dict[str, Any] | None = None,
-        score: str | Score = "log",
+        scoring_rule: str | Score = "log",
         n_estimators: int = 500,
         learning_rate: float = 0.01,
         max_depth: int | None = 3,
@@ -81,7 +83,7 @@ class _NGBoostBase(BaseEstimator):
     ) -> None:
         self.distribution = distribution
         self.distribution_config = distribution_config
-        self.score = score
+        self.scoring_rule = scoring_rule
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.max_depth = max_depth
@@ -120,6 +122,10 @@ class _NGBoostBase(BaseEstimator):
         self, y: ArrayLike, family: type[Distribution], config: dict[str, Any], name: str = "y"
     ) -> Array:
         where = f"{type(self).__name__}.fit"
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         try:
             arr = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -128,6 +134,12 @@ class _NGBoostBase(BaseEstimator):
                 f"non-numeric values instead."
             ) from exc
         if arr.ndim == 2 and arr.shape[1] == 1:
+            warnings.warn(
+                f"A column-vector {name} was passed when a 1d array was expected; it is "
+                "raveled to shape (n_samples,).",
+                DataConversionWarning,
+                stacklevel=3,
+            )
             arr = arr[:, 0]
         if not np.isfinite(arr).all():
             bad = np.flatnonzero(~np.isfinite(arr))
@@ -148,6 +160,13 @@ class _NGBoostBase(BaseEstimator):
         return np.ascontiguousarray(arr)
 
     # ------------------------------------------------------------------ fitting
+    def _initial_params(
+        self, y: Array, w: Array, family: type[Distribution], config: dict[str, Any]
+    ) -> Array:
+        """θ⁽⁰⁾, shape (1, p): the family's weighted marginal fit (estimators with other
+        targets, such as censored times, override this)."""
+        return family.fit_marginal(y, w, **config)
+
     def _fit(
         self,
         X: Any,
@@ -157,7 +176,7 @@ class _NGBoostBase(BaseEstimator):
     ) -> _NGBoostBase:
         self._validate_params()
         family, config = self._family()
-        self._score_rule = get_score(self.score)
+        self._score_rule = get_score(self.scoring_rule)
         X = np.asarray(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
         where = f"{type(self).__name__}.fit"
         y = self._check_targets(y, family, config)
@@ -167,6 +186,11 @@ class _NGBoostBase(BaseEstimator):
                 f"row of X. Got shape {y.shape} instead."
             )
         w = check_sample_weight(sample_weight, X.shape[0], where)
+        if (w == 0).any():
+            # A row of weight zero carries no information: drop it so that it cannot move
+            # bin edges or count towards min_samples_leaf.
+            keep = w > 0
+            X, y, w = X[keep], y[keep], w[keep]
         rng = check_random_state(self.random_state)
 
         X_val = y_val = w_val = None
@@ -294,8 +318,9 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         Any univariate family of `natgrad.distributions` (see `natgrad.distributions.names`).
     distribution_config : dict, optional
         Family configuration, e.g. ``{"fixed_df": 3.0}`` for ``"student_t"``.
-    score : {"log"} or Score, default="log"
-        The scoring rule; the log score's metric is the Fisher information.
+    scoring_rule : {"log", "crps"} or Score, default="log"
+        The scoring rule; the log score's metric is the Fisher information. (Not named
+        ``score``: that would hide scikit-learn's ``score(X, y)`` method.)
     n_estimators : int, default=500
         Number of boosting stages.
     learning_rate : float, default=0.01

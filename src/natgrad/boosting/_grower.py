@@ -23,7 +23,16 @@ from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
-from ._histogram import build_histogram, fill_channels, node_sums, subtract_histograms
+# numba's cache is keyed on the source file of each cached function only: after editing a
+# kernel imported here (histograms, splits, binned traversal), touch this file or delete
+# __pycache__/*.nbi, or `_grow` keeps running the old compiled code.
+from ._histogram import (
+    build_histogram,
+    fill_channels,
+    n_channels,
+    node_sums,
+    subtract_histograms,
+)
 from ._predictor import leaf_of_binned_row
 from ._splitting import find_best_split, leaf_value
 
@@ -32,7 +41,7 @@ __all__ = ["Tree", "add_leaf_values", "grow_tree", "pack_metric"]
 _WHERE = "grow_tree"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tree:
     """A grown tree as flat node arrays (node 0 is the root).
 
@@ -160,9 +169,9 @@ def grow_tree(
     binned : ndarray of shape (n, d), uint8
         Bins from `BinMapper.transform`; Fortran order (another layout is copied, which
         costs a pass over the data every call).
-    gradients : array-like of shape (n, p)
-        Per-row targets ``g_i``, not weighted (natural gradients for the "ngboost" rule,
-        plain gradients for the "fisher" rule).
+    gradients : array-like of shape (n, p) or (n,)
+        Per-row targets ``g_i`` (1-D means p = 1), not weighted: natural gradients for the
+        "ngboost" rule, plain gradients for the "fisher" rule.
     metric : array-like of shape (n, p (p + 1) / 2) or (n, p, p), or None
         None for the scalar metric (hessian ``w_i I``). Otherwise the per-row metric blocks
         ``w_i F_i``, already multiplied by the sample weight, preferably packed as in
@@ -199,33 +208,9 @@ def grow_tree(
         Leaf number of every row: from the growth partition for the rows in ``rows``, by a
         binned traversal for the others.
     """
-    if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
-        raise ValueError(
-            f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
-            f"Got {describe(binned)} instead."
-        )
-    binned = np.asfortranarray(binned)
+    binned, grads, met, sw = _check_arrays(binned, gradients, metric, sample_weight)
     n, d = binned.shape
-    grads = _as_2d(gradients, "gradients", n)
     p = grads.shape[1]
-    matrix = metric is not None
-    q = p * (p + 1) // 2
-    if matrix:
-        met = np.asarray(metric, dtype=np.float64)
-        if met.ndim == 3 and met.shape == (n, p, p):
-            met = pack_metric(met)
-        met = _as_2d(met, "metric", n, q)
-    else:
-        met = np.zeros((1, 1))
-    weighted = sample_weight is not None
-    if weighted:
-        sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        if sw.shape != (n,):
-            raise ValueError(
-                f"The 'sample_weight' argument of {_WHERE} must have shape ({n},). "
-                f"Got {describe(sw)} instead."
-            )
-        weighted = not bool((sw == 1.0).all())
     max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
     max_leaves = _check_int(max_leaves, "max_leaves", 1, allow_none=True)
     if max_depth is None and max_leaves is None:
@@ -243,38 +228,26 @@ def grow_tree(
             f"must have shape ({d},) and be in [1, 255]. Got {describe(nbnm)} and "
             f"{describe(missing_values_bin_idx)} instead."
         )
-
-    if rows is None:
-        part = np.arange(n, dtype=np.int32)
-    else:
-        part = np.array(rows, dtype=np.int32)  # a copy: the partition reorders it
-        if part.ndim != 1 or (part.size and (part.min() < 0 or part.max() >= n)):
-            raise ValueError(
-                f"The 'rows' argument of {_WHERE} must be a 1-D array of row indices in "
-                f"[0, {n}). Got {describe(rows)} instead."
-            )
-        if part.size > 1 and (part[1:] < part[:-1]).any():
-            part.sort()  # increasing indices keep the memory access streaming
-    if feature_mask is None:
-        features = np.arange(d, dtype=np.int32)
-    else:
-        mask = np.asarray(feature_mask, dtype=bool)
-        if mask.shape != (d,):
-            raise ValueError(
-                f"The 'feature_mask' argument of {_WHERE} must have shape ({d},). "
-                f"Got {describe(feature_mask)} instead."
-            )
-        features = np.flatnonzero(mask).astype(np.int32)
+    part = _check_rows(rows, n)
+    features = _check_features(feature_mask, d)
 
     m = part.size
     depth_cap = 2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max
     n_leaves_cap = min(max_leaves or depth_cap, depth_cap, max(1, m // min_samples_leaf))
-    if not weighted and not matrix:
-        vals = grads
+    matrix = met is not None
+    if sw is None and not matrix:
+        vals = grads  # the count channel doubles as the weight sum: no copy
     else:
-        vals = np.empty((n, p + (q if matrix else 1)))
-        fill_channels(grads, sw if weighted else np.ones(n), met, part, matrix, vals)
-
+        vals = np.empty((n, n_channels(p, matrix, sw is not None) - 1))  # count not stored
+        fill_channels(
+            grads,
+            _ONE if sw is None else sw,
+            _NO_METRIC if met is None else met,
+            part,
+            matrix,
+            sw is not None,
+            vals,
+        )
     out = _grow(
         binned,
         vals,
@@ -292,10 +265,89 @@ def grow_tree(
         rows is not None,
         get_num_threads(),
     )
-    (
-        n_nodes,
+    return _as_tree(out, bin_thresholds), out[-1]
+
+
+# Placeholders for unused kernel inputs (no per-stage allocation).
+_ONE = np.ones(1)
+_NO_METRIC = np.zeros((1, 1))
+
+
+def _check_arrays(binned, gradients, metric, sample_weight):
+    """Validated ``binned`` (Fortran order), gradients (n, p), packed metric or None, and
+    sample weights or None (None also when all weights are one)."""
+    if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
+        raise ValueError(
+            f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
+            f"Got {describe(binned)} instead."
+        )
+    binned = np.asfortranarray(binned)
+    n = binned.shape[0]
+    grads = np.asarray(gradients, dtype=np.float64)
+    grads = _as_2d(grads[:, None] if grads.ndim == 1 else grads, "gradients", n)
+    p = grads.shape[1]
+    met = None
+    if metric is not None:
+        met = np.asarray(metric, dtype=np.float64)
+        if met.ndim == 3 and met.shape == (n, p, p):
+            met = pack_metric(met)
+        met = _as_2d(met, "metric", n, p * (p + 1) // 2)
+    sw = None
+    if sample_weight is not None:
+        sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        if sw.shape != (n,):
+            raise ValueError(
+                f"The 'sample_weight' argument of {_WHERE} must have shape ({n},). "
+                f"Got {describe(sw)} instead."
+            )
+        if (sw == 1.0).all():
+            sw = None
+    return binned, grads, met, sw
+
+
+def _check_rows(rows, n: int) -> NDArray[np.int32]:
+    """The partition array: every row, or a sorted copy of ``rows``."""
+    if rows is None:
+        return np.arange(n, dtype=np.int32)
+    part = np.array(rows, dtype=np.int32)  # a copy: the partition reorders it
+    if part.ndim != 1 or (part.size and (part.min() < 0 or part.max() >= n)):
+        raise ValueError(
+            f"The 'rows' argument of {_WHERE} must be a 1-D array of row indices in "
+            f"[0, {n}). Got {describe(rows)} instead."
+        )
+    if part.size > 1 and (part[1:] < part[:-1]).any():
+        part.sort()  # increasing indices keep the memory access streaming
+    return part
+
+
+def _check_features(feature_mask, d: int) -> NDArray[np.int32]:
+    if feature_mask is None:
+        return np.arange(d, dtype=np.int32)
+    mask = np.asarray(feature_mask, dtype=bool)
+    if mask.shape != (d,):
+        raise ValueError(
+            f"The 'feature_mask' argument of {_WHERE} must have shape ({d},). "
+            f"Got {describe(feature_mask)} instead."
+        )
+    return np.flatnonzero(mask).astype(np.int32)
+
+
+def _as_tree(out, bin_thresholds) -> Tree:
+    """Trim the capacity-sized node arrays of `_grow` and add the real thresholds."""
+    n_nodes = out[0]
+    feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth = (
+        a[:n_nodes] for a in out[1:11]
+    )
+    leaf_index, leaf_values = out[11], out[12]
+    threshold = np.full(n_nodes, np.nan)
+    for node in np.flatnonzero(feature >= 0):
+        thr = bin_thresholds[feature[node]]
+        t = bin_thr[node]
+        threshold[node] = thr[t] if t < thr.shape[0] else np.inf
+    return Tree(
         feature,
         bin_thr,
+        threshold,
         mgl,
         left,
         right,
@@ -306,31 +358,7 @@ def grow_tree(
         depth,
         leaf_index,
         leaf_values,
-        leaf_of_row,
-    ) = out
-    feature = feature[:n_nodes]
-    bin_thr = bin_thr[:n_nodes]
-    threshold = np.full(n_nodes, np.nan)
-    for node in np.flatnonzero(feature >= 0):
-        thr = bin_thresholds[feature[node]]
-        t = bin_thr[node]
-        threshold[node] = thr[t] if t < thr.shape[0] else np.inf
-    tree = Tree(
-        feature,
-        bin_thr,
-        threshold,
-        mgl[:n_nodes],
-        left[:n_nodes],
-        right[:n_nodes],
-        value[:n_nodes],
-        gain[:n_nodes],
-        split_gain[:n_nodes],
-        count[:n_nodes],
-        depth[:n_nodes],
-        leaf_index,
-        leaf_values,
     )
-    return tree, leaf_of_row
 
 
 @njit(nogil=True)

@@ -305,15 +305,19 @@ shape (n_nodes,)
         return self._scales[: self.n_trees]
 
     # -------------------------------------------------------------------------- prediction
-    def _check_n_trees(self, n_trees: int | None, where: str) -> int:
-        if n_trees is None:
-            return self.n_trees
-        if not isinstance(n_trees, int | np.integer) or not 0 <= n_trees <= self.n_trees:
+    def _tree_range(self, n_trees: int | None, start: int, where: str) -> tuple[int, int]:
+        last = self.n_trees if n_trees is None else n_trees
+        if not isinstance(last, int | np.integer) or not 0 <= last <= self.n_trees:
             raise ValueError(
                 f"The 'n_trees' argument of Ensemble.{where} must be an int in the range "
-                f"[0, {self.n_trees}]. Got {describe(n_trees)} instead."
+                f"[0, {self.n_trees}] or None. Got {describe(n_trees)} instead."
             )
-        return int(n_trees)
+        if not isinstance(start, int | np.integer) or not 0 <= start <= last:
+            raise ValueError(
+                f"The 'start' argument of Ensemble.{where} must be an int in the range "
+                f"[0, {last}]. Got {describe(start)} instead."
+            )
+        return int(start), int(last)
 
     def _check_binned(self, binned: ArrayLike, where: str) -> NDArray[np.uint8]:
         arr = np.asarray(binned)
@@ -361,8 +365,10 @@ shape (n_nodes,)
             )
         return Xc, _NO_BINNED, False, Xc.shape[0]
 
-    def predict_raw(self, X: ArrayLike, n_trees: int | None = None) -> NDArray[np.float64]:
-        """Sum of the scaled leaf values of the first ``n_trees`` trees.
+    def predict_raw(
+        self, X: ArrayLike, n_trees: int | None = None, start: int = 0
+    ) -> NDArray[np.float64]:
+        """Sum of the scaled leaf values of trees ``start .. n_trees - 1``.
 
         Parameters
         ----------
@@ -370,31 +376,36 @@ shape (n_nodes,)
             Real features; NaN follows each split's ``missing_go_left``.
         n_trees : int or None, default=None
             Number of leading trees to use; ``None`` uses all.
+        start : int, default=0
+            First tree to use (``start = n_trees - 1``: the last stage alone).
 
         Returns
         -------
         raw : ndarray of shape (n_samples, p)
-            ``sum_t scales[t] value_t(x)``.
+            ``sum_{start <= t < n_trees} scales[t] value_t(x)``.
         """
-        last = self._check_n_trees(n_trees, "predict_raw")
+        first, last = self._tree_range(n_trees, start, "predict_raw")
         Xc, bd, use_b, n = self._inputs(X, None, "predict_raw")
-        return self._run_predict(Xc, bd, use_b, 0, last, np.zeros((n, self.n_params)))
+        return self._run_predict(Xc, bd, use_b, first, last, np.zeros((n, self.n_params)))
 
-    def predict_binned(self, binned: ArrayLike, n_trees: int | None = None) -> NDArray[np.float64]:
+    def predict_binned(
+        self, binned: ArrayLike, n_trees: int | None = None, start: int = 0
+    ) -> NDArray[np.float64]:
         """As `predict_raw`, for ``uint8`` bins from the `BinMapper` used in training.
 
         Parameters
         ----------
         binned : ndarray of shape (n_samples, n_features), uint8
         n_trees : int or None, default=None
+        start : int, default=0
 
         Returns
         -------
         raw : ndarray of shape (n_samples, p)
         """
-        last = self._check_n_trees(n_trees, "predict_binned")
+        first, last = self._tree_range(n_trees, start, "predict_binned")
         Xc, bd, use_b, n = self._inputs(None, binned, "predict_binned")
-        return self._run_predict(Xc, bd, use_b, 0, last, np.zeros((n, self.n_params)))
+        return self._run_predict(Xc, bd, use_b, first, last, np.zeros((n, self.n_params)))
 
     def staged_predict_raw(
         self, X: ArrayLike, binned: bool = False

@@ -205,20 +205,81 @@ def param_gains(left, right, parent, p, matrix, l2, out):
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def _best_for_feature(
-    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out
-):
-    """Best (gain, bin, missing_go_left) of one feature; the left sums go to ``left_out``.
+def _argmax_first(gains, best_gain, best_bin, best_mgl, mgl):
+    # Strict '>' keeps the first maximum (lowest bin, missing right before missing left).
+    for t in range(gains.size):
+        if gains[t] > best_gain:
+            best_gain = gains[t]
+            best_bin = t
+            best_mgl = mgl
+    return best_gain, best_bin, best_mgl
 
-    Scans the thresholds once with running left sums. The scalar metric has an inlined
-    score (p products and one division per child: the hot loop of a stage); the matrix
-    metric goes through `score`.
+
+@njit(nogil=True, fastmath=FASTMATH)
+def _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score):
+    """Best split of one feature for the scalar metric (and the matrix metric with p = 1,
+    whose channel p is H): the score is ``|G|^2 / (W + lambda)``.
+
+    Prefix sums first, then the gains of all thresholds in branch-free loops over the bins,
+    which vectorise (the hot loop of a stage).
     """
+    K = h.shape[1]
+    cnt = K - 1
+    nb = n_bins_nm
+    n_missing = h[missing_bin, cnt]
+    total = parent[cnt]
+    cum = np.empty((K, nb))  # cum[k, t] = sum of channel k over bins 0..t
+    for k in range(K):
+        acc = 0.0
+        for t in range(nb):
+            acc += h[t, k]
+            cum[k, t] = acc
+    sl = np.empty(nb)
+    sr = np.empty(nb)
+    gains = np.empty(nb)
+    best_gain = -np.inf
+    best_bin = -1
+    best_mgl = False
+    for direction in range(2):
+        if direction == 1 and n_missing == 0.0:
+            break
+        mv = float(direction)  # 1.0 when the missing bin joins the left child
+        sl[:] = 0.0
+        sr[:] = 0.0
+        for k in range(p):
+            gm = mv * h[missing_bin, k]
+            gp = parent[k]
+            for t in range(nb):
+                a = cum[k, t] + gm
+                b = gp - a
+                sl[t] += a * a
+                sr[t] += b * b
+        wm = mv * h[missing_bin, p]
+        cm = mv * n_missing
+        for t in range(nb):
+            wl = cum[p, t] + wm
+            nl = cum[cnt, t] + cm
+            dl = wl + l2
+            dr = parent[p] - wl + l2
+            g = (sl[t] / dl if dl > 0.0 else 0.0) + (sr[t] / dr if dr > 0.0 else 0.0)
+            # Empty bins repeat the previous threshold's partition: excluded, so the first
+            # threshold of a partition is the one kept.
+            ok = (nl >= min_leaf) & (total - nl >= min_leaf) & (h[t, cnt] > 0.0)
+            gains[t] = g - parent_score if ok else -np.inf
+        best_gain, best_bin, best_mgl = _argmax_first(
+            gains, best_gain, best_bin, best_mgl, direction == 1
+        )
+    return best_gain, best_bin, best_mgl
+
+
+@njit(nogil=True, fastmath=FASTMATH)
+def _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score):
+    """Best split of one feature for the matrix metric, p >= 2: one pass with running sums,
+    a closed-form solve for p = 2 and `score` (Cholesky) otherwise."""
     K = h.shape[1]
     cnt = K - 1
     n_missing = h[missing_bin, cnt]
     total = parent[cnt]
-    w_parent = parent[p]
     run = np.zeros(K)
     cand = np.empty(K)
     right = np.empty(K)
@@ -230,18 +291,18 @@ def _best_for_feature(
     for t in range(n_bins_nm):
         for k in range(K):
             run[k] += h[t, k]
-        # An empty bin gives the same partition as the previous threshold: skip it.
-        if h[t, cnt] == 0.0:
+        if h[t, cnt] == 0.0:  # same partition as the previous threshold
             continue
         for direction in range(2):
             if direction == 1 and n_missing == 0.0:
                 break
-            mv = float(direction)  # 1.0 when the missing bin joins the left child
+            mv = float(direction)
             n_left = run[cnt] + mv * n_missing
             if n_left < min_leaf or total - n_left < min_leaf:
                 continue
-            if matrix and p == 2:
-                # Inlined closed form of the common case (a Normal's two parameters).
+            sl = -1.0
+            sr = -1.0
+            if p == 2:
                 g0 = run[0] + mv * h[missing_bin, 0]
                 g1 = run[1] + mv * h[missing_bin, 1]
                 a = run[2] + mv * h[missing_bin, 2]
@@ -251,44 +312,33 @@ def _best_for_feature(
                 sr = _score2(
                     parent[0] - g0, parent[1] - g1, parent[2] - a, parent[3] - b, parent[4] - c, l2
                 )
-                if sl < 0.0 or sr < 0.0:  # a pivot failed: the damped general path
-                    for k in range(K):
-                        cc = run[k] + mv * h[missing_bin, k]
-                        cand[k] = cc
-                        right[k] = parent[k] - cc
-                    sl = score(cand, p, True, l2, work, z)
-                    sr = score(right, p, True, l2, work, z)
-                gain = sl + sr - parent_score
-            elif matrix and p > 2:
+            if sl < 0.0 or sr < 0.0:  # p > 2, or a pivot failed: the damped general path
                 for k in range(K):
                     c = run[k] + mv * h[missing_bin, k]
                     cand[k] = c
                     right[k] = parent[k] - c
-                gain = (
-                    score(cand, p, True, l2, work, z)
-                    + score(right, p, True, l2, work, z)
-                    - parent_score
-                )
-            else:
-                # Scalar metric; also the matrix metric with p = 1, whose channel p is H.
-                sl = 0.0
-                sr = 0.0
-                for k in range(p):
-                    a = run[k] + mv * h[missing_bin, k]
-                    b = parent[k] - a
-                    sl += a * a
-                    sr += b * b
-                wl = run[p] + mv * h[missing_bin, p] + l2
-                wr = w_parent - (wl - l2) + l2
-                gain = (
-                    (sl / wl if wl > 0.0 else 0.0) + (sr / wr if wr > 0.0 else 0.0) - parent_score
-                )
+                sl = score(cand, p, True, l2, work, z)
+                sr = score(right, p, True, l2, work, z)
+            gain = sl + sr - parent_score
             if gain > best_gain:
                 best_gain = gain
                 best_bin = t
                 best_mgl = direction == 1
+    return best_gain, best_bin, best_mgl
+
+
+@njit(nogil=True, fastmath=FASTMATH)
+def _best_for_feature(
+    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out
+):
+    """Best (gain, bin, missing_go_left) of one feature; the left sums go to ``left_out``."""
+    if matrix and p > 1:
+        best = _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score)
+    else:
+        best = _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score)
+    best_gain, best_bin, best_mgl = best
     if best_bin >= 0:
-        # Same summation order as the scan, so these are the sums the gain was scored on.
+        K = h.shape[1]
         for k in range(K):
             left_out[k] = 0.0
         for t in range(best_bin + 1):

@@ -47,7 +47,7 @@ class Trainer:
         w_val: Array | None,
     ) -> None:
         est = self.estimator
-        theta0 = self.family.fit_marginal(y, w, **self.config)
+        theta0 = est._initial_params(y, w, self.family, self.config)
         template = self.family.from_params(theta0, **self.config)
         n, p = X.shape[0], theta0.shape[1]
         theta = np.repeat(theta0, n, axis=0)

@@ -22,7 +22,7 @@ class Bernoulli(Distribution):
     hundred stays exact:
 
         nll = −y log σ(θ) − (1 − y) log σ(−θ)
-        ∇nll = σ(θ) − y = p − y
+        ∇nll = σ(θ) − y = p − y     (−σ(−θ) for y = 1)
         F = [[σ(θ) σ(−θ)]] = [[p(1 − p)]]
 
     Parameters
@@ -64,7 +64,10 @@ class Bernoulli(Distribution):
         return -np.where(y == 1.0, special.log_expit(logit), special.log_expit(-logit))
 
     def _grad(self, y: Array) -> Array:
-        return (special.expit(self._params[:, 0]) - y)[..., None]
+        logit = self._params[:, 0]
+        # p − 1 = −σ(−θ) for y = 1: exact where p rounds to 1 (θ > 37), so that the
+        # natural gradient (p − y)/(p(1 − p)) keeps its value −1/p there.
+        return np.where(y == 1.0, -special.expit(-logit), special.expit(logit))[..., None]
 
     def _fisher(self) -> Array:
         logit = self._params[:, 0]

@@ -38,7 +38,7 @@ class Categorical(Distribution):
 
         p = softmax(0, θ_1, ..., θ_{K−1})
         nll = logsumexp(0, θ) − θ_y
-        ∇nll_k = p_k − [y = k]                      (k = 1..K−1)
+        ∇nll_k = p_k − [y = k]                      (k = 1..K−1; p_y − 1 as −Σ_{j≠y} p_j)
         F = diag(p_1..p_{K−1}) − p pᵀ               (over classes 1..K−1)
 
     The mean and variance of a label are meaningless (classes are unordered): `mean` and
@@ -159,9 +159,13 @@ class Categorical(Distribution):
         )[..., 0]
 
     def _grad(self, y: Array) -> Array:
-        p = self.probs[:, 1:]  # (n, K−1)
-        onehot = y[..., None] == np.arange(1, self.n_classes)
-        return p - onehot
+        probs = self.probs  # (n, K)
+        classes = np.arange(self.n_classes)
+        target = y[..., None] == classes  # (..., n, K)
+        # p_y − 1 = −Σ_{j≠y} p_j: a sum of small numbers instead of a difference that rounds
+        # to 0 when p_y is within 1e-16 of 1 (a saturated logit).
+        rest = np.sum(np.where(target, 0.0, probs), axis=-1, keepdims=True)
+        return np.where(target, -rest, probs)[..., 1:]
 
     def _fisher(self) -> Array:
         p = self.probs[:, 1:]

@@ -12,7 +12,7 @@ from scipy import stats
 from natgrad._validation import as_float_array, check_finite, describe
 from natgrad.distributions._base import Array, Distribution, register_kl
 from natgrad.distributions._support import REAL
-from natgrad.distributions.poisson import expm1mx
+from natgrad.distributions.poisson import _expm1mx
 
 _LOG_2PI = math.log(2.0 * math.pi)
 # Relative asymmetry of a covariance matrix the constructor accepts (it is then symmetrised).
@@ -135,7 +135,8 @@ class MultivariateNormal(Distribution):
         sigma = 0.5 * (sigma + np.swapaxes(sigma, 1, 2))
         try:
             # Σ = R Rᵀ gives Λ = R⁻ᵀ R⁻¹; its lower Cholesky factor is the one we store.
-            r_inv = _tri_inv(np.linalg.cholesky(np.broadcast_to(sigma, (n, k, k)).copy()))
+            chol = np.linalg.cholesky(np.broadcast_to(sigma, (n, k, k)).copy())
+            r_inv = _tri_inv(np.asarray(chol, dtype=np.float64))
             prec = np.einsum("nca,ncb->nab", r_inv, r_inv)
             lower = np.linalg.cholesky(0.5 * (prec + np.swapaxes(prec, 1, 2)))
         except np.linalg.LinAlgError:
@@ -375,7 +376,7 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Array:
     u = q._params[:, k:][:, q._diag] - p._params[:, k:][:, p._diag]
     shift = np.einsum("nca,nc->na", l1, q.loc - p.loc)
     return 0.5 * (
-        expm1mx(2.0 * u).sum(axis=1)
+        _expm1mx(2.0 * u).sum(axis=1)
         + np.sum(a[:, off] ** 2, axis=1)
         + np.sum(shift * shift, axis=1)
     )

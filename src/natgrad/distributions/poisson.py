@@ -16,7 +16,7 @@ _MIN_RATE = 1e-10
 _SERIES_EXPM1MX = 0.1
 
 
-def expm1mx(x: ArrayLike) -> Array:
+def _expm1mx(x: ArrayLike) -> Array:
     """eˣ − 1 − x, accurate for small |x| (where it is about x²/2).
 
     Taylor series Σ_{k≥2} xᵏ/k! for |x| < 0.1 (terms to x¹⁰: relative error below 1e-17),
@@ -106,4 +106,4 @@ def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Array:
     The second form has no cancellation between large terms when λ₁ ≈ λ₂.
     """
     d = q._params[:, 0] - p._params[:, 0]
-    return p.rate * expm1mx(d)
+    return p.rate * _expm1mx(d)

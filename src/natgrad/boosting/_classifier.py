@@ -1,0 +1,183 @@
+"""Probabilistic classification by natural-gradient boosting."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from natgrad.boosting._estimator import _NGBoostBase
+from natgrad.distributions._base import Array, Distribution
+
+
+class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
+    """Probabilistic classification by natural-gradient boosting.
+
+    Labels of any type are encoded into ``classes_`` (sorted, as scikit-learn does). Two
+    classes use the Bernoulli family (one parameter, the log-odds of ``classes_[1]``); K > 2
+    classes use the categorical family (K − 1 log-odds against ``classes_[0]``). Every stage
+    grows one tree with vector leaves for all K − 1 parameters.
+
+    Parameters
+    ----------
+    distribution : {"auto", "bernoulli", "categorical"}, default="auto"
+        ``"auto"``: Bernoulli for two classes, categorical otherwise. ``"categorical"`` also
+        works for two classes.
+    **kwargs
+        Every other hyper-parameter as in `NGBoostRegressor` (``n_estimators``,
+        ``learning_rate``, ``max_depth``, ``leaf_rule``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    init_params_, n_estimators_, best_iteration_, train_loss_, validation_loss_,
+    feature_importances_, n_features_in_, feature_names_in_
+        As in `NGBoostRegressor`.
+    """
+
+    _parameter_constraints: dict[str, list[Any]] = {
+        **_NGBoostBase._parameter_constraints,
+        "distribution": [StrOptions({"auto", "bernoulli", "categorical"})],
+    }
+
+    def __init__(
+        self,
+        distribution: str = "auto",
+        *,
+        distribution_config: dict[str, Any] | None = None,
+        scoring_rule: Any = "log",
+        n_estimators: int = 500,
+        learning_rate: float = 0.01,
+        max_depth: int | None = 3,
+        max_leaves: int | None = None,
+        min_samples_leaf: int = 20,
+        l2_regularization: float = 0.0,
+        leaf_rule: str = "fisher",
+        max_bins: int = 255,
+        subsample: float = 1.0,
+        colsample: float = 1.0,
+        validation_fraction: float | None = None,
+        n_iter_no_change: int | None = None,
+        tol: float = 1e-4,
+        base_learner: Any = None,
+        random_state: Any = None,
+        verbose: int | bool = False,
+    ) -> None:
+        super().__init__(
+            distribution,
+            distribution_config=distribution_config,
+            scoring_rule=scoring_rule,
+            n_estimators=n_estimators,
+            learning_rate=learning_rate,
+            max_depth=max_depth,
+            max_leaves=max_leaves,
+            min_samples_leaf=min_samples_leaf,
+            l2_regularization=l2_regularization,
+            leaf_rule=leaf_rule,
+            max_bins=max_bins,
+            subsample=subsample,
+            colsample=colsample,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            base_learner=base_learner,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+    def _family(self) -> tuple[type[Distribution], dict[str, Any]]:
+        from natgrad.distributions import get
+
+        k = len(self.classes_)
+        if self.distribution == "bernoulli" or (self.distribution == "auto" and k == 2):
+            if k != 2:
+                raise ValueError(
+                    f"The 'distribution' parameter of {type(self).__name__} is 'bernoulli', "
+                    f"which needs exactly 2 classes. Got {k} classes instead."
+                )
+            return get("bernoulli"), {}
+        return get("categorical"), {"n_classes": k}
+
+    def _check_targets(
+        self, y: ArrayLike, family: type[Distribution], config: dict[str, Any], name: str = "y"
+    ) -> Array:
+        where = f"{type(self).__name__}.fit"
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        arr = np.asarray(y)
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            warnings.warn(
+                f"A column-vector {name} was passed when a 1d array was expected; it is "
+                "raveled to shape (n_samples,).",
+                DataConversionWarning,
+                stacklevel=3,
+            )
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise ValueError(
+                f"The {name!r} argument of {where} must be 1-d class labels. Got shape "
+                f"{arr.shape} instead."
+            )
+        if name == "y":
+            check_classification_targets(arr)
+            if arr.dtype.kind == "f" and np.isnan(arr).any():
+                raise ValueError(f"The 'y' argument of {where} must not contain NaN labels.")
+            self.classes_ = np.unique(arr)
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"The 'y' argument of {where} must hold at least 2 classes. Got 1 class: "
+                    f"{self.classes_.tolist()!r}."
+                )
+        unseen = ~np.isin(arr, self.classes_)
+        if unseen.any():
+            raise ValueError(
+                f"The {name!r} argument of {where} holds labels unseen in 'y': "
+                f"{np.unique(arr[unseen]).tolist()!r}."
+            )
+        return np.searchsorted(self.classes_, arr).astype(np.float64)
+
+    def fit(
+        self,
+        X: Any,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        eval_set: tuple[Any, ...] | None = None,
+    ) -> NGBoostClassifier:
+        """Fit the model; ``y`` holds class labels of any type (see `NGBoostRegressor.fit`)."""
+        # The family depends on the number of classes, known only once y is encoded.
+        self._check_targets(y, None, {})  # type: ignore[arg-type]
+        self._fit(X, y, sample_weight, eval_set)
+        return self
+
+    def predict_proba(self, X: Any) -> Array:
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        dist = self.predict_dist(X)
+        probs = dist.probs  # type: ignore[attr-defined]
+        if probs.ndim == 1:
+            probs = np.column_stack([1.0 - probs, probs])
+        return np.asarray(probs)
+
+    def predict_log_proba(self, X: Any) -> Array:
+        """Logarithm of `predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of every row."""
+        check_is_fitted(self, "init_params_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

@@ -1,0 +1,584 @@
+"""Safe model files: `save` and `load` a fitted estimator without pickle.
+
+A natgrad model file (``.ngm``) is a fixed preamble, a JSON header and raw little-endian
+arrays, sealed by a SHA-256 digest; docs/model-format.md is its specification. Loading reads
+numbers and strings only and rebuilds the estimator from an allow-list of classes and
+distribution families, so a file can never run code. Every check that fails raises
+`ModelFileError` naming the file and what is wrong:
+
+* magic bytes (not a natgrad model file), format version (written by a newer natgrad);
+* the declared sizes against the file's size (truncated or padded);
+* the digest over everything before it (bit flips, edited JSON);
+* the header's schema, class and family names, and every array's dtype and shape;
+* the trees' structure (children inside their own tree and after their parent, features in
+  range), so that even a file crafted with a valid digest cannot make prediction read out of
+  bounds or loop.
+
+Predictions of a loaded model equal the saved model's bit for bit: the same float64 arrays
+feed the same compiled kernels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "ModelFileError", "load", "read_header", "save"]
+
+#: First bytes of every model file. As in PNG: a non-ASCII byte, the name, and CR LF / EOF /
+#: LF so that a text-mode transfer that rewrites line ends is detected at once.
+MAGIC = b"\x89NGM\r\n\x1a\n"
+#: The format version this natgrad writes.
+FORMAT_VERSION = 1
+#: Format versions this natgrad reads.
+SUPPORTED_VERSIONS = frozenset({1})
+
+# magic, version (uint32), reserved (uint32, zero), header length, data length (uint64 each)
+_PREAMBLE = struct.Struct("<8sIIQQ")
+_DIGEST_SIZE = 32
+_ALIGN = 8
+# A header is a few kilobytes; a length beyond this is a corrupt preamble, not a model.
+_MAX_HEADER = 64 * 1024 * 1024
+
+_ESTIMATORS = ("NGBoostRegressor",)
+# The hyper-parameter naming the scoring rule: whichever of these the estimator has.
+_SCORE_KEYS = ("scoring_rule", "score")
+
+# name -> (dtype, role); shapes are checked against the header in `_check_shapes`.
+_ARRAYS: dict[str, str] = {
+    "init_params": "<f8",
+    "train_loss": "<f8",
+    "validation_loss": "<f8",
+    "tree_offsets": "<i8",
+    "scales": "<f8",
+    "node_feature": "<i4",
+    "node_threshold": "<f8",
+    "node_bin_threshold": "|u1",
+    "node_missing_go_left": "|u1",
+    "node_left": "<i4",
+    "node_right": "<i4",
+    "node_leaf_id": "<i4",
+    "node_value": "<f8",
+    "node_gain": "<f8",
+    "bin_counts": "<i4",
+    "bin_thresholds": "<f8",
+}
+
+
+class ModelFileError(ValueError):
+    """A file that is not a valid natgrad model file, with the file and the reason."""
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"Cannot load model file {self.path!r}: {reason}")
+
+
+# --------------------------------------------------------------------------------- saving
+def save(model: Any, path: str | os.PathLike[str], *, metadata: dict | None = None) -> Path:
+    """Write a fitted estimator to ``path`` in the safe model format (atomically).
+
+    The file is written to a temporary file in the same folder and renamed into place, so
+    that an interrupted save never leaves a half-written model; an existing file is replaced.
+
+    Parameters
+    ----------
+    model : NGBoostRegressor
+        A fitted estimator with the native tree learner (``base_learner=None``).
+    path : str or path-like
+        Destination, conventionally ending in ``.ngm``.
+    metadata : dict, optional
+        Free JSON-serialisable information stored in the header (e.g. the target's name);
+        `read_header` returns it as ``header["metadata"]``.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    data = _encode(model, metadata)
+    dest = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        # mkstemp makes the file private (0600); a model file is an ordinary readable file.
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dest)
+    except BaseException:
+        # Any failure, Ctrl-C included, removes the temporary file and leaves dest as it was.
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def _encode(model: Any, metadata: dict | None) -> bytes:
+    from sklearn.utils.validation import check_is_fitted
+
+    from natgrad import __version__, distributions
+    from natgrad.boosting._models import NativeModel
+    from natgrad.scores import _SCORES, Score
+
+    name = type(model).__name__
+    if name not in _ESTIMATORS or type(model) is not _estimator_class(name):
+        raise TypeError(
+            f"The 'model' argument of natgrad.io.save must be one of {', '.join(_ESTIMATORS)}. "
+            f"Got {type(model).__name__} instead."
+        )
+    check_is_fitted(model, "init_params_")
+    if not isinstance(model._model_, NativeModel):
+        raise ValueError(
+            "The 'model' argument of natgrad.io.save must use the native tree learner "
+            "(base_learner=None): only native models have the safe file format. Got "
+            f"base_learner={model.base_learner!r}; save it with pickle or joblib instead "
+            "(they run code when loading, so load only files you trust)."
+        )
+    family = model._template_
+    if distributions.get(family.name) is not type(family):
+        raise ValueError(
+            "The 'model' argument of natgrad.io.save must use a registered distribution "
+            f"family ({', '.join(distributions.names())}). Got {type(family).__name__}."
+        )
+    params = model.get_params(deep=False)
+    params["distribution"] = family.name
+    for key in _SCORE_KEYS:
+        score = params.get(key)
+        if isinstance(score, Score):
+            if _SCORES.get(score.name) is not type(score):
+                raise ValueError(
+                    "The 'model' argument of natgrad.io.save must use a built-in scoring rule "
+                    f"({', '.join(_SCORES)}). Got {score!r}."
+                )
+            params[key] = score.name
+    if not (params["random_state"] is None or isinstance(params["random_state"], int)):
+        # A RandomState or Generator has no JSON form; the fitted model does not need it.
+        params["random_state"] = None
+
+    ens = model._model_.ensemble
+    mapper = model._model_.mapper
+    arrays = {
+        "init_params": model.init_params_,
+        "train_loss": model.train_loss_,
+        "validation_loss": model.validation_loss_,
+        "tree_offsets": ens.tree_offsets,
+        "scales": ens.scales,
+        "node_feature": ens.feature,
+        "node_threshold": ens.threshold,
+        "node_bin_threshold": ens.bin_threshold,
+        "node_missing_go_left": ens.missing_go_left.astype(np.uint8),
+        "node_left": ens.left,
+        "node_right": ens.right,
+        "node_leaf_id": ens.leaf_id,
+        "node_value": ens.value,
+        "node_gain": ens.gain,
+        "bin_counts": mapper.n_bins_non_missing_,
+        "bin_thresholds": np.concatenate([np.zeros(0), *mapper.bin_thresholds_]),
+    }
+    table: dict[str, dict[str, Any]] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for key, dtype in _ARRAYS.items():
+        raw = np.ascontiguousarray(arrays[key], dtype=np.dtype(dtype)).tobytes()
+        pad = -offset % _ALIGN
+        chunks.append(b"\0" * pad)
+        offset += pad
+        table[key] = {
+            "dtype": dtype,
+            "shape": list(np.shape(arrays[key])),
+            "offset": offset,
+            "nbytes": len(raw),
+        }
+        chunks.append(raw)
+        offset += len(raw)
+    names = getattr(model, "feature_names_in_", None)
+    header = {
+        "format": "natgrad-model",
+        "natgrad_version": __version__,
+        "estimator": name,
+        "params": params,
+        "distribution": {"name": family.name, "config": family.config},
+        "n_params": int(family.n_params),
+        "n_features_in": int(model.n_features_in_),
+        "feature_names_in": None if names is None else [str(s) for s in names],
+        "n_estimators_": int(model.n_estimators_),
+        "best_iteration_": int(model.best_iteration_),
+        "learner": {
+            "kind": "native",
+            "max_bins": int(mapper.max_bins),
+            "missing_values_bin_idx": int(mapper.missing_values_bin_idx_),
+        },
+        "metadata": {} if metadata is None else metadata,
+        "arrays": table,
+    }
+    try:
+        text = json.dumps(header, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "The 'metadata' argument of natgrad.io.save and the model's parameters must be "
+            f"JSON-serialisable with finite numbers. Got an error: {exc}."
+        ) from exc
+    head = text.encode("utf-8")
+    body = b"".join(chunks)
+    blob = _PREAMBLE.pack(MAGIC, FORMAT_VERSION, 0, len(head), len(body)) + head + body
+    return blob + hashlib.sha256(blob).digest()
+
+
+def _estimator_class(name: str) -> type:
+    from natgrad.boosting import NGBoostRegressor
+
+    return {"NGBoostRegressor": NGBoostRegressor}[name]
+
+
+# --------------------------------------------------------------------------------- loading
+def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON header of a model file, after checking its framing and digest.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    dict
+        The header (see docs/model-format.md), including ``"metadata"``.
+    """
+    header, _ = _read(Path(path))
+    return header
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Rebuild a fitted estimator from a model file written by `save`.
+
+    No code from the file is executed: the header names an estimator class and a
+    distribution family from fixed allow-lists, and the arrays are plain numbers.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    NGBoostRegressor
+        The fitted estimator; its predictions equal the saved one's bit for bit.
+
+    Raises
+    ------
+    ModelFileError
+        When the file is not a natgrad model, has an unsupported format version, is
+        truncated, corrupted or tampered with, or describes an inconsistent model.
+    """
+    path = Path(path)
+    header, body = _read(path)
+    return _Builder(path, header, body).build()
+
+
+def _read(path: Path) -> tuple[dict[str, Any], memoryview]:
+    data = path.read_bytes()
+    if 0 < len(data) < len(MAGIC) and MAGIC.startswith(data):
+        raise ModelFileError(path, f"truncated: {len(data)} bytes, shorter than any model file")
+    if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
+        raise ModelFileError(path, "not a natgrad model file (its first bytes are not the magic)")
+    if len(data) < _PREAMBLE.size + _DIGEST_SIZE:
+        raise ModelFileError(path, f"truncated: {len(data)} bytes, shorter than any model file")
+    _, version, reserved, n_head, n_body = _PREAMBLE.unpack_from(data)
+    if version not in SUPPORTED_VERSIONS:
+        newer = " (written by a newer natgrad?)" if version > FORMAT_VERSION else ""
+        raise ModelFileError(
+            path,
+            f"unsupported format version {version}{newer}; this natgrad reads version(s) "
+            f"{', '.join(map(str, sorted(SUPPORTED_VERSIONS)))}",
+        )
+    expected = _PREAMBLE.size + n_head + n_body + _DIGEST_SIZE
+    if reserved != 0 or n_head > _MAX_HEADER or expected != len(data):
+        what = "truncated" if expected > len(data) else "corrupt"
+        raise ModelFileError(
+            path,
+            f"{what}: its preamble declares {expected} bytes but the file has {len(data)}",
+        )
+    end = len(data) - _DIGEST_SIZE
+    if hashlib.sha256(memoryview(data)[:end]).digest() != data[end:]:
+        raise ModelFileError(
+            path, "corrupt or modified: the SHA-256 checksum does not match its contents"
+        )
+    head = data[_PREAMBLE.size : _PREAMBLE.size + n_head]
+    try:
+        header = json.loads(head.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelFileError(path, f"its JSON header does not parse ({exc})") from None
+    if not isinstance(header, dict) or header.get("format") != "natgrad-model":
+        raise ModelFileError(path, "its header is not a natgrad model header")
+    return header, memoryview(data)[_PREAMBLE.size + n_head : end]
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"non-finite number {name} in the header")
+
+
+class _Builder:
+    """Validates a parsed file and assembles the estimator; every failure names the file."""
+
+    def __init__(self, path: Path, header: dict[str, Any], body: memoryview) -> None:
+        self.path = path
+        self.header = header
+        self.body = body
+
+    def fail(self, reason: str) -> ModelFileError:
+        return ModelFileError(self.path, reason)
+
+    def get(self, key: str, kind: type | tuple[type, ...], where: dict | None = None) -> Any:
+        source = self.header if where is None else where
+        if key not in source:
+            raise self.fail(f"its header has no {key!r} entry")
+        value = source[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(f"the header entry {key!r} has the wrong type ({value!r})")
+        return value
+
+    def count(self, key: str, where: dict | None = None, low: int = 0) -> int:
+        value = self.get(key, int, where)
+        if value < low:
+            raise self.fail(f"the header entry {key!r} must be at least {low}; it is {value}")
+        return value
+
+    # ------------------------------------------------------------------------- pieces
+    def estimator(self) -> Any:
+        name = self.get("estimator", str)
+        if name not in _ESTIMATORS:
+            raise self.fail(
+                f"unknown estimator class {name!r}; this natgrad loads {', '.join(_ESTIMATORS)}"
+            )
+        cls = _estimator_class(name)
+        params = dict(self.get("params", dict))
+        known = cls().get_params(deep=False)
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise self.fail(f"unknown hyper-parameter(s) {unknown} for {name}")
+        from natgrad.scores import _SCORES
+
+        rules = [params[key] for key in _SCORE_KEYS if key in params]
+        if any(rule not in _SCORES for rule in rules):
+            raise self.fail(f"unknown scoring rule {rules}; this natgrad knows {list(_SCORES)}")
+        if params.get("base_learner") is not None:
+            raise self.fail("only the native tree learner is supported")
+        est = cls(**params)
+        try:
+            est._validate_params()
+        except (TypeError, ValueError) as exc:
+            raise self.fail(f"invalid hyper-parameters: {exc}") from None
+        return est
+
+    def family(self) -> tuple[type, dict[str, Any]]:
+        from natgrad import distributions
+
+        spec = self.get("distribution", dict)
+        name = self.get("name", str, spec)
+        config = self.get("config", dict, spec)
+        if name not in distributions.names():
+            raise self.fail(f"unknown distribution family {name!r}")
+        family = distributions.get(name)
+        if family.event_dim != 0:
+            raise self.fail(f"distribution {name!r} is not univariate")
+        return family, config
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        table = self.get("arrays", dict)
+        if set(table) != set(_ARRAYS):
+            missing = sorted(set(_ARRAYS) - set(table))
+            extra = sorted(set(table) - set(_ARRAYS))
+            raise self.fail(f"wrong array list (missing {missing}, unexpected {extra})")
+        out = {}
+        spans = []
+        for key, dtype in _ARRAYS.items():
+            spec = table[key]
+            if not isinstance(spec, dict) or spec.get("dtype") != dtype:
+                raise self.fail(f"array {key!r} must have dtype {dtype}")
+            shape = spec.get("shape")
+            if not isinstance(shape, list) or not all(
+                isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+            ):
+                raise self.fail(f"array {key!r} has an invalid shape {shape!r}")
+            offset = self.count("offset", spec)
+            nbytes = self.count("nbytes", spec)
+            size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+            if nbytes != size * np.dtype(dtype).itemsize or offset % _ALIGN:
+                raise self.fail(f"array {key!r}: {nbytes} bytes do not fit shape {shape}")
+            if offset + nbytes > len(self.body):
+                raise self.fail(f"array {key!r} extends past the end of the data section")
+            spans.append((offset, offset + nbytes, key))
+            arr = np.frombuffer(self.body, dtype=dtype, count=size, offset=offset)
+            # A native-endian, writable, aligned copy: the compiled kernels' own layout.
+            out[key] = arr.astype(np.dtype(dtype).newbyteorder("="), copy=True).reshape(shape)
+        spans.sort()
+        for (_, end, a), (start, _, b) in zip(spans, spans[1:], strict=False):
+            if start < end:
+                raise self.fail(f"arrays {a!r} and {b!r} overlap")
+        return out
+
+    def check_shapes(self, a: dict[str, np.ndarray], p: int, d: int, t: int) -> int:
+        def expect(key: str, shape: tuple[int, ...]) -> None:
+            if a[key].shape != shape:
+                raise self.fail(
+                    f"array {key!r} has shape {a[key].shape}; the header implies {shape}"
+                )
+
+        expect("init_params", (1, p))
+        expect("train_loss", (t + 1,))
+        expect("validation_loss", (t + 1,))
+        expect("tree_offsets", (t + 1,))
+        expect("scales", (t,))
+        offsets = a["tree_offsets"]
+        if offsets[0] != 0 or (np.diff(offsets) < 1).any():
+            raise self.fail("tree offsets must start at 0 and increase (no empty tree)")
+        n = int(offsets[-1])
+        for key in ("feature", "threshold", "bin_threshold", "missing_go_left"):
+            expect(f"node_{key}", (n,))
+        for key in ("left", "right", "leaf_id"):
+            expect(f"node_{key}", (n,))
+        expect("node_value", (n, p))
+        expect("node_gain", (n, p))
+        expect("bin_counts", (d,))
+        expect("bin_thresholds", (int(a["bin_counts"].sum()) - d,))
+        return n
+
+    def check_trees(self, a: dict[str, np.ndarray], d: int, max_bins: int) -> None:
+        offsets = a["tree_offsets"]
+        n = int(offsets[-1])
+        node = np.arange(n)
+        end = np.repeat(offsets[1:], np.diff(offsets))
+        left, right = a["node_left"].astype(np.int64), a["node_right"].astype(np.int64)
+        leaf = left == -1
+        internal = ~leaf
+        # Children inside their own tree and after their parent: prediction stays in bounds
+        # and every root-to-leaf walk ends.
+        ok_children = (left > node) & (left < end) & (right > node) & (right < end)
+        if (leaf & (right != -1)).any() or (internal & ~ok_children).any():
+            raise self.fail("its trees are malformed (a child index is out of place)")
+        feature = a["node_feature"]
+        if (internal & ((feature < 0) | (feature >= d))).any():
+            raise self.fail(f"a split uses a feature outside [0, {d})")
+        if (internal & np.isnan(a["node_threshold"])).any():
+            raise self.fail("a split has a NaN threshold")
+        if (a["node_missing_go_left"] > 1).any():
+            raise self.fail("array 'node_missing_go_left' holds values other than 0 and 1")
+        if ((a["node_leaf_id"] >= 0) != leaf).any():
+            raise self.fail("leaf numbers do not match the leaves")
+        if not np.isfinite(a["node_value"][leaf]).all() or not np.isfinite(a["scales"]).all():
+            raise self.fail("leaf values and tree scales must be finite")
+        if not np.isfinite(a["init_params"]).all():
+            raise self.fail("the initial parameters must be finite")
+        counts = a["bin_counts"]
+        if (counts < 1).any() or (counts > max_bins).any():
+            raise self.fail(f"bin counts must lie in [1, {max_bins}]")
+
+    # ------------------------------------------------------------------------- assembly
+    def build(self) -> Any:
+        from natgrad.boosting._binning import BinMapper
+        from natgrad.boosting._models import NativeModel
+        from natgrad.boosting._predictor import Ensemble
+        from natgrad.scores import get_score
+
+        est = self.estimator()
+        family, config = self.family()
+        if est.distribution != family.name:
+            raise self.fail(
+                f"the distribution parameter {est.distribution!r} differs from the family "
+                f"{family.name!r}"
+            )
+        p = self.count("n_params", low=1)
+        d = self.count("n_features_in", low=1)
+        t = self.count("n_estimators_", low=1)
+        best = self.count("best_iteration_")
+        if best > t:
+            raise self.fail(f"best_iteration_ {best} exceeds n_estimators_ {t}")
+        learner = self.get("learner", dict)
+        if learner.get("kind") != "native":
+            raise self.fail(f"unknown learner kind {learner.get('kind')!r}")
+        max_bins = self.count("max_bins", learner, low=2)
+        missing_bin = self.count("missing_values_bin_idx", learner)
+        if max_bins > 255 or missing_bin != max_bins or max_bins != est.max_bins:
+            raise self.fail("inconsistent binning settings")
+        names = self.header.get("feature_names_in")
+        if names is not None and (
+            not isinstance(names, list)
+            or len(names) != d
+            or not all(isinstance(s, str) for s in names)
+        ):
+            raise self.fail(f"'feature_names_in' must be null or a list of {d} strings")
+        if not isinstance(self.header.get("metadata", {}), dict):
+            raise self.fail("'metadata' must be a JSON object")
+        a = self.arrays()
+        self.check_shapes(a, p, d, t)
+        self.check_trees(a, d, max_bins)
+        try:
+            template = family.from_params(a["init_params"], **config)
+        except (TypeError, ValueError) as exc:
+            raise self.fail(f"invalid distribution settings for {family.name!r}: {exc}") from None
+        if template.n_params != p:
+            raise self.fail(f"{family.name!r} with {config} has {template.n_params} parameters")
+
+        mapper = BinMapper(max_bins=max_bins, random_state=0)
+        edges = np.split(a["bin_thresholds"], np.cumsum(a["bin_counts"] - 1)[:-1])
+        for f, thr in enumerate(edges):
+            if np.isnan(thr).any() or (np.diff(thr) <= 0).any():
+                raise self.fail(f"the bin edges of feature {f} are not increasing")
+        mapper.bin_thresholds_ = [np.ascontiguousarray(e) for e in edges]
+        mapper.n_bins_non_missing_ = a["bin_counts"].astype(np.int32)
+        mapper.missing_values_bin_idx_ = missing_bin
+        mapper.n_features_in_ = d
+        padded = np.full((d, 255), np.inf)
+        for f, thr in enumerate(edges):
+            padded[f, : thr.size] = thr
+        mapper._padded_thresholds = padded
+
+        ens = Ensemble(p, d, missing_values_bin_idx=missing_bin)
+        ens._buf = {
+            "feature": a["node_feature"],
+            "threshold": a["node_threshold"],
+            "bin_threshold": a["node_bin_threshold"],
+            "missing_go_left": a["node_missing_go_left"].astype(np.bool_),
+            "left": a["node_left"],
+            "right": a["node_right"],
+            "leaf_id": a["node_leaf_id"],
+            "value": np.ascontiguousarray(a["node_value"]),
+            "gain": np.ascontiguousarray(a["node_gain"]),
+        }
+        ens._n_nodes = int(a["tree_offsets"][-1])
+        ens.n_trees = t
+        ens._offsets = a["tree_offsets"]
+        ens._scales = a["scales"]
+
+        model = NativeModel(
+            p,
+            max_bins=max_bins,
+            max_depth=est.max_depth,
+            max_leaves=est.max_leaves,
+            min_samples_leaf=est.min_samples_leaf,
+            l2_regularization=est.l2_regularization,
+            random_state=0,
+        )
+        model.mapper = mapper
+        model.ensemble = ens
+        model.finish()
+
+        rule = next(getattr(est, key) for key in _SCORE_KEYS if hasattr(est, key))
+        est._score_rule = get_score(rule)
+        est.init_params_ = a["init_params"]
+        est._template_ = template
+        est._model_ = model
+        est.n_estimators_ = t
+        est.best_iteration_ = best
+        est.train_loss_ = a["train_loss"]
+        est.validation_loss_ = a["validation_loss"]
+        est.n_features_in_ = d
+        if names is not None:
+            est.feature_names_in_ = np.asarray(names, dtype=object)
+        return est
