@@ -286,11 +286,11 @@ def test_predict_options_parquet_and_keep(fitted, concrete, tmp_path):
     source = tmp_path / "in.parquet"
     df.to_parquet(source)
     dest = tmp_path / "pred.parquet"
-    args = ["--quantiles", "0.1,0.9,0.1", "--intervals", "", "--keep", "id"]
+    args = ["--quantiles", "0.1,0.9,0.1,0.123456789", "--intervals", "", "--keep", "id"]
     result = run("predict", fitted[0] / "model.ngm", source, "--out", dest, *args)
     assert result.exit_code == 0, result.output
     pred = pd.read_parquet(dest)
-    assert list(pred.columns) == ["id", "mean", "std", "q_0.1", "q_0.9"]
+    assert list(pred.columns) == ["id", "mean", "std", "q_0.1", "q_0.9", "q_0.123456789"]
     assert np.array_equal(pred["id"].to_numpy(), df["id"].to_numpy())
 
 
@@ -322,6 +322,11 @@ def test_predict_bad_input(fitted, concrete, tmp_path):
     one_line_error(
         run("predict", model, bad, "--out", tmp_path / "p.csv"), 2, "'slag'", "row 2 holds 'x'"
     )
+    one_line_error(
+        run("predict", model, path, "--out", tmp_path / "p.csv", "--keep", "id,mean"),
+        2,
+        "'mean' would clash",
+    )
     result = run("predict", model, path, "--out", tmp_path / "p.csv", "--quantiles", "1.5")
     assert result.exit_code == 2 and "strictly between 0 and 1" in result.stderr
     assert not (tmp_path / "p.csv").exists()
@@ -352,6 +357,45 @@ def test_damaged_model_files_are_bad_input(fitted, concrete, tmp_path):
             one_line_error(result, 2, str(model), message)
     result = run("evaluate", tmp_path / "flipped.ngm", concrete[0], "--debug")
     assert result.exit_code == 2 and "Traceback" in result.stderr
+
+
+def test_model_saved_from_python_without_column_names(concrete, tmp_path):
+    path, df = concrete
+    features = df.columns[1:-1]
+    model = NGBoostRegressor(n_estimators=3).fit(df[features].to_numpy(), df["strength"])
+    model_path = io.save(model, tmp_path / "py.ngm")
+    only_features = tmp_path / "features.csv"
+    df[features].to_csv(only_features, index=False)
+    result = run("predict", model_path, only_features, "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    expected = model.predict(df[features].to_numpy())
+    got = pd.read_csv(tmp_path / "p.csv", float_precision="round_trip")["mean"].to_numpy()
+    assert np.array_equal(got, expected)
+    one_line_error(
+        run("predict", model_path, path, "--out", tmp_path / "q.csv"),
+        2,
+        "has 10 feature column(s); the model was fitted without column names on 8 features",
+    )
+    one_line_error(run("evaluate", model_path, path), 2, "--target is required")
+    result = run("evaluate", model_path, path, "--target", "strength", "--json", "-")
+    assert result.exit_code == 2 and "has 9 feature column(s)" in result.stderr
+    with_target = tmp_path / "with_target.csv"
+    df.iloc[:, 1:].to_csv(with_target, index=False)
+    result = run("evaluate", model_path, with_target, "--target", "strength", "--json", "-")
+    assert result.exit_code == 0 and json.loads(result.stdout)["rows"] == 120
+
+
+def test_unwritable_output_is_one_line_exit_1(fitted, concrete, tmp_path, monkeypatch):
+    import natgrad._cli_model as cli_model
+
+    def denied(frame, path, kind):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(cli_model, "_write_table", denied)
+    dest = tmp_path / "p.csv"
+    result = run("predict", fitted[0] / "model.ngm", concrete[0], "--out", dest)
+    one_line_error(result, 1, "Permission denied", str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.csv"]
 
 
 # ------------------------------------------------------------------------------ evaluate

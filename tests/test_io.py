@@ -160,6 +160,7 @@ def _expect_error(tmp_path, data, match):
         io.load(path)
     assert str(path) in str(info.value)
     assert isinstance(info.value, ValueError)
+    assert str(pickle.loads(pickle.dumps(info.value))) == str(info.value)
     return info.value
 
 

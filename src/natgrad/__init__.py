@@ -18,6 +18,8 @@ _LAZY = {
     "scores": ("natgrad.scores", None),
     "testing": ("natgrad.testing", None),
     "metrics": ("natgrad.metrics", None),
+    "io": ("natgrad.io", None),
+    "load": ("natgrad.io", "load"),
     "report": ("natgrad.report", None),
     "natural_gradient": ("natgrad._natural", "natural_gradient"),
     "kl_step_size": ("natgrad._natural", "kl_step_size"),

@@ -81,6 +81,8 @@ def _as_click_error(exc: BaseException) -> click.ClickException | SystemExit:
         return SystemExit(130)
     if isinstance(exc, ModelFileError):
         return InputError(str(exc))
+    if isinstance(exc, OSError) and exc.filename:
+        return click.ClickException(f"{exc.filename}: {exc.strerror or exc}")
     return click.ClickException(
         " ".join(f"unexpected {type(exc).__name__}: {exc}".split())
         + " (run again with --debug for the traceback)"
@@ -301,22 +303,22 @@ def _staged(dests: Sequence[Path]) -> Iterator[list[Path]]:
     done: list[Path] = []
     try:
         for dest in dests:
-            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+            fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
             os.close(fd)
-            temps.append(Path(tmp))
+            temps.append(Path(name))
         yield temps
-        for tmp, dest in zip(temps, dests, strict=True):
-            if tmp.exists():
-                os.chmod(tmp, 0o644)
-                os.replace(tmp, dest)
+        for temp, dest in zip(temps, dests, strict=True):
+            if temp.exists():
+                os.chmod(temp, 0o644)
+                os.replace(temp, dest)
                 done.append(dest)
     except BaseException:
         for dest in done:
             dest.unlink(missing_ok=True)
         raise
     finally:
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
+        for temp in temps:
+            temp.unlink(missing_ok=True)
 
 
 def _write_table(frame: Any, path: Path, kind: str) -> None:
@@ -455,13 +457,7 @@ def fit(ctx: click.Context, **opts: Any) -> None:
 
 
 def _fit(ctx: click.Context, **o: Any) -> None:
-    import numpy as np
-
-    from natgrad import __version__, io
-    from natgrad._data import DEMO_DESCRIPTION, DEMO_TARGET, demo_path
-    from natgrad.boosting import NGBoostRegressor
-    from natgrad.metrics import evaluate as compute_metrics
-    from natgrad.metrics import format_table
+    from natgrad import __version__
 
     if o["task"] != "regression":
         raise InputError(
@@ -475,16 +471,83 @@ def _fit(ctx: click.Context, **o: Any) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; expected a folder")
     _check_new(dests, o["force"])
+    data = _training_data(o, family)
+    train, val = _split(len(data["y"]), o["validation_fraction"], o["seed"], data["path"])
 
-    path: Path = o["data"]
+    from natgrad.boosting import NGBoostRegressor
+    from natgrad.metrics import evaluate as compute_metrics
+    from natgrad.metrics import format_table
+
+    model = NGBoostRegressor(
+        o["distribution"],
+        distribution_config=config or None,
+        n_estimators=o["n_estimators"],
+        learning_rate=o["learning_rate"],
+        max_depth=o["max_depth"],
+        n_iter_no_change=o["early_stopping_rounds"] or None,
+        random_state=o["seed"],
+        verbose=not o["quiet"],
+    )
+    click.echo(
+        f"Training on {train.size} rows, validating on {val.size} ({len(data['features'])} "
+        f"features, target {data['target']!r}, {family.name} distribution).",
+        err=True,
+    )
+    X, y = data["X"], data["y"]
+    X_val, y_val = X.iloc[val], y[val]
+    try:
+        model.fit(X.iloc[train], y[train], eval_set=(X_val, y_val))
+    except (KeyboardInterrupt, SystemError) as exc:
+        if _interrupt_in_chain(exc) is None:
+            raise
+        raise KeyboardInterrupt(
+            f"Interrupted (Ctrl-C): training stopped; nothing was written to {out}."
+        ) from None
+
+    best = int(model.best_iteration_)
+    metrics = compute_metrics(model.predict_dist(X_val), y_val)
+    command = _command_line(ctx)
+    summary = {
+        "task": "regression",
+        "data": data["label"],
+        "target": data["target"],
+        "features": data["features"],
+        "distribution": family.name,
+        "distribution_config": config,
+        "rows": {"train": int(train.size), "validation": int(val.size)},
+        "validation_fraction": o["validation_fraction"],
+        "seed": o["seed"],
+        "stages_fitted": int(model.n_estimators_),
+        "chosen_stage": best,
+        "train_loss_at_chosen_stage": float(model.train_loss_[best]),
+        "validation_loss_at_chosen_stage": float(model.validation_loss_[best]),
+        "metrics": metrics,
+        "note": "validation metrics at the chosen stage; the same rows chose the stage",
+        "command": command,
+        "natgrad_version": __version__,
+    }
+    _write_fit_outputs(out, dests, model, summary, data["df"], X_val, y_val)
+    click.echo(
+        f"Chosen stage {best} of {model.n_estimators_} fitted (validation "
+        f"{model._score_rule.name} score {model.validation_loss_[best]:.4f})."
+    )
+    click.echo(format_table(metrics))
+    click.echo(f"Wrote {', '.join(str(d) for d in dests if d.exists())}.")
+
+
+def _training_data(o: dict[str, Any], family: Any) -> dict[str, Any]:
+    """Read DATA (or the shipped data) and check the target and the feature columns."""
+    from natgrad._data import DEMO_DESCRIPTION, DEMO_TARGET, demo_path
+
+    path: Path | None = o["data"]
     if path is None:
-        path = demo_path()
+        path, label = demo_path(), f"shipped demo: {DEMO_DESCRIPTION}"
         click.echo(f"No DATA given: training on the shipped demo data, {DEMO_DESCRIPTION}.")
         target = o["target"] or DEMO_TARGET
     elif not o["target"]:
         raise InputError("--target is required with a DATA file: name the column to predict")
     else:
-        target = o["target"]
+        label, target = str(path), o["target"]
     df = _read_table(path)
     y = _target(df, target, path, family)
     requested = _split_list(o["features"])
@@ -500,87 +563,46 @@ def _fit(ctx: click.Context, **o: Any) -> None:
     if not names:
         raise InputError(f"{path}: no feature columns besides the target {target!r}")
     X = _feature_frame(df, names, path, for_fit=True)
+    return {"path": path, "label": label, "df": df, "target": target, "features": names,
+            "X": X, "y": y}  # fmt: skip
 
-    n = X.shape[0]
-    n_val = int(round(o["validation_fraction"] * n))
+
+def _split(n: int, fraction: float, seed: int, path: Path) -> tuple[Any, Any]:
+    """Sorted training and validation row indices, a seeded random split."""
+    import numpy as np
+
+    n_val = int(round(fraction * n))
     if n_val < 1 or n - n_val < 2:
         raise InputError(
-            f"{path}: {n} row(s) are too few to hold out a validation fraction of "
-            f"{o['validation_fraction']}; expected at least one validation and two training rows"
+            f"{path}: {n} row(s) are too few to hold out a validation fraction of {fraction}; "
+            "expected at least one validation and two training rows"
         )
-    perm = np.random.default_rng(o["seed"]).permutation(n)
-    val, train = np.sort(perm[:n_val]), np.sort(perm[n_val:])
-    model = NGBoostRegressor(
-        o["distribution"],
-        distribution_config=config or None,
-        n_estimators=o["n_estimators"],
-        learning_rate=o["learning_rate"],
-        max_depth=o["max_depth"],
-        n_iter_no_change=o["early_stopping_rounds"] or None,
-        random_state=o["seed"],
-        verbose=not o["quiet"],
-    )
-    click.echo(
-        f"Training on {n - n_val} rows, validating on {n_val} ({len(names)} features, "
-        f"target {target!r}, {family.name} distribution).",
-        err=True,
-    )
-    X_train, X_val = X.iloc[train], X.iloc[val]
-    try:
-        model.fit(X_train, y[train], eval_set=(X_val, y[val]))
-    except (KeyboardInterrupt, SystemError) as exc:
-        if _interrupt_in_chain(exc) is None:
-            raise
-        raise KeyboardInterrupt(
-            f"Interrupted (Ctrl-C): training stopped; nothing was written to {out}."
-        ) from None
+    perm = np.random.default_rng(seed).permutation(n)
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
-    best = int(model.best_iteration_)
-    metrics = compute_metrics(model.predict_dist(X_val), y[val])
-    command = _command_line(ctx)
-    summary = {
-        "task": "regression",
-        "data": str(path) if o["data"] is not None else f"shipped demo: {DEMO_DESCRIPTION}",
-        "target": target,
-        "features": names,
-        "distribution": family.name,
-        "distribution_config": config,
-        "rows": {"train": n - n_val, "validation": n_val},
-        "validation_fraction": o["validation_fraction"],
-        "seed": o["seed"],
-        "stages_fitted": int(model.n_estimators_),
-        "chosen_stage": best,
-        "train_loss_at_chosen_stage": float(model.train_loss_[best]),
-        "validation_loss_at_chosen_stage": float(model.validation_loss_[best]),
-        "metrics": metrics,
-        "note": "validation metrics at the chosen stage; the same rows chose the stage",
-        "command": command,
-        "natgrad_version": __version__,
-    }
+
+def _write_fit_outputs(
+    out: Path, dests: list[Path], model: Any, summary: dict, df: Any, X_val: Any, y_val: Any
+) -> None:
+    """Model, metrics and report: all renamed into place at the end, or none."""
+    from natgrad import io
+
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
         with _staged(dests) as temps:
-            io.save(model, temps[0], metadata={"target": target, "command": command})
+            meta = {"target": summary["target"], "command": summary["command"]}
+            io.save(model, temps[0], metadata=meta)
             temps[1].write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
-            if not o["no_report"]:
-                _report(temps[2], model, X_val, y[val], metrics, summary, df, command)
+            if len(temps) > 2:
+                _report(temps[2], model, X_val, y_val, summary, df)
     except BaseException:
         if created and not any(out.iterdir()):
             out.rmdir()
         raise
-    click.echo(
-        f"Chosen stage {best} of {model.n_estimators_} fitted (validation "
-        f"{model._score_rule.name} score {model.validation_loss_[best]:.4f})."
-    )
-    click.echo(format_table(metrics))
-    written = [str(d) for d in dests if d.exists()]
-    click.echo(f"Wrote {', '.join(written)}.")
 
 
-def _report(
-    tmp: Path, model: Any, X_val: Any, y_val: Any, metrics: Any, summary: dict, df: Any, cmd: str
-) -> None:
+def _report(tmp: Path, model: Any, X_val: Any, y_val: Any, summary: dict, df: Any) -> None:
     from natgrad import __version__
 
     try:
@@ -594,8 +616,8 @@ def _report(
             "validation rows": summary["rows"]["validation"],
         }  # fmt: skip
         write_report(
-            tmp, model=model, X_val=X_val, y_val=y_val, metrics=metrics,
-            data_summary=data_summary, command=cmd, version=__version__,
+            tmp, model=model, X_val=X_val, y_val=y_val, metrics=summary["metrics"],
+            data_summary=data_summary, command=summary["command"], version=__version__,
         )  # fmt: skip
     except ImportError as exc:
         # matplotlib is an optional extra: the model and the metrics are still worth writing.
@@ -644,6 +666,9 @@ def predict(**o: Any) -> None:
     model, _ = _load_model(o["model_path"])
     df = _read_table(o["data"])
     keep = _split_list(o["keep"])
+    clash = [k for k in keep if k in ("mean", "std") or k.startswith(("q_", "lower_", "upper_"))]
+    if clash:
+        raise InputError(f"--keep column(s) {_names(clash)} would clash with prediction columns")
     absent = [k for k in keep if k not in df.columns]
     if absent:
         raise InputError(f"{o['data']}: --keep column(s) {_names(absent)} not found")
@@ -658,9 +683,9 @@ def predict(**o: Any) -> None:
             except ValueError:  # a family without this moment (Cauchy) says so by raising
                 table[name] = np.full(n, np.nan)
         for q in o["quantiles"]:
-            table[f"q_{q:g}"] = dist.ppf(np.full(n, q))
+            table[f"q_{q!r}"] = dist.ppf(np.full(n, q))
         for level in o["intervals"]:
-            table[f"lower_{level:g}"], table[f"upper_{level:g}"] = dist.interval(level)
+            table[f"lower_{level!r}"], table[f"upper_{level!r}"] = dist.interval(level)
     with _staged([dest]) as (tmp,):
         _write_table(pd.DataFrame(table), tmp, _TABLES[dest.suffix.lower()])
     click.echo(f"Wrote {n} predictions to {dest}.")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from natgrad._cli_model import commands
+
 
 @click.group()
 @click.version_option(package_name="natgrad")
@@ -67,6 +69,10 @@ def compare_command(
         click.echo(line)
     click.echo("")
     click.echo(f"Wrote {len(result.files)} file(s) to {out}.")
+
+
+for _command in commands:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

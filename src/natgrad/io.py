@@ -80,6 +80,10 @@ class ModelFileError(ValueError):
         self.reason = reason
         super().__init__(f"Cannot load model file {self.path!r}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Pickles (e.g. across joblib workers) with both constructor arguments.
+        return type(self), (self.path, self.reason)
+
 
 # --------------------------------------------------------------------------------- saving
 def save(model: Any, path: str | os.PathLike[str], *, metadata: dict | None = None) -> Path:
@@ -232,7 +236,7 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
     return blob + hashlib.sha256(blob).digest()
 
 
-def _estimator_class(name: str) -> type:
+def _estimator_class(name: str) -> Any:
     from natgrad.boosting import NGBoostRegressor
 
     return {"NGBoostRegressor": NGBoostRegressor}[name]
@@ -282,7 +286,11 @@ def load(path: str | os.PathLike[str]) -> Any:
 
 
 def _read(path: Path) -> tuple[dict[str, Any], memoryview]:
-    data = path.read_bytes()
+    with open(path, "rb") as fh:
+        data = fh.read(_PREAMBLE.size)
+        # The rest only once the magic says it is a model file (not, say, a large CSV).
+        if data[: len(MAGIC)] == MAGIC:
+            data += fh.read()
     if 0 < len(data) < len(MAGIC) and MAGIC.startswith(data):
         raise ModelFileError(path, f"truncated: {len(data)} bytes, shorter than any model file")
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
@@ -376,7 +384,7 @@ class _Builder:
             raise self.fail(f"invalid hyper-parameters: {exc}") from None
         return est
 
-    def family(self) -> tuple[type, dict[str, Any]]:
+    def family(self) -> tuple[Any, dict[str, Any]]:
         from natgrad import distributions
 
         spec = self.get("distribution", dict)

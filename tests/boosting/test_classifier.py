@@ -24,9 +24,10 @@ def test_binary_string_labels():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert model.score(Xte, yte) > 0.93
     prior = np.mean(ytr == "malignant")
-    assert log_loss(yte, proba, labels=model.classes_) < log_loss(
-        yte, np.tile([1 - prior, prior], (len(yte), 1)), labels=model.classes_
-    ) - 0.4
+    assert (
+        log_loss(yte, proba, labels=model.classes_)
+        < log_loss(yte, np.tile([1 - prior, prior], (len(yte), 1)), labels=model.classes_) - 0.4
+    )
 
 
 @pytest.mark.parametrize("rule", ["fisher", "ngboost"])

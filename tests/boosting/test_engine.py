@@ -348,6 +348,8 @@ def test_depth_and_leaf_limits():
         alone.right[0]: alone.split_gain[alone.right[0]],
     }
     assert three.split_gain[split_child] == max(gains.values()) >= gains[other]
+    masked, _ = grow_tree(binned, g, max_depth=3, feature_mask=[False, True, True, True], **kw)
+    assert 0 in full.feature and 0 not in masked.feature and masked.n_leaves == 8
     with pytest.raises(ValueError, match="'max_depth'"):
         grow_tree(binned, g, max_depth=None, **kw)
 

@@ -177,6 +177,12 @@ class _NGBoostBase(BaseEstimator):
         self._validate_params()
         family, config = self._family()
         self._score_rule = get_score(self.scoring_rule)
+        if not self._score_rule.supports(family):
+            raise ValueError(
+                f"The 'scoring_rule' parameter of {type(self).__name__} is "
+                f"{self._score_rule.name!r}, which is not defined for the {family.name!r} "
+                "distribution."
+            )
         X = np.asarray(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
         where = f"{type(self).__name__}.fit"
         y = self._check_targets(y, family, config)
@@ -298,6 +304,16 @@ class _NGBoostBase(BaseEstimator):
         gains = np.asarray(self._model_.feature_importances(), dtype=np.float64)
         totals = gains.sum(axis=1, keepdims=True)
         return np.divide(gains, totals, out=np.zeros_like(gains), where=totals > 0)
+
+    def save(self, path: Any) -> Any:
+        """Write the fitted model to ``path`` in natgrad's safe file format.
+
+        The format (docs/model-format.md) is versioned, checksummed and loads without
+        executing code; read it back with `natgrad.load`.
+        """
+        from natgrad import io
+
+        return io.save(self, path)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

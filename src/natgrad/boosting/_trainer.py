@@ -93,7 +93,8 @@ class Trainer:
             for stage in range(est.n_estimators):
                 dist = template.with_params(theta, validate=False)
                 grad = self.score._grad(dist, y)
-                metric = self.score.metric(dist)
+                metric_at = getattr(self.score, "metric_at", None)
+                metric = metric_at(dist, y) if metric_at else self.score.metric(dist)
                 rows = self._rows(n, est.subsample)
                 features = self._features(X.shape[1], est.colsample)
                 if use_fisher_leaves:
