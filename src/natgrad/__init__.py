@@ -28,6 +28,7 @@ _LAZY = {
     "compare": ("natgrad._compare", "compare"),
     "NGBoostRegressor": ("natgrad.boosting", "NGBoostRegressor"),
     "NGBoostClassifier": ("natgrad.boosting", "NGBoostClassifier"),
+    "NGBoostSurvival": ("natgrad.boosting", "NGBoostSurvival"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -32,7 +32,10 @@ larger than exact Fisher scoring would take, and for censored rows they are the 
 Without censoring the metric is F everywhere. Where I(c) underflows (censoring far in the left
 tail, P(T ≤ c) ≲ 1e-9) the term 1e-9 S(c) F keeps the block positive definite; it vanishes as
 c → ∞ and is far below any statistical tolerance elsewhere. ``CensoredLogScore(metric="fisher")``
-uses F for every row instead (NGBoost's choice).
+uses F for every row instead (NGBoost's choice). The bound above is about summed metrics, as in
+boosting's Fisher leaves; a learner that solves each row's system alone and then averages
+without weights (NGBoost's leaf rule) lets rows censored early, whose I(c) is small, take large
+steps, so `NGBoostSurvival` pairs that leaf rule with ``metric="fisher"``.
 
 I(c) per family:
 
@@ -40,8 +43,8 @@ I(c) per family:
 * lognormal (μ, log σ): truncated moments of the standard normal at a = (log c − μ)/σ, exact;
 * Weibull (log k, log λ): with v = (t/λ)^k ~ Exp(1), ∇log h = (1 + log v, −k), so the
   entries are truncated moments of log v;
-* gamma (log α, log β): with x = βt ~ Gamma(α, 1), the entries in β are closed forms in the
-  density and P(α + 1, x) (integration by parts); the (log α, log α) entry needs
+* gamma (log α, log β): with x = βt ~ Gamma(α, 1), the entries involving β are closed forms
+  in the density and P(α + 1, x) (integration by parts); the (log α, log α) entry needs
   E[(log X − ψ(α))² 1{X < x}].
 
 The moments of log X ~ log Gamma(a, 1) below x are a-derivatives of the regularised incomplete
@@ -49,8 +52,8 @@ gamma P(a, x) (∂ₐP = E[(log X − ψ(a)) 1{X < x}], ∂ₐ²P + ψ'(a)P = E[
 which have no closed form in standard special functions. They, and ∂ₐ log Q(a, x) for the
 gamma gradient, come from a five-point central difference in a of log P (where P ≤ ½) or log Q
 (where Q < ½), so that the difference is always taken of the small, well-conditioned tail
-(relative error about 1e-12 for first and 1e-8 for second derivatives; the tests check them
-against quadrature).
+(relative error about 1e-12 for first and 1e-8 for second derivatives against
+arbitrary-precision values during development; the tests check them against quadrature).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ from collections.abc import Callable
 from typing import ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from natgrad._validation import as_float_array, check_option
@@ -145,7 +148,7 @@ def _log_q_continued_fraction(a: Array, x: Array) -> Array:
     return a * np.log(x) - special.gammaln(a) + np.log(value)
 
 
-def _log_tail(a: Array, x: Array, lower: Array) -> Array:
+def _log_tail(a: Array, x: Array, lower: NDArray[np.bool_]) -> Array:
     """log P(a, x) where ``lower``, else log Q(a, x) + x; accurate in relative terms.
 
     The upper tail is shifted by x (constant in a) so that differences in a stay accurate
@@ -363,7 +366,9 @@ def _gamma_fisher(dist: Distribution, c: Array) -> Array:
     out[:, 0, 0] = a * a * (t["m2"] + q * dq * dq)
     out[:, 0, 1] = a * ((np.log(x) - special.digamma(a)) * d - t["m0"]) - a * dq * d
     out[:, 1, 0] = out[:, 0, 1]
-    out[:, 1, 1] = (a - x) * d + a * special.gammainc(a + 1.0, x) + np.exp(2.0 * log_d_x - x - t["log_q_x"])
+    out[:, 1, 1] = (
+        (a - x) * d + a * special.gammainc(a + 1.0, x) + np.exp(2.0 * log_d_x - x - t["log_q_x"])
+    )
     return out
 
 
@@ -387,7 +392,7 @@ def _kernels(family: type[Distribution]) -> _Kernels | None:
     return None
 
 
-def _subset(dist: Distribution, rows: Array) -> Distribution:
+def _subset(dist: Distribution, rows: NDArray[np.intp]) -> Distribution:
     return dist.with_params(dist._params[rows], validate=False)
 
 

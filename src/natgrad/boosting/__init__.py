@@ -2,5 +2,6 @@
 
 from natgrad.boosting._classifier import NGBoostClassifier
 from natgrad.boosting._estimator import NGBoostRegressor
+from natgrad.boosting._survival import NGBoostSurvival
 
-__all__ = ["NGBoostClassifier", "NGBoostRegressor"]
+__all__ = ["NGBoostClassifier", "NGBoostRegressor", "NGBoostSurvival"]

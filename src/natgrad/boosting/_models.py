@@ -94,7 +94,7 @@ class NativeModel:
             **self._bins,
         )
         self._pending = tree
-        return tree.leaf_values[leaf_of_row]
+        return np.take(tree.leaf_values, leaf_of_row, axis=0)
 
     def commit(self, scale: float) -> None:
         assert self._pending is not None

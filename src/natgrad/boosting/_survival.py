@@ -37,9 +37,16 @@ class NGBoostSurvival(_NGBoostBase):
     distribution : {"lognormal", "exponential", "weibull", "gamma"} or class, default="lognormal"
         The family of T.
     scoring_rule : {"log"} or CensoredLogScore, default="log"
-        ``"log"`` is the censored log score with the censored metric
-        (``CensoredLogScore()``); pass ``CensoredLogScore(metric="fisher")`` for NGBoost's
-        metric (the uncensored Fisher for every row).
+        ``"log"`` is the censored log score. Its metric follows the leaf rule: with
+        ``leaf_rule="fisher"`` (native trees) ``CensoredLogScore(metric="censored")``, the
+        Fisher information of each censored row at its censoring time (the leaf's metric is
+        then the information its rows actually carry); with ``leaf_rule="ngboost"`` or a
+        ``base_learner`` ``CensoredLogScore(metric="fisher")``, the uncensored Fisher as in
+        NGBoost. (Per-row natural gradients averaged without weights let rows censored early,
+        which carry little information, take large steps; on synthetic data that costs
+        0.07-0.14 nats of validation loss, while with Fisher leaves the censored metric is as
+        good with light censoring and better with heavy censoring.) A `CensoredLogScore`
+        instance is used as given.
     distribution_config, n_estimators, learning_rate, max_depth, max_leaves, min_samples_leaf, \
 l2_regularization, leaf_rule, max_bins, subsample, colsample, validation_fraction, \
 n_iter_no_change, tol, base_learner, random_state, verbose
@@ -108,7 +115,11 @@ feature_names_in_
     def _censored_family(self) -> tuple[type[Distribution], dict[str, Any], CensoredLogScore]:
         family, config = self._family()
         rule = self.scoring_rule
-        score = rule if isinstance(rule, CensoredLogScore) else CensoredLogScore()
+        if isinstance(rule, CensoredLogScore):
+            score = rule
+        else:
+            fisher_leaves = self.leaf_rule == "fisher" and self.base_learner is None
+            score = CensoredLogScore(metric="censored" if fisher_leaves else "fisher")
         if not score.supports(family):
             raise ValueError(
                 f"The 'distribution' parameter of {type(self).__name__} must be one of "
@@ -261,7 +272,15 @@ feature_names_in_
                 return 1e300, np.zeros(p)
             return value, gradient
 
-        result = optimize.minimize(objective, start[0], jac=True, method="L-BFGS-B")
+        # Tight tolerances: the censored likelihood can be flat (few events), and the default
+        # ones stop while the scale is still off by 1e-4.
+        result = optimize.minimize(
+            objective,
+            start[0],
+            jac=True,
+            method="L-BFGS-B",
+            options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 1000},
+        )
         theta = np.asarray(result.x, dtype=np.float64).reshape(1, p)
         if objective(theta[0])[0] > objective(start[0])[0]:
             theta = start  # never start worse than the uncensored fit

@@ -13,16 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from natgrad._natural import natural_gradient
 from natgrad.boosting._line_search import line_search
 from natgrad.boosting._models import ExternalModel, NativeModel
+from natgrad.boosting._rowsolve import row_natural_gradients
 from natgrad.distributions._base import Array, Distribution
 from natgrad.scores import Score
 
 logger = logging.getLogger("natgrad.boosting")
-
-# Relative damping of per-row metric blocks before the per-row solve of leaf_rule="ngboost".
-_ROW_DAMPING = 1e-10
 
 
 @dataclass
@@ -87,6 +84,9 @@ class Trainer:
         self.validation_loss.append(best_val)
         best_stage, stale = 0, 0
         use_fisher_leaves = est.leaf_rule == "fisher" and est.base_learner is None
+        # Unit weights (the common case) skip a weighted copy of g and F every stage.
+        row_w = None if np.all(w == 1.0) else w
+        upper = np.triu_indices(p)
 
         progress = _progress(est)
         try:
@@ -98,11 +98,12 @@ class Trainer:
                 rows = self._rows(n, est.subsample)
                 features = self._features(X.shape[1], est.colsample)
                 if use_fisher_leaves:
-                    direction = model.fit_stage(
-                        grad * w[:, None], metric * w[:, None, None], w, rows, features
-                    )
+                    packed = _pack_upper(metric, upper)
+                    if row_w is not None:
+                        grad, packed = grad * row_w[:, None], packed * row_w[:, None]
+                    direction = model.fit_stage(grad, packed, w, rows, features)
                 else:
-                    target = natural_gradient(grad, metric, damping=_ROW_DAMPING)
+                    target = row_natural_gradients(grad, metric)
                     direction = model.fit_stage(target, None, w, rows, features)
                 rho, _ = line_search(loss, theta, direction, loss_at_zero=current)
                 step = est.learning_rate * rho
@@ -156,6 +157,17 @@ class Trainer:
         mask = np.zeros(d, dtype=np.bool_)
         mask[self.rng.choice(d, size=k, replace=False)] = True
         return mask
+
+
+def _pack_upper(metric: Array, upper: tuple[np.ndarray, np.ndarray]) -> Array:
+    """Upper triangles of the (n, p, p) metric blocks as (n, p(p+1)/2), row-major order.
+
+    Column by column, which is several times faster than fancy indexing for small p.
+    """
+    out = np.empty((metric.shape[0], upper[0].size))
+    for k, (i, j) in enumerate(zip(*upper, strict=True)):
+        out[:, k] = metric[:, i, j]
+    return out
 
 
 def _progress(est: Any) -> Any:
