@@ -6,6 +6,8 @@ refit on all training rows with that number, and report test NLL and RMSE. The t
 mean, standard deviation and standard error over splits beside NGBoost's published numbers.
 
 Run: ``python -m benchmarks.accuracy [--datasets ...] [--leaf-rules fisher ngboost]``.
+``--leaf-rules ngboost-library`` runs the PyPI ``ngboost`` package under the same protocol
+(same splits, same validation rows), for a like-for-like reference.
 """
 
 from __future__ import annotations
@@ -20,16 +22,45 @@ import numpy as np
 from benchmarks._uci import DATASETS, PUBLISHED, load_split, n_splits
 
 
-def run_split(name: str, split: int, rule: str, max_stages: int, patience: int | None) -> dict:
-    from natgrad import NGBoostRegressor
+def _holdout(n: int, split: int) -> tuple[np.ndarray, np.ndarray]:
+    """20 % of the training rows as validation, seeded by the split number."""
+    perm = np.random.default_rng(split).permutation(n)
+    n_val = int(round(0.2 * n))
+    return perm[:n_val], perm[n_val:]
+
+
+def run_split_ngboost(name: str, split: int, max_stages: int) -> dict:
+    """The same protocol with the reference library (PyPI ``ngboost``), for comparison."""
+    from ngboost import NGBRegressor
+    from ngboost.distns import Normal as NGBNormal
 
     data = load_split(name, split)
-    rng = np.random.default_rng(split)
-    n = data.X_train.shape[0]
-    perm = rng.permutation(n)
-    n_val = int(round(0.2 * n))
-    val, train = perm[:n_val], perm[n_val:]
-    params = dict(learning_rate=0.01, max_depth=3, leaf_rule=rule)
+    val, train = _holdout(data.X_train.shape[0], split)
+    kw = dict(Dist=NGBNormal, learning_rate=0.01, verbose=False)
+    chooser = NGBRegressor(n_estimators=max_stages, **kw).fit(
+        data.X_train[train], data.y_train[train]
+    )
+    losses = [
+        -np.mean(d.logpdf(data.y_train[val])) for d in chooser.staged_pred_dist(data.X_train[val])
+    ]
+    stages = int(np.argmin(losses)) + 1
+    model = NGBRegressor(n_estimators=stages, **kw).fit(data.X_train, data.y_train)
+    dist = model.pred_dist(data.X_test)
+    nll = float(-np.mean(dist.logpdf(data.y_test)))
+    rmse = float(np.sqrt(np.mean((dist.mean() - data.y_test) ** 2)))
+    return {"split": split, "stages": stages, "nll": nll, "rmse": rmse}
+
+
+def run_split(
+    name: str, split: int, rule: str, max_stages: int, patience: int | None, min_leaf: int
+) -> dict:
+    from natgrad import NGBoostRegressor
+
+    if rule == "ngboost-library":
+        return run_split_ngboost(name, split, max_stages)
+    data = load_split(name, split)
+    val, train = _holdout(data.X_train.shape[0], split)
+    params = dict(learning_rate=0.01, max_depth=3, leaf_rule=rule, min_samples_leaf=min_leaf)
     chooser = NGBoostRegressor(n_estimators=max_stages, n_iter_no_change=patience, **params)
     chooser.fit(
         data.X_train[train],
@@ -53,7 +84,12 @@ def summarise(values: list[float]) -> tuple[float, float, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    parser.add_argument("--leaf-rules", nargs="+", default=["fisher", "ngboost"])
+    parser.add_argument(
+        "--leaf-rules",
+        nargs="+",
+        default=["fisher", "ngboost"],
+        help="natgrad leaf rules to run; 'ngboost-library' runs the reference library instead",
+    )
     parser.add_argument("--max-stages", type=int, default=2000)
     parser.add_argument(
         "--patience",
@@ -62,6 +98,12 @@ def main(argv: list[str] | None = None) -> None:
         help="stop choosing after this many stages without improvement",
     )
     parser.add_argument("--splits", type=int, default=None, help="use only the first K splits")
+    parser.add_argument(
+        "--min-samples-leaf",
+        type=int,
+        default=None,
+        help="natgrad's min_samples_leaf (default: the estimator's default)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.json"))
     args = parser.parse_args(argv)
 
@@ -72,7 +114,14 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.datasets:
             k = n_splits(name) if args.splits is None else min(args.splits, n_splits(name))
             start = time.perf_counter()
-            rows = [run_split(name, s, rule, args.max_stages, args.patience) for s in range(k)]
+            min_leaf = args.min_samples_leaf
+            if min_leaf is None:
+                from natgrad import NGBoostRegressor
+
+                min_leaf = NGBoostRegressor().min_samples_leaf
+            rows = [
+                run_split(name, s, rule, args.max_stages, args.patience, min_leaf) for s in range(k)
+            ]
             nll = summarise([r["nll"] for r in rows])
             rmse = summarise([r["rmse"] for r in rows])
             (pub_nll, pub_nll_sd), (pub_rmse, _) = PUBLISHED[name]
@@ -89,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
                 "published_rmse": PUBLISHED[name][1],
                 "verdict": verdict,
                 "seconds": time.perf_counter() - start,
+                "min_samples_leaf": min_leaf,
             }
             print(
                 f"{rule:8s} {name:28s} NLL {nll[0]:7.3f} ± {nll[1]:.3f} (se {nll[2]:.3f}) "

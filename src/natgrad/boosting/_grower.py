@@ -126,7 +126,7 @@ def _check_int(value, name: str, low: int, allow_none: bool = False) -> int | No
 
 
 def _check_float(value, name: str, low: float) -> float:
-    if not isinstance(value, Real) or isinstance(value, bool) or not value >= low:
+    if not isinstance(value, Real) or isinstance(value, bool) or not float(value) >= low:
         raise ValueError(
             f"The {name!r} argument of {_WHERE} must be a float in the range [{low}, inf). "
             f"Got {describe(value)} instead."
@@ -217,7 +217,7 @@ def grow_tree(
         raise ValueError(
             f"The 'max_depth' and 'max_leaves' arguments of {_WHERE} must not both be None."
         )
-    min_samples_leaf = _check_int(min_samples_leaf, "min_samples_leaf", 1)
+    min_samples_leaf = int(_check_int(min_samples_leaf, "min_samples_leaf", 1))  # type: ignore[arg-type]
     l2 = _check_float(l2_regularization, "l2_regularization", 0.0)
     min_gain = _check_float(min_gain_to_split, "min_gain_to_split", -np.inf)
     nbnm = np.ascontiguousarray(n_bins_non_missing, dtype=np.int32)

@@ -204,7 +204,7 @@ shape (n_nodes,)
                 "value": (np.float64, (p,)),
                 "gain": (np.float64, (p,)),
             }
-            buf = {}
+            buf: dict[str, np.ndarray] = {}
             for name, (dtype, tail) in specs.items():
                 buf[name] = np.zeros((new_cap, *tail), dtype=dtype)
                 if self._buf:
@@ -357,7 +357,7 @@ shape (n_nodes,)
         if binned is not None:
             arr = self._check_binned(binned, where)
             return _NO_X, arr, True, arr.shape[0]
-        Xc = check_X(X, f"Ensemble.{where}")
+        Xc = check_X(X, f"Ensemble.{where}")  # type: ignore[arg-type]
         if Xc.shape[1] != self.n_features:
             raise ValueError(
                 f"The 'X' argument of Ensemble.{where} must have {self.n_features} features. "

@@ -52,7 +52,9 @@ class Trainer:
 
         def loss(params: Array) -> float:
             dist = template.with_params(params, validate=False)
-            return float(w_norm @ self.score._score(dist, y))
+            # Trial steps of the line search may overflow; the search rejects them.
+            with np.errstate(all="ignore"):
+                return float(w_norm @ self.score._score(dist, y))
 
         has_val = X_val is not None
         if X_val is not None:

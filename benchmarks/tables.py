@@ -1,0 +1,94 @@
+"""Render the benchmark JSON results as the markdown tables of docs/benchmarks.md.
+
+Run: ``python -m benchmarks.tables`` (reads benchmarks/results/*.json, prints markdown).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path("benchmarks/results")
+
+
+def speed_table(data: dict) -> str:
+    lines = [
+        f"{data['stages']} stages, Normal, depth 3, learning rate 0.01, all rows every stage.",
+        "",
+        "| dataset | train rows | NGBoost / natgrad (fisher) | NGBoost / natgrad (ngboost rule) "
+        "| natgrad (fisher) / LightGBM | natgrad (ngboost rule) / LightGBM |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in data["results"]:
+        lines.append(
+            f"| {r['dataset']} | {r['n_rows']} | {r['speedup_vs_ngboost_fisher']:.0f}x "
+            f"| {r['speedup_vs_ngboost_ngboost']:.0f}x | {r['ratio_to_lightgbm_fisher']:.2f}x "
+            f"| {r['ratio_to_lightgbm_ngboost']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
+def accuracy_table(data: dict) -> str:
+    rules = list(data)
+    header = "| dataset | NGBoost published NLL |"
+    sep = "| --- | --- |"
+    for rule in rules:
+        header += f" {rule}: NLL mean ± sd (se) | {rule}: RMSE mean ± sd |"
+        sep += " --- | --- |"
+    lines = [header, sep]
+    names = list(data[rules[0]])
+    for name in names:
+        first = data[rules[0]][name]
+        pub = first["published_nll"]
+        row = f"| {name} | {pub[0]:.2f} ± {pub[1]:.2f} |"
+        for rule in rules:
+            r = data[rule].get(name)
+            if r is None:
+                row += " – | – |"
+                continue
+            nll, rmse = r["nll"], r["rmse"]
+            mark = "**" if nll[0] < pub[0] else ""
+            row += (
+                f" {mark}{nll[0]:.3f}{mark} ± {nll[1]:.3f} ({nll[2]:.3f}) "
+                f"| {rmse[0]:.3f} ± {rmse[1]:.3f} |"
+            )
+        lines.append(row)
+    for rule in rules:
+        better = sum(r["nll"][0] < r["published_nll"][0] for r in data[rule].values())
+        worse = sum(r["verdict"] == "WORSE" for r in data[rule].values())
+        lines.append("")
+        lines.append(
+            f"{rule}: better than NGBoost's published mean NLL on {better} of {len(data[rule])} "
+            f"datasets; worse by more than its published sd on {worse}."
+        )
+    return "\n".join(lines)
+
+
+def scale_table(data: dict) -> str:
+    lines = [
+        "| rows | fit time (s) | s per stage | s per stage per 1M rows | peak RSS (MiB) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in data["results"]:
+        lines.append(
+            f"| {r['rows']:,} | {r['seconds']:.1f} | {r['seconds_per_stage']:.4f} "
+            f"| {r['seconds_per_stage_per_million_rows']:.4f} | {r['peak_rss_mib']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    for name, render in (
+        ("speed", speed_table),
+        ("accuracy", accuracy_table),
+        ("scale", scale_table),
+    ):
+        path = RESULTS / f"{name}.json"
+        if path.exists():
+            print(f"## {name}\n")
+            print(render(json.loads(path.read_text())))
+            print()
+
+
+if __name__ == "__main__":
+    main()
