@@ -78,16 +78,18 @@ def scale_table(data: dict) -> str:
 
 
 def main() -> None:
-    for name, render in (
-        ("speed", speed_table),
-        ("accuracy", accuracy_table),
-        ("scale", scale_table),
-    ):
+    for name, render in (("speed", speed_table), ("scale", scale_table)):
         path = RESULTS / f"{name}.json"
         if path.exists():
             print(f"## {name}\n")
             print(render(json.loads(path.read_text())))
             print()
+    accuracy: dict = {}
+    for path in sorted(RESULTS.glob("accuracy*.json")):
+        accuracy.update(json.loads(path.read_text()))
+    if accuracy:
+        print("## accuracy\n")
+        print(accuracy_table(accuracy))
 
 
 if __name__ == "__main__":
