@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-from threadpoolctl import threadpool_limits
+import os
+
+# pytest-xdist runs one worker per core: one compiled thread per worker avoids
+# oversubscription (numba reads this when it is first imported, after this file).
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")

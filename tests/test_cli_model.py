@@ -150,8 +150,8 @@ def test_fit_refuses_to_overwrite_without_force(fitted, tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["--task", "classification"], ["--task classification is not available yet"]),
-        (["--task", "survival", "--time", "t"], ["--task survival is not available yet"]),
+        (["--task", "classification"], ["--task classification needs a DATA file"]),
+        (["--task", "survival", "--time", "t"], ["--task survival needs --time COL and --event"]),
         (["--time", "t"], ["--time and --event belong to --task survival"]),
         (["--distribution", "bogus"], ["'bogus'", "normal", "gamma"]),
         (["--distribution", "multivariate_normal"], ["not a univariate family"]),
@@ -474,7 +474,7 @@ def test_subprocess_end_to_end(tmp_path):
     bad = sh("evaluate", demo_path(), demo_path())
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not a natgrad" in bad.stderr
     usage = sh("fit", "--task", "survival", "--out", tmp_path / "o2")
-    assert usage.returncode == 2 and "not available yet" in usage.stderr
+    assert usage.returncode == 2 and "needs --time COL and --event COL" in usage.stderr
     assert "Traceback" not in bad.stderr + usage.stderr
 
 
@@ -500,3 +500,110 @@ def test_subprocess_ctrl_c_stops_cleanly(tmp_path):
     assert "Interrupted (Ctrl-C): training stopped" in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ classification, survival
+TASK_FAST = ["--n-estimators", "8", "--learning-rate", "0.3", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def task_data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tasks")
+    rng = np.random.default_rng(0)
+    n = 240
+    X = rng.normal(size=(n, 2))
+    label = np.where(X[:, 0] + rng.normal(size=n) > 0, "yes", "no")
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "label": label}).to_csv(d / "cls.csv", index=False)
+    time_ = rng.exponential(size=n) * np.exp(X[:, 0])
+    event = (rng.random(n) < 0.7).astype(int)
+    frame = pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "time": time_, "event": event})
+    frame.to_csv(d / "surv.csv", index=False)
+    cls = run("fit", d / "cls.csv", "--task", "classification", "--target", "label",
+              *TASK_FAST, "--out", d / "oc")  # fmt: skip
+    assert cls.exit_code == 0, cls.output
+    surv = run("fit", d / "surv.csv", "--task", "survival", "--time", "time", "--event",
+               "event", *TASK_FAST, "--out", d / "os")  # fmt: skip
+    assert surv.exit_code == 0, surv.output
+    return d
+
+
+def _figures_decode(html_text: str, ids) -> None:
+    for fig_id in ids:
+        m = re.search(f'id="{fig_id}-img"[^>]*src="data:image/png;base64,([^"]+)"', html_text)
+        assert m, fig_id
+        assert base64.b64decode(m.group(1)).startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_classification_fit_predict_evaluate(task_data, tmp_path):
+    from natgrad.report import CLASSIFICATION_FIGURE_IDS
+
+    d = task_data
+    metrics = json.loads((d / "oc" / "metrics.json").read_text())
+    assert metrics["task"] == "classification" and metrics["classes"] == ["no", "yes"]
+    assert set(metrics["metrics"]) == {"log_loss", "accuracy", "brier", "calibration_error"}
+    assert io.read_header(d / "oc" / "model.ngm")["task"] == "classification"
+    _figures_decode((d / "oc" / "report.html").read_text(), CLASSIFICATION_FIGURE_IDS)
+    result = run("predict", d / "oc" / "model.ngm", d / "cls.csv", "--out", tmp_path / "p.csv")
+    assert result.exit_code == 0, result.output
+    pred = pd.read_csv(tmp_path / "p.csv", float_precision="round_trip")
+    assert list(pred.columns) == ["p_no", "p_yes", "predicted"]
+    np.testing.assert_allclose(pred["p_no"] + pred["p_yes"], 1.0)
+    assert set(pred["predicted"]) <= {"no", "yes"}
+    model = io.load(d / "oc" / "model.ngm")
+    X = pd.read_csv(d / "cls.csv", float_precision="round_trip")[["a", "b"]]
+    np.testing.assert_array_equal(pred["p_yes"].to_numpy(), model.predict_proba(X)[:, 1])
+    ev = run("evaluate", d / "oc" / "model.ngm", d / "cls.csv", "--json", "-")
+    assert ev.exit_code == 0 and json.loads(ev.stdout)["metrics"]["accuracy"] > 0.6
+
+
+def test_survival_fit_predict_evaluate(task_data, tmp_path):
+    from natgrad.report import SURVIVAL_FIGURE_IDS
+
+    d = task_data
+    metrics = json.loads((d / "os" / "metrics.json").read_text())["metrics"]
+    assert {"censored_nll", "concordance", "median_coverage", "calibration_error"} <= set(metrics)
+    _figures_decode((d / "os" / "report.html").read_text(), SURVIVAL_FIGURE_IDS)
+    dest = tmp_path / "s.csv"
+    result = run("predict", d / "os" / "model.ngm", d / "surv.csv", "--out", dest,
+                 "--times", "0.5,1,2")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    pred = pd.read_csv(dest, float_precision="round_trip")
+    assert list(pred.columns) == ["median_time", "sf_0.5", "sf_1.0", "sf_2.0"]
+    assert (np.diff(pred[["sf_0.5", "sf_1.0", "sf_2.0"]].to_numpy(), axis=1) <= 0).all()
+    model = io.load(d / "os" / "model.ngm")
+    X = pd.read_csv(d / "surv.csv", float_precision="round_trip")[["a", "b"]]
+    np.testing.assert_array_equal(pred["median_time"].to_numpy(), model.predict(X))
+    ev = run("evaluate", d / "os" / "model.ngm", d / "surv.csv", "--json", "-")
+    assert ev.exit_code == 0, ev.output
+    assert 0.55 < json.loads(ev.stdout)["metrics"]["concordance"] <= 1
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "args", "fragments"),
+    [
+        ("label", ["x"] * 6, ["--task", "classification", "--target", "label"],
+         ["holds a single class ('x')"]),
+        ("event", [0, 1, 2, 0, 1, 0], ["--task", "survival", "--time", "time", "--event",
+                                       "event"], ["0 (censored) or 1", "row 3"]),
+        ("time", [1.0, -2.0, 1, 1, 1, 1], ["--task", "survival", "--time", "time", "--event",
+                                           "event"], ["positive times", "row 2"]),
+        ("event", [0] * 6, ["--task", "survival", "--time", "time", "--event", "event"],
+         ["all censored"]),
+    ],
+)  # fmt: skip
+def test_task_input_errors(tmp_path, column, values, args, fragments):
+    frame = pd.DataFrame({"a": np.arange(6.0), "label": ["x", "y"] * 3, "time": 1.0,
+                          "event": [1, 0] * 3})  # fmt: skip
+    frame["label"] = frame["label"].astype(str)
+    frame[column] = values
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    result = run("fit", tmp_path / "d.csv", *args, *TASK_FAST, "--out", tmp_path / "o")
+    one_line_error(result, 2, *fragments)
+
+
+def test_evaluate_unseen_label(task_data, tmp_path):
+    frame = pd.read_csv(task_data / "cls.csv")
+    frame.loc[4, "label"] = "maybe"
+    frame.to_csv(tmp_path / "u.csv", index=False)
+    result = run("evaluate", task_data / "oc" / "model.ngm", tmp_path / "u.csv")
+    one_line_error(result, 2, "unseen at fit time", "row 5", "'maybe'")

@@ -188,8 +188,8 @@ def test_wrong_magic(blob, tmp_path):
 
 def test_unsupported_version(blob, tmp_path):
     header, body = _parts(blob)
-    newer = _rebuild(header, body, version=2)
-    error = _expect_error(tmp_path, newer, "unsupported format version 2")
+    newer = _rebuild(header, body, version=3)
+    error = _expect_error(tmp_path, newer, "unsupported format version 3")
     assert "newer natgrad" in str(error)
     data = bytearray(blob)
     data[8:12] = struct.pack("<I", 0)
@@ -288,3 +288,73 @@ def test_unchanged_rebuild_loads(blob, tmp_path):
     header, body = _parts(blob)
     assert io.load(_write(tmp_path, _rebuild(header, body))).n_estimators_ == 25
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+# ------------------------------------------------------------------ classifier and survival
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["a", "b", "c"]),
+        np.array(["a", "b"], dtype=object),
+        np.array([False, True]),
+        np.array([-1, 2, 7], dtype=np.int32),
+        np.array([1.0, 2.0]),
+    ],
+)
+def test_classifier_round_trip(tmp_path, labels):
+    from natgrad.boosting import NGBoostClassifier
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3))
+    y = labels[rng.integers(0, labels.size, 120)]
+    model = NGBoostClassifier(n_estimators=4, learning_rate=0.3).fit(X, y)
+    io.save(model, tmp_path / "c.ngm")
+    loaded = io.load(tmp_path / "c.ngm")
+    assert loaded.classes_.dtype == model.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert io.read_header(tmp_path / "c.ngm")["task"] == "classification"
+
+
+def test_classifier_object_labels_rejected(tmp_path):
+    from natgrad.boosting import NGBoostClassifier
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 2))
+    model = NGBoostClassifier(n_estimators=2).fit(X, rng.integers(0, 2, 60))
+    model.classes_ = np.empty(2, dtype=object)
+    model.classes_[:] = [(0, 1), (1, 2)]
+    with pytest.raises(TypeError, match="int, float, str or bool"):
+        io.save(model, tmp_path / "c.ngm")
+    assert not (tmp_path / "c.ngm").exists()
+
+
+@pytest.mark.parametrize("metric", [None, "fisher"])
+def test_survival_round_trip(tmp_path, metric):
+    from natgrad._censored import CensoredLogScore
+    from natgrad.boosting import NGBoostSurvival
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(150, 2))
+    t = rng.exponential(size=150) * np.exp(X[:, 0])
+    e = (rng.random(150) < 0.7).astype(float)
+    rule = "log" if metric is None else CensoredLogScore(metric=metric)
+    model = NGBoostSurvival("weibull", n_estimators=4, learning_rate=0.3, scoring_rule=rule)
+    model.fit(X, t, e)
+    io.save(model, tmp_path / "s.ngm")
+    loaded = io.load(tmp_path / "s.ngm")
+    assert loaded._score_rule == model._score_rule and loaded.scoring_rule == model.scoring_rule
+    assert np.array_equal(loaded.predict(X), model.predict(X))
+    times = [0.3, 1.0, 4.0]
+    assert np.array_equal(
+        loaded.predict_survival_function(X, times), model.predict_survival_function(X, times)
+    )
+    assert io.read_header(tmp_path / "s.ngm")["score"]["config"]["metric"] == (metric or "censored")
+
+
+def test_version_1_regressor_still_loads(blob, tmp_path):
+    header, body = _parts(blob)
+    header.pop("task", None)
+    path = tmp_path / "v1.ngm"
+    path.write_bytes(_rebuild(header, body, version=1))
+    assert type(io.load(path)).__name__ == "NGBoostRegressor"

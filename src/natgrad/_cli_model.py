@@ -1,7 +1,8 @@
 """The model commands of the ``natgrad`` command line: ``fit``, ``predict`` and ``evaluate``.
 
-Regression only for now; the classifier and the survival model come later. What every
-command guarantees:
+Three tasks: regression (`NGBoostRegressor`), classification (`NGBoostClassifier`) and
+survival (`NGBoostSurvival`); the model file records the task, so ``predict`` and
+``evaluate`` need not be told. What every command guarantees:
 
 * exit code 0 on success, 2 for bad usage or bad input (a data file, a column, a model
   file), 130 after Ctrl-C, 1 for anything else;
@@ -28,26 +29,34 @@ from typing import Any
 
 import click
 
+from natgrad._cli_data import (
+    _TABLES,
+    TASK_FAMILIES,
+    InputError,
+    _family,
+    _feature_frame,
+    _labels,
+    _levels,
+    _model_features,
+    _names,
+    _read_table,
+    _split,
+    _split_list,
+    _stratified_split,
+    _survival_columns,
+    _target,
+)
+
 __all__ = ["InputError", "commands", "evaluate", "fit", "predict"]
 
 MODEL_FILE = "model.ngm"
 METRICS_FILE = "metrics.json"
 REPORT_FILE = "report.html"
-_TABLES = {".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 _EPILOG = (
     "Exit codes: 0 success, 2 bad usage or bad input, 130 interrupted, 1 anything else. Rows "
     "in messages are numbered from 1, not counting the header line."
 )
 _DATA_PATH = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-class InputError(click.ClickException):
-    """Bad input (a data file, a column, a model file): one line on stderr, exit code 2."""
-
-    exit_code = 2
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
 
 
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
@@ -101,185 +110,6 @@ def _interrupt_in_chain(exc: BaseException | None) -> KeyboardInterrupt | None:
             return exc
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return None
-
-
-# ------------------------------------------------------------------------------- data
-def _names(values: Sequence[str], limit: int = 20) -> str:
-    shown = ", ".join(repr(v) for v in list(values)[:limit])
-    return shown + (f", … ({len(values)} in all)" if len(values) > limit else "")
-
-
-def _read_table(path: Path) -> Any:
-    """A data file as a DataFrame with string column names and at least one row."""
-    import pandas as pd
-
-    kind = _TABLES.get(path.suffix.lower())
-    if kind is None:
-        raise InputError(
-            f"{path}: unsupported file type {path.suffix or '(no extension)'!r}; expected "
-            ".csv, .tsv or .parquet"
-        )
-    try:
-        if kind == "parquet":
-            df = pd.read_parquet(path)
-        else:
-            # round_trip: every decimal becomes the float Python's float() gives (the default
-            # parser can be one unit in the last place off).
-            df = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", float_precision="round_trip")
-    except ImportError:
-        raise InputError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow)") from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path}: the file is empty; expected a header line and rows") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; expected a {kind.upper()} file") from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        raise InputError(f"{path}: cannot read it as {kind.upper()} ({exc})") from None
-    if df.shape[0] == 0:
-        raise InputError(f"{path}: the file has a header but no data rows")
-    df.columns = [str(c) for c in df.columns]
-    return df
-
-
-def _numeric(df: Any, name: str, path: Path) -> Any:
-    """One column as float64 (NaN = missing); the first non-numeric value is an error."""
-    import numpy as np
-    import pandas as pd
-
-    col = df[name]
-    categorical = isinstance(col.dtype, pd.CategoricalDtype)
-    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
-        raise InputError(f"{path}: column {name!r} holds dates or times; expected numbers")
-    if pd.api.types.is_numeric_dtype(col) and not categorical:
-        values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        obj = col.astype(object)
-        converted = pd.to_numeric(obj, errors="coerce")
-        bad = np.flatnonzero(converted.isna().to_numpy() & obj.notna().to_numpy())
-        if bad.size:
-            hint = (
-                " (native categorical features are not supported yet: encode the categories "
-                "as numbers)"
-                if categorical
-                else ""
-            )
-            raise InputError(
-                f"{path}: column {name!r} must be numeric{hint}; row {bad[0] + 1} holds "
-                f"{obj.iloc[bad[0]]!r}"
-            )
-        values = converted.to_numpy(dtype=np.float64, na_value=np.nan)
-    inf = np.flatnonzero(np.isinf(values))
-    if inf.size:
-        raise InputError(
-            f"{path}: column {name!r} must hold finite numbers; row {inf[0] + 1} holds "
-            f"{float(values[inf[0]])!r}"
-        )
-    return values
-
-
-def _feature_frame(df: Any, names: Sequence[str], path: Path, *, for_fit: bool) -> Any:
-    """The feature columns as a float64 DataFrame; in ``fit`` a column needs one value."""
-    import numpy as np
-    import pandas as pd
-
-    columns = {}
-    for name in names:
-        values = _numeric(df, name, path)
-        if np.isnan(values).all():
-            if for_fit:
-                raise InputError(
-                    f"{path}: column {name!r} has no values (every row is missing); drop it "
-                    "or pass --features"
-                )
-            click.echo(
-                f"Warning: {path}: column {name!r} is entirely missing; the model treats "
-                "every value as missing.",
-                err=True,
-            )
-        columns[name] = values
-    return pd.DataFrame(columns, index=df.index)
-
-
-def _target(df: Any, name: str, path: Path, family: Any) -> Any:
-    """The target column: numeric, present on every row and inside the family's support."""
-    import numpy as np
-
-    if name not in df.columns:
-        raise InputError(
-            f"{path}: target column {name!r} not found; its columns are {_names(df.columns)}"
-        )
-    y = _numeric(df, name, path)
-    missing = np.flatnonzero(np.isnan(y))
-    if missing.size:
-        raise InputError(
-            f"{path}: target column {name!r} is missing at row {missing[0] + 1}; every row "
-            "needs a target value"
-        )
-    outside = np.flatnonzero(~family.support.contains(y))
-    if outside.size:
-        raise InputError(
-            f"{path}: target column {name!r} must be {family.support.description} for the "
-            f"{family.name!r} distribution; row {outside[0] + 1} holds "
-            f"{float(y[outside[0]])!r}"
-        )
-    return y
-
-
-def _split_list(values: Sequence[str]) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        for item in value.split(","):
-            if item.strip() and item.strip() not in out:
-                out.append(item.strip())
-    return out
-
-
-def _levels(ctx: click.Context, param: click.Parameter, value: str) -> list[float]:
-    """Parse "0.05,0.5,0.95" into probabilities strictly between 0 and 1 (click callback)."""
-    out: list[float] = []
-    for item in value.split(","):
-        if not item.strip():
-            continue
-        try:
-            level = float(item)
-        except ValueError:
-            level = math.nan
-        if not 0.0 < level < 1.0:
-            raise click.BadParameter(
-                f"expected comma-separated numbers strictly between 0 and 1; got {item.strip()!r}"
-            )
-        if level not in out:
-            out.append(level)
-    return out
-
-
-def _family(name: str, config_text: str | None) -> tuple[Any, dict[str, Any]]:
-    """A univariate family and its configuration, checked before any work is done."""
-    from natgrad import distributions
-
-    univariate = [n for n in distributions.names() if distributions.get(n).event_dim == 0]
-    if name not in univariate:
-        raise InputError(
-            f"--distribution {name!r} is not a univariate family; choose one of "
-            f"{', '.join(univariate)}"
-        )
-    family = distributions.get(name)
-    config: Any = {}
-    if config_text:
-        try:
-            config = json.loads(config_text)
-        except ValueError:
-            config = None
-        if not isinstance(config, dict):
-            raise InputError(
-                f"--distribution-config must be a JSON object such as '{{\"fixed_df\": 3}}'; "
-                f"got {config_text!r}"
-            )
-    probe = family.__new__(family)
-    try:
-        probe._configure(**config)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"--distribution-config does not fit {name!r}: {exc}") from None
-    return probe, config
 
 
 # ------------------------------------------------------------------------------- outputs
@@ -373,35 +203,15 @@ def _load_model(path: Path) -> Any:
     return model, io.read_header(path).get("metadata", {})
 
 
-def _model_features(model: Any, df: Any, path: Path, exclude: Sequence[str]) -> Any:
-    """The model's feature columns from ``df`` (by name when the model knows the names)."""
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        names = [str(n) for n in names]
-        missing = [n for n in names if n not in df.columns]
-        if missing:
-            raise InputError(
-                f"{path}: missing the model's feature column(s) {_names(missing)}; the model "
-                f"was fitted on {_names(names)}"
-            )
-        return _feature_frame(df, names, path, for_fit=False)
-    columns = [c for c in df.columns if c not in exclude]
-    if len(columns) != model.n_features_in_:
-        raise InputError(
-            f"{path}: has {len(columns)} feature column(s); the model was fitted without "
-            f"column names on {model.n_features_in_} features"
-        )
-    return _feature_frame(df, columns, path, for_fit=False).to_numpy()
-
-
 # ------------------------------------------------------------------------------- fit
 @click.command("fit", epilog=_EPILOG)
 @click.argument("data", required=False, type=_DATA_PATH)
 @click.option("--target", metavar="COL", help="Target column (required with DATA).")
 @click.option(
-    "--distribution", default="normal", show_default=True, metavar="NAME",
-    help="A univariate family of natgrad.distributions, e.g. normal, lognormal, laplace, "
-    "student_t, gamma, poisson.",
+    "--distribution", metavar="NAME",
+    help="Regression: a univariate family of natgrad.distributions (default normal; e.g. "
+    "lognormal, laplace, student_t, gamma, poisson). Classification: auto (default), bernoulli "
+    "or categorical. Survival: lognormal (default), exponential, weibull or gamma.",
 )  # fmt: skip
 @click.option(
     "--distribution-config", metavar="JSON",
@@ -410,7 +220,8 @@ def _model_features(model: Any, df: Any, path: Path, exclude: Sequence[str]) -> 
 @click.option(
     "--task", type=click.Choice(["regression", "classification", "survival"]),
     default="regression", show_default=True,
-    help="Only regression is available yet.",
+    help="classification: --target holds class labels; survival: --time and --event "
+    "(1 event, 0 censored) replace --target.",
 )  # fmt: skip
 @click.option("--time", "time_col", metavar="COL", help="Time column (--task survival).")
 @click.option("--event", "event_col", metavar="COL", help="Event column (--task survival).")
@@ -459,26 +270,49 @@ def fit(ctx: click.Context, **opts: Any) -> None:
 def _fit(ctx: click.Context, **o: Any) -> None:
     from natgrad import __version__
 
-    if o["task"] != "regression":
-        raise InputError(
-            f"--task {o['task']} is not available yet; natgrad fit supports --task regression"
-        )
-    if o["time_col"] or o["event_col"]:
-        raise InputError("--time and --event belong to --task survival, which is not available")
-    family, config = _family(o["distribution"], o["distribution_config"])
+    task = o["task"]
+    if task != "survival" and (o["time_col"] or o["event_col"]):
+        raise InputError("--time and --event belong to --task survival")
+    if task == "survival" and not (o["time_col"] and o["event_col"]):
+        raise InputError("--task survival needs --time COL and --event COL")
+    if task == "survival" and o["target"]:
+        raise InputError("--task survival takes --time and --event instead of --target")
+    if task == "regression":
+        o["distribution"] = o["distribution"] or "normal"
+        family, config = _family(o["distribution"], o["distribution_config"])
+    else:
+        choices, default = TASK_FAMILIES[task]
+        o["distribution"] = o["distribution"] or default
+        if o["distribution"] not in choices:
+            raise InputError(
+                f"--distribution {o['distribution']!r} does not fit --task {task}; choose one "
+                f"of {', '.join(choices)}"
+            )
+        if o["distribution_config"]:
+            raise InputError(f"--distribution-config is for --task regression, not {task}")
+        family, config = None, {}
     out: Path = o["out"]
     dests = [out / MODEL_FILE, out / METRICS_FILE] + ([] if o["no_report"] else [out / REPORT_FILE])
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; expected a folder")
     _check_new(dests, o["force"])
     data = _training_data(o, family)
-    train, val = _split(len(data["y"]), o["validation_fraction"], o["seed"], data["path"])
+    if task == "classification":
+        train, val = _stratified_split(data["y"], o["validation_fraction"], o["seed"], data["path"])
+    else:
+        train, val = _split(len(data["y"]), o["validation_fraction"], o["seed"], data["path"])
+    if task == "survival" and not data["event"][train].any():
+        raise InputError(
+            f"{data['path']}: the training rows hold no observed event; use more data or "
+            "another --seed"
+        )
 
-    from natgrad.boosting import NGBoostRegressor
-    from natgrad.metrics import evaluate as compute_metrics
-    from natgrad.metrics import format_table
+    from natgrad import boosting
 
-    model = NGBoostRegressor(
+    estimator = {"regression": boosting.NGBoostRegressor,
+                 "classification": boosting.NGBoostClassifier,
+                 "survival": boosting.NGBoostSurvival}[task]  # fmt: skip
+    model = estimator(
         o["distribution"],
         distribution_config=config or None,
         n_estimators=o["n_estimators"],
@@ -490,13 +324,17 @@ def _fit(ctx: click.Context, **o: Any) -> None:
     )
     click.echo(
         f"Training on {train.size} rows, validating on {val.size} ({len(data['features'])} "
-        f"features, target {data['target']!r}, {family.name} distribution).",
+        f"features, target {data['target']!r}, {o['distribution']} distribution).",
         err=True,
     )
     X, y = data["X"], data["y"]
     X_val, y_val = X.iloc[val], y[val]
     try:
-        model.fit(X.iloc[train], y[train], eval_set=(X_val, y_val))
+        if task == "survival":
+            e = data["event"]
+            model.fit(X.iloc[train], y[train], e[train], eval_set=(X_val, y_val, e[val]))
+        else:
+            model.fit(X.iloc[train], y[train], eval_set=(X_val, y_val))
     except (KeyboardInterrupt, SystemError) as exc:
         if _interrupt_in_chain(exc) is None:
             raise
@@ -505,14 +343,19 @@ def _fit(ctx: click.Context, **o: Any) -> None:
         ) from None
 
     best = int(model.best_iteration_)
-    metrics = compute_metrics(model.predict_dist(X_val), y_val)
+    if task == "survival":
+        y_val = (y_val, data["event"][val])
+    metrics = _task_metrics(model, task, X_val, y_val)
+    ctx.params["distribution"] = o["distribution"]  # the resolved default, for the record
     command = _command_line(ctx)
     summary = {
-        "task": "regression",
+        "task": task,
         "data": data["label"],
         "target": data["target"],
+        **({"time": o["time_col"], "event": o["event_col"]} if task == "survival" else {}),
+        **({"classes": model.classes_.tolist()} if task == "classification" else {}),
         "features": data["features"],
-        "distribution": family.name,
+        "distribution": model._template_.name,
         "distribution_config": config,
         "rows": {"train": int(train.size), "validation": int(val.size)},
         "validation_fraction": o["validation_fraction"],
@@ -531,7 +374,7 @@ def _fit(ctx: click.Context, **o: Any) -> None:
         f"Chosen stage {best} of {model.n_estimators_} fitted (validation "
         f"{model._score_rule.name} score {model.validation_loss_[best]:.4f})."
     )
-    click.echo(format_table(metrics))
+    click.echo(_table(metrics, task))
     click.echo(f"Wrote {', '.join(str(d) for d in dests if d.exists())}.")
 
 
@@ -540,7 +383,12 @@ def _training_data(o: dict[str, Any], family: Any) -> dict[str, Any]:
     from natgrad._data import DEMO_DESCRIPTION, DEMO_TARGET, demo_path
 
     path: Path | None = o["data"]
-    if path is None:
+    task = o["task"]
+    if path is None and task != "regression":
+        raise InputError(f"--task {task} needs a DATA file (the shipped data is for regression)")
+    if task == "survival":
+        label, target = str(path), o["time_col"]
+    elif path is None:
         path, label = demo_path(), f"shipped demo: {DEMO_DESCRIPTION}"
         click.echo(f"No DATA given: training on the shipped demo data, {DEMO_DESCRIPTION}.")
         target = o["target"] or DEMO_TARGET
@@ -549,7 +397,14 @@ def _training_data(o: dict[str, Any], family: Any) -> dict[str, Any]:
     else:
         label, target = str(path), o["target"]
     df = _read_table(path)
-    y = _target(df, target, path, family)
+    event = None
+    if task == "survival":
+        y, event = _survival_columns(df, o["time_col"], o["event_col"], path)
+    elif task == "classification":
+        y = _labels(df, target, path)
+    else:
+        y = _target(df, target, path, family)
+    used = [target] + ([o["event_col"]] if task == "survival" else [])
     requested = _split_list(o["features"])
     unknown = [f for f in requested if f not in df.columns]
     if unknown:
@@ -557,28 +412,60 @@ def _training_data(o: dict[str, Any], family: Any) -> dict[str, Any]:
             f"{path}: unknown feature column(s) {_names(unknown)} in --features; its columns "
             f"are {_names(df.columns)}"
         )
-    if target in requested:
-        raise InputError(f"--features must not include the target column {target!r}")
-    names = requested or [c for c in df.columns if c != target]
+    for col in used:
+        if col in requested:
+            raise InputError(f"--features must not include the target column {col!r}")
+    names = requested or [c for c in df.columns if c not in used]
     if not names:
         raise InputError(f"{path}: no feature columns besides the target {target!r}")
     X = _feature_frame(df, names, path, for_fit=True)
     return {"path": path, "label": label, "df": df, "target": target, "features": names,
-            "X": X, "y": y}  # fmt: skip
+            "X": X, "y": y, "event": event}  # fmt: skip
 
 
-def _split(n: int, fraction: float, seed: int, path: Path) -> tuple[Any, Any]:
-    """Sorted training and validation row indices, a seeded random split."""
+def _task_metrics(model: Any, task: str, X: Any, y: Any) -> dict[str, float]:
+    """Metrics of ``model`` on (X, y); y is (time, event) for survival, labels otherwise."""
     import numpy as np
 
-    n_val = int(round(fraction * n))
-    if n_val < 1 or n - n_val < 2:
-        raise InputError(
-            f"{path}: {n} row(s) are too few to hold out a validation fraction of {fraction}; "
-            "expected at least one validation and two training rows"
-        )
-    perm = np.random.default_rng(seed).permutation(n)
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+    from natgrad import metrics
+
+    if task == "classification":
+        index = np.searchsorted(model.classes_, y)
+        return metrics.evaluate_classification(model.predict_proba(X), index)
+    if task == "survival":
+        return metrics.evaluate_survival(model.predict_dist(X), y[0], y[1])
+    return metrics.evaluate(model.predict_dist(X), y)
+
+
+def _table(values: dict[str, float], task: str) -> str:
+    from natgrad import metrics
+
+    descriptions = {"classification": metrics.CLASSIFICATION_DESCRIPTIONS,
+                    "survival": metrics.SURVIVAL_DESCRIPTIONS}.get(task)  # fmt: skip
+    return metrics.format_table(values, descriptions=descriptions)
+
+
+def _times(text: str) -> list[float]:
+    """Parse "1,5,10" into distinct finite times > 0."""
+    out: list[float] = []
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        try:
+            t = float(item)
+        except ValueError:
+            t = math.nan
+        if not (math.isfinite(t) and t > 0):
+            raise InputError(f"--times expects comma-separated times > 0; got {item.strip()!r}")
+        if t not in out:
+            out.append(t)
+    return out
+
+
+def _task_of(model: Any) -> str:
+    from natgrad.io import TASKS
+
+    return TASKS[type(model).__name__]
 
 
 def _write_fit_outputs(
@@ -591,7 +478,10 @@ def _write_fit_outputs(
     out.mkdir(parents=True, exist_ok=True)
     try:
         with _staged(dests) as temps:
-            meta = {"target": summary["target"], "command": summary["command"]}
+            meta = {"task": summary["task"], "target": summary["target"],
+                    "command": summary["command"]}  # fmt: skip
+            if summary["task"] == "survival":
+                meta.update(time=summary["time"], event=summary["event"])
             io.save(model, temps[0], metadata=meta)
             temps[1].write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
             if len(temps) > 2:
@@ -606,19 +496,29 @@ def _report(tmp: Path, model: Any, X_val: Any, y_val: Any, summary: dict, df: An
     from natgrad import __version__
 
     try:
-        from natgrad.report import summarize_data, write_report
+        from natgrad import report
 
+        task = summary["task"]
+        target = None if task == "classification" else df[summary["target"]]
         data_summary = {
             "file": summary["data"],
-            **summarize_data(df[summary["features"]], df[summary["target"]],
-                             target_name=summary["target"]),
+            **report.summarize_data(df[summary["features"]], target,
+                                    target_name=summary["target"]),
             "training rows": summary["rows"]["train"],
             "validation rows": summary["rows"]["validation"],
         }  # fmt: skip
-        write_report(
-            tmp, model=model, X_val=X_val, y_val=y_val, metrics=summary["metrics"],
-            data_summary=data_summary, command=summary["command"], version=__version__,
-        )  # fmt: skip
+        common = {"model": model, "X_val": X_val, "metrics": summary["metrics"],
+                  "data_summary": data_summary, "command": summary["command"],
+                  "version": __version__}  # fmt: skip
+        if task == "classification":
+            counts = df[summary["target"]].astype(str).value_counts()
+            data_summary["rows per class"] = {str(k): int(v) for k, v in counts.items()}
+            report.write_classification_report(tmp, y_val=y_val, **common)
+        elif task == "survival":
+            data_summary["events"] = int(df[summary["event"]].sum())
+            report.write_survival_report(tmp, time_val=y_val[0], event_val=y_val[1], **common)
+        else:
+            report.write_report(tmp, y_val=y_val, **common)
     except ImportError as exc:
         # matplotlib is an optional extra: the model and the metrics are still worth writing.
         tmp.unlink(missing_ok=True)
@@ -642,6 +542,10 @@ def _report(tmp: Path, model: Any, X_val: Any, y_val: Any, summary: dict, df: An
     help='Central interval levels ("" for none): columns lower_<level>, upper_<level>.',
 )  # fmt: skip
 @click.option(
+    "--times", default="", metavar="T1,T2,...",
+    help="Survival models: times t > 0 at which to write S(t) as columns sf_<t>.",
+)  # fmt: skip
+@click.option(
     "--keep",
     multiple=True,
     metavar="COLS",
@@ -653,8 +557,10 @@ def _report(tmp: Path, model: Any, X_val: Any, y_val: Any, summary: dict, df: An
 def predict(**o: Any) -> None:
     """Predict distributions for every row of DATA with a model from natgrad fit.
 
-    Writes one row per input row: mean, std, the requested quantiles and interval bounds
-    (NaN where the family has no mean or variance, e.g. Cauchy).
+    Writes one row per input row. Regression: mean, std, the requested quantiles and
+    interval bounds (NaN where the family has no mean or variance, e.g. Cauchy).
+    Classification: p_<label> for every class, then predicted (the most probable class).
+    Survival: median_time, then sf_<t> = P(T > t) for every --times value.
     """
     import numpy as np
     import pandas as pd
@@ -664,9 +570,15 @@ def predict(**o: Any) -> None:
         raise InputError(f"--out {dest}: expected a .csv, .tsv or .parquet file name")
     _check_new([dest], o["force"])
     model, _ = _load_model(o["model_path"])
+    task = _task_of(model)
+    times = _times(o["times"]) if task == "survival" else []
+    if o["times"] and task != "survival":
+        raise InputError(f"--times is for survival models; {o['model_path']} is {task}")
     df = _read_table(o["data"])
     keep = _split_list(o["keep"])
-    clash = [k for k in keep if k in ("mean", "std") or k.startswith(("q_", "lower_", "upper_"))]
+    reserved = ("mean", "std", "predicted", "median_time")
+    prefixes = ("q_", "lower_", "upper_", "p_", "sf_")
+    clash = [k for k in keep if k in reserved or k.startswith(prefixes)]
     if clash:
         raise InputError(f"--keep column(s) {_names(clash)} would clash with prediction columns")
     absent = [k for k in keep if k not in df.columns]
@@ -676,8 +588,21 @@ def predict(**o: Any) -> None:
     dist = model.predict_dist(X)
     n = len(dist)
     table = {k: df[k].to_numpy() for k in keep}
+    if task == "classification":
+        proba = model.predict_proba(X)
+        for j, label in enumerate(model.classes_.tolist()):
+            table[f"p_{label}"] = proba[:, j]
+        table["predicted"] = model.classes_[np.argmax(proba, axis=1)]
+    elif task == "survival":
+        table["median_time"] = dist.ppf(np.full(n, 0.5))
+        sf = model.predict_survival_function(X, times) if times else None
+        for j, t in enumerate(times):
+            table[f"sf_{t!r}"] = sf[:, j]
     with np.errstate(all="ignore"):
-        for name, moment in (("mean", dist.mean), ("std", dist.std)):
+        moments = (("mean", dist.mean), ("std", dist.std)) if task == "regression" else ()
+        if task != "regression":
+            o["quantiles"] = o["intervals"] = []
+        for name, moment in moments:
             try:
                 table[name] = np.asarray(moment(), dtype=np.float64) * np.ones(n)
             except ValueError:  # a family without this moment (Cauchy) says so by raising
@@ -705,35 +630,60 @@ def predict(**o: Any) -> None:
 @click.option("--debug", is_flag=True, help="Show the traceback of an error.")
 @_guarded
 def evaluate(**o: Any) -> None:
-    """Score a model from natgrad fit on DATA: NLL, CRPS, RMSE, MAE, coverage, calibration."""
-    from natgrad.metrics import evaluate as compute_metrics
-    from natgrad.metrics import format_table
+    """Score a model from natgrad fit on DATA.
+
+    Regression: NLL, CRPS, RMSE, MAE, coverage, calibration. Classification: log loss,
+    accuracy, Brier score, calibration error. Survival: censored NLL, concordance, median
+    coverage, calibration error (the time and event columns are those of natgrad fit).
+    """
+    import numpy as np
 
     json_out: Path | None = o["json_out"]
     to_stdout = json_out is not None and str(json_out) == "-"
     if json_out is not None and not to_stdout:
         _check_new([json_out], o["force"])
     model, metadata = _load_model(o["model_path"])
+    task = _task_of(model)
     target = o["target"] or metadata.get("target")
     if not target:
         raise InputError("--target is required: the model file does not name its target column")
     df = _read_table(o["data"])
-    y = _target(df, target, o["data"], model._template_)
-    X = _model_features(model, df, o["data"], exclude=[target])
-    metrics = compute_metrics(model.predict_dist(X), y)
+    path = o["data"]
+    if task == "survival":
+        event_col = metadata.get("event")
+        if not isinstance(event_col, str):
+            raise InputError(f"{o['model_path']}: the model file does not name its event column")
+        y: Any = _survival_columns(df, target, event_col, path)
+        used = [target, event_col]
+    elif task == "classification":
+        y = _labels(df, target, path)
+        unseen = ~np.isin(y, model.classes_)
+        if unseen.any():
+            row = int(np.flatnonzero(unseen)[0])
+            raise InputError(
+                f"{path}: target column {target!r} holds a class unseen at fit time at row "
+                f"{row + 1} ({y[row]!r}); the model knows {_names(model.classes_.tolist())}"
+            )
+        used = [target]
+    else:
+        y = _target(df, target, path, model._template_)
+        used = [target]
+    X = _model_features(model, df, path, exclude=used)
+    metrics = _task_metrics(model, task, X, y)
     result = {
         "model": str(o["model_path"]),
         "data": str(o["data"]),
+        "task": task,
         "target": target,
-        "rows": int(len(y)),
+        "rows": int(len(df)),
         "metrics": metrics,
     }
     text = json.dumps(_json_safe(result), indent=2) + "\n"
     if to_stdout:
         click.echo(text, nl=False)
         return
-    click.echo(f"{len(y)} rows of {o['data']}, target {target!r}:")
-    click.echo(format_table(metrics))
+    click.echo(f"{len(df)} rows of {o['data']}, target {target!r}:")
+    click.echo(_table(metrics, task))
     if json_out is not None:
         with _staged([json_out]) as (tmp,):
             tmp.write_text(text)

@@ -30,15 +30,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "ModelFileError", "load", "read_header", "save"]
+__all__ = ["FORMAT_VERSION", "MAGIC", "TASKS", "ModelFileError", "load", "read_header", "save"]
 
 #: First bytes of every model file. As in PNG: a non-ASCII byte, the name, and CR LF / EOF /
 #: LF so that a text-mode transfer that rewrites line ends is detected at once.
 MAGIC = b"\x89NGM\r\n\x1a\n"
 #: The format version this natgrad writes.
-FORMAT_VERSION = 1
-#: Format versions this natgrad reads.
-SUPPORTED_VERSIONS = frozenset({1})
+FORMAT_VERSION = 2
+#: Format versions this natgrad reads (version 1: regressors only, no ``task`` key).
+SUPPORTED_VERSIONS = frozenset({1, 2})
 
 # magic, version (uint32), reserved (uint32, zero), header length, data length (uint64 each)
 _PREAMBLE = struct.Struct("<8sIIQQ")
@@ -47,7 +47,16 @@ _ALIGN = 8
 # A header is a few kilobytes; a length beyond this is a corrupt preamble, not a model.
 _MAX_HEADER = 64 * 1024 * 1024
 
-_ESTIMATORS = ("NGBoostRegressor",)
+_ESTIMATORS = ("NGBoostRegressor", "NGBoostClassifier", "NGBoostSurvival")
+#: The task of each estimator class, stored in the header (version 2).
+TASKS = {
+    "NGBoostRegressor": "regression",
+    "NGBoostClassifier": "classification",
+    "NGBoostSurvival": "survival",
+}
+# dtype kinds of class labels a file may hold: bool, signed and unsigned int, float, unicode
+# strings, and object arrays whose every element is a str, int, float or bool.
+_LABEL_KINDS = "biufUO"
 # The hyper-parameter naming the scoring rule: whichever of these the estimator has.
 _SCORE_KEYS = ("scoring_rule", "score")
 
@@ -94,8 +103,9 @@ def save(model: Any, path: str | os.PathLike[str], *, metadata: dict | None = No
 
     Parameters
     ----------
-    model : NGBoostRegressor
-        A fitted estimator with the native tree learner (``base_learner=None``).
+    model : NGBoostRegressor, NGBoostClassifier or NGBoostSurvival
+        A fitted estimator with the native tree learner (``base_learner=None``). A
+        classifier's labels (``classes_``) must be int, float, str or bool values.
     path : str or path-like
         Destination, conventionally ending in ``.ngm``.
     metadata : dict, optional
@@ -153,10 +163,20 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
             f"family ({', '.join(distributions.names())}). Got {type(family).__name__}."
         )
     params = model.get_params(deep=False)
-    params["distribution"] = family.name
+    if name != "NGBoostClassifier":
+        # A classifier's "auto" / "bernoulli" / "categorical" is kept as given.
+        params["distribution"] = family.name
+    extra: dict[str, Any] = {}
+    if name == "NGBoostClassifier":
+        extra["classes"] = _encode_classes(model.classes_)
+    if name == "NGBoostSurvival":
+        rule = model._score_rule
+        extra["score"] = {"name": rule.name, "config": {"metric": rule.metric_kind}}
+        if not isinstance(params["scoring_rule"], str):
+            params["scoring_rule"] = dict(extra["score"])
     for key in _SCORE_KEYS:
         score = params.get(key)
-        if isinstance(score, Score):
+        if isinstance(score, Score) and name != "NGBoostSurvival":
             if _SCORES.get(score.name) is not type(score):
                 raise ValueError(
                     "The 'model' argument of natgrad.io.save must use a built-in scoring rule "
@@ -208,6 +228,8 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
         "format": "natgrad-model",
         "natgrad_version": __version__,
         "estimator": name,
+        "task": TASKS[name],
+        **extra,
         "params": params,
         "distribution": {"name": family.name, "config": family.config},
         "n_params": int(family.n_params),
@@ -237,9 +259,37 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
 
 
 def _estimator_class(name: str) -> Any:
-    from natgrad.boosting import NGBoostRegressor
+    from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
 
-    return {"NGBoostRegressor": NGBoostRegressor}[name]
+    classes = {
+        "NGBoostRegressor": NGBoostRegressor,
+        "NGBoostClassifier": NGBoostClassifier,
+        "NGBoostSurvival": NGBoostSurvival,
+    }
+    return classes[name]
+
+
+def _encode_classes(classes: np.ndarray) -> dict[str, Any]:
+    """``classes_`` as ``{"dtype": NumPy dtype string, "values": [...]}`` (JSON values)."""
+    arr = np.asarray(classes)
+    kind = arr.dtype.kind
+    allowed = (str, int, float, bool, np.str_, np.integer, np.floating, np.bool_)
+    if kind not in _LABEL_KINDS or (
+        kind == "O" and not all(isinstance(v, allowed) for v in arr.tolist())
+    ):
+        bad = next((v for v in arr.tolist() if not isinstance(v, allowed)), arr.dtype)
+        raise TypeError(
+            "The 'model' argument of natgrad.io.save must have class labels (classes_) that "
+            "are int, float, str or bool values; the model file stores no other labels. Got "
+            f"a label of type {type(bad).__name__} ({bad!r}) instead."
+        )
+    values = [v.item() if isinstance(v, np.generic) else v for v in arr.tolist()]
+    if any(isinstance(v, float) and not np.isfinite(v) for v in values):
+        raise ValueError(
+            "The 'model' argument of natgrad.io.save must have finite class labels. Got "
+            f"{values!r}."
+        )
+    return {"dtype": "object" if kind == "O" else arr.dtype.str, "values": values}
 
 
 # --------------------------------------------------------------------------------- loading
@@ -370,10 +420,14 @@ class _Builder:
         unknown = sorted(set(params) - set(known))
         if unknown:
             raise self.fail(f"unknown hyper-parameter(s) {unknown} for {name}")
-        from natgrad.scores import _SCORES
+        from natgrad.scores import _SCORES, Score
 
+        if name == "NGBoostSurvival" and isinstance(params.get("scoring_rule"), dict):
+            params["scoring_rule"] = self.censored_score(params["scoring_rule"])
         rules = [params[key] for key in _SCORE_KEYS if key in params]
-        if any(rule not in _SCORES for rule in rules):
+        if name == "NGBoostSurvival":
+            rules = [r for r in rules if not isinstance(r, Score)]
+        if any(not isinstance(rule, str) or rule not in _SCORES for rule in rules):
             raise self.fail(f"unknown scoring rule {rules}; this natgrad knows {list(_SCORES)}")
         if params.get("base_learner") is not None:
             raise self.fail("only the native tree learner is supported")
@@ -383,6 +437,52 @@ class _Builder:
         except (TypeError, ValueError) as exc:
             raise self.fail(f"invalid hyper-parameters: {exc}") from None
         return est
+
+    def censored_score(self, spec: Any) -> Any:
+        from natgrad._censored import CensoredLogScore
+
+        if (
+            not isinstance(spec, dict)
+            or spec.get("name") != CensoredLogScore.name
+            or not isinstance(spec.get("config"), dict)
+            or set(spec["config"]) != {"metric"}
+            or spec["config"]["metric"] not in ("censored", "fisher")
+        ):
+            raise self.fail(f"invalid censored scoring rule {spec!r}")
+        return CensoredLogScore(metric=spec["config"]["metric"])
+
+    def classes(self, est: Any, family: Any, config: dict[str, Any]) -> np.ndarray:
+        spec = self.get("classes", dict)
+        dtype, values = spec.get("dtype"), spec.get("values")
+        if not isinstance(values, list) or len(values) < 2:
+            raise self.fail("'classes' must hold a list of at least 2 labels")
+        try:
+            dt = np.dtype(object if dtype == "object" else dtype)
+        except (TypeError, ValueError):
+            raise self.fail(f"invalid class label dtype {dtype!r}") from None
+        kinds = (str, int, float, bool)
+        if dt.kind not in _LABEL_KINDS or not all(isinstance(v, kinds) for v in values):
+            raise self.fail(f"class labels must be int, float, str or bool ({dtype!r})")
+        try:
+            classes = np.array(values, dtype=dt)
+        except (TypeError, ValueError, OverflowError):
+            raise self.fail(f"class labels {values!r} do not fit dtype {dtype!r}") from None
+        if dt.kind != "O" and classes.tolist() != values:
+            raise self.fail(f"class labels {values!r} do not fit dtype {dtype!r}")
+        try:
+            ordered = bool(np.all(classes[:-1] < classes[1:]))
+        except TypeError:
+            ordered = False
+        if not ordered:
+            raise self.fail("class labels must be distinct and sorted")
+        est.classes_ = classes
+        expected, expected_config = est._family()
+        if expected is not family or expected_config != config:
+            raise self.fail(
+                f"{len(values)} classes with distribution {est.distribution!r} do not match the "
+                f"family {family.name!r} {config}"
+            )
+        return classes
 
     def family(self) -> tuple[Any, dict[str, Any]]:
         from natgrad import distributions
@@ -496,7 +596,13 @@ class _Builder:
 
         est = self.estimator()
         family, config = self.family()
-        if est.distribution != family.name:
+        name = type(est).__name__
+        task = self.header.get("task", "regression")
+        if task != TASKS[name]:
+            raise self.fail(f"task {task!r} does not match the estimator {name}")
+        if name == "NGBoostClassifier":
+            self.classes(est, family, config)
+        elif est.distribution != family.name:
             raise self.fail(
                 f"the distribution parameter {est.distribution!r} differs from the family "
                 f"{family.name!r}"
@@ -577,8 +683,14 @@ class _Builder:
         model.ensemble = ens
         model.finish()
 
-        rule = next(getattr(est, key) for key in _SCORE_KEYS if hasattr(est, key))
-        est._score_rule = get_score(rule)
+        if name == "NGBoostSurvival":
+            score = self.censored_score(self.get("score", dict))
+            if not score.supports(family):
+                raise self.fail(f"the censored log score does not support {family.name!r}")
+            est._score_rule = score
+        else:
+            rule = next(getattr(est, key) for key in _SCORE_KEYS if hasattr(est, key))
+            est._score_rule = get_score(rule)
         est.init_params_ = a["init_params"]
         est._template_ = template
         est._model_ = model

@@ -39,7 +39,15 @@ from natgrad.metrics import (
     point_prediction,
 )
 
-__all__ = ["FIGURE_IDS", "summarize_data", "write_report"]
+__all__ = [
+    "CLASSIFICATION_FIGURE_IDS",
+    "FIGURE_IDS",
+    "SURVIVAL_FIGURE_IDS",
+    "summarize_data",
+    "write_classification_report",
+    "write_report",
+    "write_survival_report",
+]
 
 #: The ``id`` of every figure in the report, in order of appearance.
 FIGURE_IDS: tuple[str, ...] = (
@@ -628,3 +636,211 @@ def write_report(
 </html>
 """
     _write_atomic(out, page)
+
+
+# ---------------------------------------------------------------------- classification, survival
+#: Figure ids of `write_classification_report`.
+CLASSIFICATION_FIGURE_IDS: tuple[str, ...] = (
+    "fig-learning-curves",
+    "fig-reliability",
+    "fig-feature-importances",
+)
+#: Figure ids of `write_survival_report`.
+SURVIVAL_FIGURE_IDS: tuple[str, ...] = (
+    "fig-learning-curves",
+    "fig-kaplan-meier",
+    "fig-feature-importances",
+)
+
+
+def _plot_class_reliability(proba: Array, y: Array) -> tuple[str, str]:
+    from natgrad.metrics import reliability_curve
+
+    predicted, observed, counts = reliability_curve(proba, y)
+    used = counts > 0
+    fig, (ax,) = _figure()
+    ax.plot([0, 1], [0, 1], color=_GRAY, ls="--", lw=1, label="perfect calibration")
+    ax.plot(predicted[used], observed[used], "o-", color=_BLUE, lw=1.6, label="model")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted probability (bin mean)")
+    ax.set_ylabel("observed frequency")
+    ax.set_title("Reliability diagram")
+    ax.legend(fontsize=9)
+    what = (
+        "the probability of the second class"
+        if proba.shape[1] == 2
+        else "every class probability (one-vs-rest)"
+    )
+    caption = (
+        f"Observed frequency against mean predicted probability in 10 bins of {what}, on "
+        f"{proba.shape[0]} validation rows; points on the diagonal mean calibrated probabilities."
+    )
+    return _png_base64(fig), caption
+
+
+def _plot_kaplan_meier(dist: Distribution, time: Array, event: Array) -> tuple[str, str]:
+    from natgrad.metrics import kaplan_meier
+
+    km_t, km_s = kaplan_meier(time, event)
+    grid = np.linspace(0.0, float(np.max(time)), 200)
+    mean_sf = np.mean(np.asarray(dist.sf(grid[:, None]), dtype=np.float64), axis=1)
+    fig, (ax,) = _figure()
+    ax.step(np.r_[0.0, km_t], np.r_[1.0, km_s], where="post", color=_BLUE, lw=1.6,
+            label="Kaplan–Meier (observed)")  # fmt: skip
+    ax.plot(grid, mean_sf, color=_ORANGE, lw=1.6, label="mean predicted S(t)")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("time")
+    ax.set_ylabel("survival probability S(t)")
+    ax.set_title("Kaplan–Meier against predicted survival")
+    ax.legend(fontsize=9)
+    caption = (
+        f"The Kaplan–Meier estimate on {time.size} validation rows ({int(event.sum())} events) "
+        "and the mean of the predicted survival curves; close curves mean the model is "
+        "calibrated on average (with censoring independent of the event time)."
+    )
+    return _png_base64(fig), caption
+
+
+def _task_page(
+    out: Path,
+    model: Any,
+    figures: list[tuple[str, str, str | None, str]],
+    metrics: Mapping[str, float],
+    descriptions: Mapping[str, str],
+    data_summary: Mapping[str, Any],
+    command: str,
+    version: str,
+) -> None:
+    family = getattr(model._template_, "name", "")
+    subtitle = (
+        f"{type(model).__name__} · {family} distribution · chosen stage "
+        f"{int(model.best_iteration_)} of {int(model.n_estimators_)} · natgrad {version}"
+    )
+    rows = "".join(
+        f'<tr><th>{_esc(k)}</th><td class="num">{_esc(_format_value(float(v)))}</td>'
+        f"<td>{_esc(descriptions.get(k, ''))}</td></tr>"
+        for k, v in metrics.items()
+    )
+    table = (
+        '<table id="metrics-table"><tr><th>metric</th><th>value</th><th>meaning</th></tr>'
+        f"{rows}</table>"
+    )
+    body = "\n".join(_figure_html(fig_id, *rest) for fig_id, *rest in figures)
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="generator" content="natgrad {_esc(version)}">
+<title>natgrad report</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<main>
+<h1>natgrad report</h1>
+<p class="subtitle">{_esc(subtitle)}</p>
+<section id="metrics"><h2>Metrics</h2>
+{table}
+</section>
+<section id="figures"><h2>Figures</h2>
+{body}
+</section>
+<section id="data"><h2>Data</h2>
+<div id="data-summary">{_value_html(dict(data_summary))}</div>
+</section>
+<section id="model"><h2>Model</h2>
+{_model_html(model)}
+</section>
+<section id="provenance"><h2>Command and version</h2>
+<pre id="command">{_esc(command)}</pre>
+<p id="version">natgrad {_esc(version)}</p>
+</section>
+</main>
+</body>
+</html>
+"""
+    _write_atomic(out, page)
+
+
+def write_classification_report(
+    path: str | os.PathLike[str],
+    *,
+    model: Any,
+    X_val: Any,
+    y_val: ArrayLike,
+    metrics: Mapping[str, float],
+    data_summary: Mapping[str, Any],
+    command: str,
+    version: str,
+) -> None:
+    """Write the HTML report of a fitted `NGBoostClassifier` (see `write_report`).
+
+    Figures (`CLASSIFICATION_FIGURE_IDS`): learning curves, the reliability diagram
+    (`natgrad.metrics.reliability_curve` on the validation rows) and feature importances per
+    parameter; then the metrics table (`natgrad.metrics.evaluate_classification`), the data
+    summary, the model settings, the command and the version.
+
+    Parameters
+    ----------
+    y_val : array-like of shape (n_val,)
+        Validation labels, values of ``model.classes_``.
+    path, model, X_val, metrics, data_summary, command, version
+        As in `write_report` (``X_val`` is required).
+    """
+    from natgrad.metrics import CLASSIFICATION_DESCRIPTIONS
+
+    out = _check_report_args(path, model, metrics, data_summary, command, version)
+    proba = np.asarray(model.predict_proba(X_val), dtype=np.float64)
+    index = np.searchsorted(model.classes_, np.asarray(y_val))
+    figures = [
+        ("fig-learning-curves", "Learning curves", *_plot_learning_curves(model)),
+        ("fig-reliability", "Reliability diagram", *_plot_class_reliability(proba, index)),
+        ("fig-feature-importances", "Feature importances per parameter",
+         *_plot_importances(model)),
+    ]  # fmt: skip
+    _task_page(out, model, figures, metrics, CLASSIFICATION_DESCRIPTIONS, data_summary,
+               command, version)  # fmt: skip
+
+
+def write_survival_report(
+    path: str | os.PathLike[str],
+    *,
+    model: Any,
+    X_val: Any,
+    time_val: ArrayLike,
+    event_val: ArrayLike,
+    metrics: Mapping[str, float],
+    data_summary: Mapping[str, Any],
+    command: str,
+    version: str,
+) -> None:
+    """Write the HTML report of a fitted `NGBoostSurvival` (see `write_report`).
+
+    Figures (`SURVIVAL_FIGURE_IDS`): learning curves, the Kaplan–Meier curve of the
+    validation rows against the mean predicted survival curve, and feature importances per
+    parameter; then the metrics table (`natgrad.metrics.evaluate_survival`), the data summary,
+    the model settings, the command and the version.
+
+    Parameters
+    ----------
+    time_val, event_val : array-like of shape (n_val,)
+        Validation times and event flags (1 event, 0 censored).
+    path, model, X_val, metrics, data_summary, command, version
+        As in `write_report` (``X_val`` is required).
+    """
+    from natgrad.metrics import SURVIVAL_DESCRIPTIONS
+
+    out = _check_report_args(path, model, metrics, data_summary, command, version)
+    where = "natgrad.report.write_survival_report"
+    time = as_float_array(time_val, "time_val", where)
+    event = as_float_array(event_val, "event_val", where)
+    dist = model.predict_dist(X_val)
+    figures = [
+        ("fig-learning-curves", "Learning curves", *_plot_learning_curves(model)),
+        ("fig-kaplan-meier", "Kaplan–Meier against predicted survival",
+         *_plot_kaplan_meier(dist, time, event)),
+        ("fig-feature-importances", "Feature importances per parameter",
+         *_plot_importances(model)),
+    ]  # fmt: skip
+    _task_page(out, model, figures, metrics, SURVIVAL_DESCRIPTIONS, data_summary, command,
+               version)  # fmt: skip

@@ -45,7 +45,7 @@ def data():
 @pytest.fixture(scope="module")
 def fitted(data):
     X, time, event, _ = data
-    return NGBoostSurvival(n_estimators=80, learning_rate=0.08, random_state=0).fit(X, time, event)
+    return NGBoostSurvival(n_estimators=100, learning_rate=0.03, random_state=0).fit(X, time, event)
 
 
 def test_harrell_c_reference_values():

@@ -1,10 +1,18 @@
 """The scalar line search of a boosting stage.
 
 After the base learner proposes a direction d (shape (n, p)), the stage moves the parameters
-to θ − ρ d. The scale ρ is chosen on the training loss L(ρ) = Σ wᵢ S(θᵢ − ρ dᵢ, yᵢ):
+to θ − ρ d. The scale ρ is chosen on the training loss L(ρ) = Σ wᵢ S(θᵢ − ρ dᵢ, yᵢ), as
+NGBoost chooses it:
 
-1. start at ρ = 1 and double while the loss keeps improving (at most ``max_doublings`` times);
-2. halve while the loss is not below L(0) (or is not finite), at most ``max_halvings`` times.
+1. start at ρ = 1 and double while L(ρ) stays finite and not above L(0) (at most
+   ``max_doublings`` times);
+2. halve while L(ρ) is not below L(0) (or is not finite), at most ``max_halvings`` times.
+
+The result is the largest power of two (up to 2⁹) whose step still lowers the training loss:
+for a locally quadratic loss about twice the exact minimiser along the line. DESIGN.md first
+described a more cautious rule (double only while the loss keeps improving); on the UCI
+benchmark it left kin8nm and naval-propulsion-plant unconverged at the protocol's 2000-stage
+cap, so the search follows NGBoost's rule, whose steps the learning rate then shrinks.
 
 If no halving helps, ρ = 0: the stage is kept but moves nothing, so training never steps into
 NaN or a worse loss.
@@ -25,8 +33,8 @@ def line_search(
     direction: Array,
     *,
     loss_at_zero: float,
-    max_doublings: int = 8,
-    max_halvings: int = 30,
+    max_doublings: int = 9,
+    max_halvings: int = 40,
 ) -> tuple[float, float]:
     """Choose the step scale ρ of a stage.
 
@@ -51,11 +59,9 @@ def line_search(
     rho = 1.0
     current = loss(theta - direction)
     for _ in range(max_doublings):
-        if not np.isfinite(current) or current >= loss_at_zero:
+        if not np.isfinite(current) or current > loss_at_zero:
             break
         trial = loss(theta - 2.0 * rho * direction)
-        if not np.isfinite(trial) or trial >= current:
-            break
         rho, current = 2.0 * rho, trial
     for _ in range(max_halvings):
         if np.isfinite(current) and current < loss_at_zero:

@@ -4,7 +4,8 @@
 kernel instead because it runs once per stage over every training row, where NumPy's
 per-call overhead on tiny blocks dominates. The rule is the same: a Cholesky factorisation of
 the Jacobi-scaled block (unit diagonal), and where a pivot is not positive, Levenberg damping
-μ·I added to the scaled block with μ = 10⁻¹⁰, 10⁻⁹, ... until it is.
+μ·I added to the scaled block with μ = 10⁻¹⁰, 10⁻⁹, ... until it is. A block that no damping
+makes positive definite (only possible when it is not finite) gives a zero step.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from natgrad.distributions._base import Array
 _PIVOT_RTOL = 1e-10
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _solve_one(a, b, out, chol):  # pragma: no cover - compiled
     p = b.shape[0]
     scale = np.empty(p)
@@ -25,6 +26,7 @@ def _solve_one(a, b, out, chol):  # pragma: no cover - compiled
         d = abs(a[i, i])
         scale[i] = 1.0 / np.sqrt(d) if d > 0.0 else 1.0
     damping = 0.0
+    ok = False
     for _attempt in range(25):
         ok = True
         for j in range(p):
@@ -46,6 +48,11 @@ def _solve_one(a, b, out, chol):  # pragma: no cover - compiled
         if ok:
             break
         damping = 1e-10 if damping == 0.0 else damping * 10.0
+    if not ok:
+        # Not finite (an overflowing block): this row contributes no step.
+        for i in range(p):
+            out[i] = 0.0
+        return
     # Forward and back substitution on the scaled right-hand side.
     for i in range(p):
         s = b[i] * scale[i]
@@ -61,7 +68,7 @@ def _solve_one(a, b, out, chol):  # pragma: no cover - compiled
         out[i] *= scale[i]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _solve_rows(metric, grad, out):  # pragma: no cover - compiled
     n, p = grad.shape
     for i in prange(n):
