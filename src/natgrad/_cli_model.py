@@ -396,6 +396,7 @@ def _training_data(o: dict[str, Any], family: Any) -> dict[str, Any]:
         raise InputError("--target is required with a DATA file: name the column to predict")
     else:
         label, target = str(path), o["target"]
+    assert path is not None  # every branch above sets it
     df = _read_table(path)
     event = None
     if task == "survival":
@@ -595,7 +596,7 @@ def predict(**o: Any) -> None:
         table["predicted"] = model.classes_[np.argmax(proba, axis=1)]
     elif task == "survival":
         table["median_time"] = dist.ppf(np.full(n, 0.5))
-        sf = model.predict_survival_function(X, times) if times else None
+        sf = model.predict_survival_function(X, times) if times else np.empty((n, 0))
         for j, t in enumerate(times):
             table[f"sf_{t!r}"] = sf[:, j]
     with np.errstate(all="ignore"):

@@ -20,7 +20,7 @@ import html
 import io
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -653,7 +653,7 @@ SURVIVAL_FIGURE_IDS: tuple[str, ...] = (
 )
 
 
-def _plot_class_reliability(proba: Array, y: Array) -> tuple[str, str]:
+def _plot_class_reliability(proba: Array, y: Any) -> tuple[str, str]:
     from natgrad.metrics import reliability_curve
 
     predicted, observed, counts = reliability_curve(proba, y)
@@ -705,7 +705,7 @@ def _plot_kaplan_meier(dist: Distribution, time: Array, event: Array) -> tuple[s
 def _task_page(
     out: Path,
     model: Any,
-    figures: list[tuple[str, str, str | None, str]],
+    figures: Sequence[tuple[str, str, str | None, str]],
     metrics: Mapping[str, float],
     descriptions: Mapping[str, str],
     data_summary: Mapping[str, Any],
@@ -726,7 +726,9 @@ def _task_page(
         '<table id="metrics-table"><tr><th>metric</th><th>value</th><th>meaning</th></tr>'
         f"{rows}</table>"
     )
-    body = "\n".join(_figure_html(fig_id, *rest) for fig_id, *rest in figures)
+    body = "\n".join(
+        _figure_html(fig_id, title, image, caption) for fig_id, title, image, caption in figures
+    )
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
