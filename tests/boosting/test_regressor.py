@@ -128,9 +128,9 @@ def test_feature_importances(data):
     imp = model.feature_importances_
     assert imp.shape == (2, 5)
     np.testing.assert_allclose(imp.sum(axis=1), 1.0)
-    # The location depends on x0 and x1, the scale on x2.
+    # The location depends on x0 and x1, the scale on x2 (x3 and x4 are noise).
     assert imp[0, :2].sum() > 0.8
-    assert imp[1].argmax() == 2
+    assert imp[1, 2] > 0.3 and imp[1, 2] > 3 * imp[1, 3:].max()
 
 
 def test_dataframe_feature_names(data):

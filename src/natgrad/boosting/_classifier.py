@@ -58,7 +58,7 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         learning_rate: float = 0.01,
         max_depth: int | None = 3,
         max_leaves: int | None = None,
-        min_samples_leaf: int = 20,
+        min_samples_leaf: int = 5,
         l2_regularization: float = 0.0,
         leaf_rule: str = "fisher",
         max_bins: int = 255,

@@ -68,7 +68,7 @@ class _NGBoostBase(BaseEstimator):
         learning_rate: float = 0.01,
         max_depth: int | None = 3,
         max_leaves: int | None = None,
-        min_samples_leaf: int = 20,
+        min_samples_leaf: int = 5,
         l2_regularization: float = 0.0,
         leaf_rule: str = "fisher",
         max_bins: int = 255,
@@ -345,7 +345,7 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         Depth of each tree (as NGBoost's default base learner).
     max_leaves : int or None, default=None
         Leaf budget of each tree, grown best-first when given.
-    min_samples_leaf : int, default=20
+    min_samples_leaf : int, default=5
         Minimum number of training rows in a leaf.
     l2_regularization : float, default=0.0
         λ added to the leaf's metric (``"fisher"``) or weight (``"ngboost"``) sums.
