@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from natgrad.boosting._line_search import line_search
 from natgrad.boosting._models import ExternalModel, NativeModel
@@ -91,6 +92,10 @@ class Trainer:
         upper = np.triu_indices(p)
 
         progress = _progress(est)
+        # The stage loop's BLAS calls are tiny dot products. Multi-threaded BLAS gains nothing
+        # there, and its spinning threads fight the compiled kernels' OpenMP threads for the
+        # cores: on two cores that made a stage up to 4x slower (docs/benchmarks.md).
+        blas = threadpool_limits(limits=1, user_api="blas")
         try:
             for stage in range(est.n_estimators):
                 dist = template.with_params(theta, validate=False)
@@ -135,6 +140,7 @@ class Trainer:
                         post["val"] = f"{self.validation_loss[-1]:.4f}"
                     progress.set_postfix(post, refresh=False)
         finally:
+            blas.restore_original_limits()
             progress.close()
 
         model.finish()
