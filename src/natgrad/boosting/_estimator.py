@@ -33,6 +33,15 @@ from natgrad.scores import Score, get_score
 logger = logging.getLogger(__name__)
 
 
+def _drop_zero_weights(X: Array, y: Array, w: Array) -> tuple[Array, Array, Array]:
+    """Rows of weight zero carry no information: drop them so that they cannot move bin edges
+    or count towards min_samples_leaf."""
+    if (w == 0).any():
+        keep = w > 0
+        return X[keep], y[keep], w[keep]
+    return X, y, w
+
+
 class _NGBoostBase(BaseEstimator):
     """Shared machinery of the natural-gradient boosting estimators."""
 
@@ -192,27 +201,14 @@ class _NGBoostBase(BaseEstimator):
                 f"row of X. Got shape {y.shape} instead."
             )
         w = check_sample_weight(sample_weight, X.shape[0], where)
-        if (w == 0).any():
-            # A row of weight zero carries no information: drop it so that it cannot move
-            # bin edges or count towards min_samples_leaf.
-            keep = w > 0
-            X, y, w = X[keep], y[keep], w[keep]
+        X, y, w = _drop_zero_weights(X, y, w)
         rng = check_random_state(self.random_state)
 
         X_val = y_val = w_val = None
         if eval_set is not None:
             X_val, y_val, w_val = self._check_eval_set(eval_set, family, config)
         elif self.validation_fraction is not None:
-            n_val = int(round(self.validation_fraction * X.shape[0]))
-            if n_val < 1 or n_val >= X.shape[0]:
-                raise ValueError(
-                    f"The 'validation_fraction' parameter of {type(self).__name__} leaves "
-                    f"{n_val} validation rows out of {X.shape[0]}; it must leave at least one "
-                    "row on each side."
-                )
-            perm = rng.permutation(X.shape[0])
-            val, train = perm[:n_val], perm[n_val:]
-            X, X_val, y, y_val, w, w_val = X[train], X[val], y[train], y[val], w[train], w[val]
+            (X, y, w), (X_val, y_val, w_val) = self._holdout(X, y, w, rng)
 
         from natgrad.boosting._trainer import Trainer
 
@@ -225,6 +221,21 @@ class _NGBoostBase(BaseEstimator):
         )
         trainer.fit(X, y, w, X_val, y_val, w_val)
         return self
+
+    def _holdout(
+        self, X: Array, y: Array, w: Array, rng: np.random.RandomState
+    ) -> tuple[tuple[Array, Array, Array], tuple[Array, Array, Array]]:
+        """Split off ``validation_fraction`` of the rows: (train, validation) triples."""
+        n_val = int(round(self.validation_fraction * X.shape[0]))
+        if n_val < 1 or n_val >= X.shape[0]:
+            raise ValueError(
+                f"The 'validation_fraction' parameter of {type(self).__name__} leaves "
+                f"{n_val} validation rows out of {X.shape[0]}; it must leave at least one "
+                "row on each side."
+            )
+        perm = rng.permutation(X.shape[0])
+        val, train = perm[:n_val], perm[n_val:]
+        return (X[train], y[train], w[train]), (X[val], y[val], w[val])
 
     def _check_eval_set(
         self, eval_set: Any, family: type[Distribution], config: dict[str, Any]

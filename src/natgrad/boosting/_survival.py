@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from natgrad._censored import CensoredLogScore
 from natgrad._validation import as_float_array, check_sample_weight
-from natgrad.boosting._estimator import _NGBoostBase
+from natgrad.boosting._estimator import _drop_zero_weights, _NGBoostBase
 from natgrad.distributions._base import Array, Distribution
 from natgrad.scores import Score
 
@@ -200,26 +200,14 @@ feature_names_in_
         X = np.asarray(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
         y = self._check_survival_targets(time, event, X.shape[0], ("time", "event"))
         w = check_sample_weight(sample_weight, X.shape[0], where)
-        if (w == 0).any():
-            # As in NGBoostRegressor: rows of weight zero carry no information.
-            keep = w > 0
-            X, y, w = X[keep], y[keep], w[keep]
+        X, y, w = _drop_zero_weights(X, y, w)
         rng = check_random_state(self.random_state)
 
         X_val = y_val = w_val = None
         if eval_set is not None:
             X_val, y_val, w_val = self._check_survival_eval_set(eval_set)
         elif self.validation_fraction is not None:
-            n_val = int(round(self.validation_fraction * X.shape[0]))
-            if n_val < 1 or n_val >= X.shape[0]:
-                raise ValueError(
-                    f"The 'validation_fraction' parameter of {type(self).__name__} leaves "
-                    f"{n_val} validation rows out of {X.shape[0]}; it must leave at least one "
-                    "row on each side."
-                )
-            perm = rng.permutation(X.shape[0])
-            val, train = perm[:n_val], perm[n_val:]
-            X, X_val, y, y_val, w, w_val = X[train], X[val], y[train], y[val], w[train], w[val]
+            (X, y, w), (X_val, y_val, w_val) = self._holdout(X, y, w, rng)
         self._check_any_event(y, w, "event")
 
         from natgrad.boosting._trainer import Trainer
