@@ -42,6 +42,15 @@ class Score:
         """The Riemannian metric of the rule, shape (n, p, p)."""
         raise NotImplementedError
 
+    def metric_at(self, dist: Distribution, y: Array) -> Array:
+        """The metric the natural gradient uses for observed targets ``y``, (n, p, p).
+
+        The same as `metric` for rules whose metric does not depend on the observation;
+        rules such as the censored log score (whose information depends on each row's
+        censoring time) override it.
+        """
+        return self.metric(dist)
+
     def _score(self, dist: Distribution, y: Array) -> Array:
         raise NotImplementedError
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils.validation import has_fit_parameter
 
 from natgrad.boosting._binning import BinMapper
 from natgrad.boosting._grower import Tree, grow_tree
@@ -74,20 +75,21 @@ class NativeModel:
         self,
         target: Array,
         metric: Array | None,
-        sample_weight: Array,
+        sample_weight: Array | None,
         rows: Array | None,
         features: Array | None,
     ) -> Array:
         """Grow one tree; return its (unscaled) output for every training row, (n, p).
 
-        ``metric`` None: least squares on ``target`` weighted by ``sample_weight``. Otherwise
-        ``target`` holds wᵢgᵢ and ``metric`` wᵢFᵢ, and the leaves solve (ΣwF + λI)δ = Σwg.
+        ``metric`` None: least squares on ``target`` weighted by ``sample_weight`` (None for
+        unit weights). Otherwise ``target`` holds wᵢgᵢ and ``metric`` wᵢFᵢ (weights already
+        applied, ``sample_weight`` None), and the leaves solve (ΣwF + λI)δ = Σwg.
         """
         tree, leaf_of_row = grow_tree(
             self._binned,
             target,
             metric,
-            sample_weight if metric is None else None,
+            sample_weight,
             rows=rows,
             feature_mask=features,
             **self.grow_params,
@@ -147,24 +149,25 @@ class ExternalModel:
         self,
         target: Array,
         metric: Array | None,
-        sample_weight: Array,
+        sample_weight: Array | None,
         rows: Array | None,
         features: Array | None,
     ) -> Array:
         X = self._X if features is None else self._X[:, features]
-        Xr, tr, wr = (
-            (X, target, sample_weight)
-            if rows is None
-            else (X[rows], target[rows], sample_weight[rows])
-        )
+        Xr, tr = (X, target) if rows is None else (X[rows], target[rows])
+        kw = {}
+        if sample_weight is not None:
+            if not has_fit_parameter(self.base_learner, "sample_weight"):
+                raise ValueError(
+                    f"The 'base_learner' {type(self.base_learner).__name__} does not accept "
+                    "sample_weight in fit; it cannot be trained with row weights."
+                )
+            kw["sample_weight"] = sample_weight if rows is None else sample_weight[rows]
         learners = []
         out = np.empty_like(target)
         for k in range(self.n_params):
             learner = clone(self.base_learner)
-            try:
-                learner.fit(Xr, tr[:, k], sample_weight=wr)
-            except TypeError:
-                learner.fit(Xr, tr[:, k])
+            learner.fit(Xr, tr[:, k], **kw)
             learners.append(learner)
             out[:, k] = learner.predict(X)
         self._pending = (learners, features)

@@ -100,18 +100,17 @@ class Trainer:
             for stage in range(est.n_estimators):
                 dist = template.with_params(theta, validate=False)
                 grad = self.score._grad(dist, y)
-                metric_at = getattr(self.score, "metric_at", None)
-                metric = metric_at(dist, y) if metric_at else self.score.metric(dist)
+                metric = self.score.metric_at(dist, y)
                 rows = self._rows(n, est.subsample)
                 features = self._features(X.shape[1], est.colsample)
                 if use_fisher_leaves:
                     packed = _pack_upper(metric, upper)
                     if row_w is not None:
                         grad, packed = grad * row_w[:, None], packed * row_w[:, None]
-                    direction = model.fit_stage(grad, packed, w, rows, features)
+                    direction = model.fit_stage(grad, packed, None, rows, features)
                 else:
                     target = row_natural_gradients(grad, metric)
-                    direction = model.fit_stage(target, None, w, rows, features)
+                    direction = model.fit_stage(target, None, row_w, rows, features)
                 rho, _ = line_search(loss, theta, direction, loss_at_zero=current)
                 step = est.learning_rate * rho
                 if step != 0.0:
