@@ -1,0 +1,305 @@
+"""Metrics of class-probability and time-to-event predictions (re-exported by `natgrad.metrics`).
+
+Classification: log loss, accuracy, Brier score and a binned reliability curve. Survival
+(right-censored): the censored log score, Harrell's concordance, the Kaplan–Meier estimate and
+a censoring-aware calibration error of the PIT.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from natgrad._validation import as_float_array, check_finite, describe
+from natgrad.distributions._base import Array, Distribution
+
+#: Grid of probabilities α = 0.05, 0.10, …, 0.95 on which the PIT's distribution function is
+#: compared with the uniform one (`natgrad.metrics.calibration_curve`, ``calibration_error``).
+CALIBRATION_LEVELS: Array = np.round(np.arange(1, 20) / 20.0, 2)
+
+#: Descriptions of the classification metrics (`evaluate_classification`).
+CLASSIFICATION_DESCRIPTIONS = {
+    "log_loss": "mean negative log-probability of the observed class",
+    "accuracy": "share of rows whose most probable class is the observed one",
+    "brier": "mean sum over classes of (p_k - 1{y = k})^2 (Brier's multi-class form)",
+    "calibration_error": "mean |observed frequency - predicted probability| over 10 bins",
+}
+#: Descriptions of the survival metrics (`evaluate_survival`).
+SURVIVAL_DESCRIPTIONS = {
+    "censored_nll": "mean censored log score: -log f(t) for events, -log S(t) if censored",
+    "concordance": "Harrell's C of the predicted median times (0.5 = random, 1 = perfect)",
+    "median_coverage": "Kaplan-Meier share of event times below the predicted median (0.5)",
+    "calibration_error": "mean |KM share(PIT <= a) - a| over a = 0.05, ..., 0.95 (censoring-aware)",
+    "event_share": "share of rows with an observed event (the rest are censored)",
+}
+#: Bins of the reliability curve of class probabilities.
+RELIABILITY_BINS = 10
+
+
+# ---------------------------------------------------------------------- classification
+def _check_classes(proba: ArrayLike, y: ArrayLike, where: str) -> tuple[Array, NDArray[np.intp]]:
+    """Probabilities of shape (n, K) (rows summing to 1) and class indices of shape (n,)."""
+    p = as_float_array(proba, "proba", where)
+    if p.ndim != 2 or p.shape[0] == 0 or p.shape[1] < 2:
+        raise ValueError(
+            f"The 'proba' argument of {where} must have shape (n, n_classes) with n >= 1 and "
+            f"n_classes >= 2. Got shape {p.shape} instead."
+        )
+    check_finite(p, "proba", where)
+    if np.any(p < 0) or not np.allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-6):
+        raise ValueError(
+            f"The 'proba' argument of {where} must hold probabilities, each row summing to 1."
+        )
+    k = as_float_array(y, "y", where)
+    if k.shape != (p.shape[0],) or not np.all((k == np.round(k)) & (k >= 0) & (k < p.shape[1])):
+        raise ValueError(
+            f"The 'y' argument of {where} must hold one class index in [0, {p.shape[1]}) per "
+            f"row of 'proba' (shape ({p.shape[0]},)). Got {describe(y)} instead."
+        )
+    return p, k.astype(np.intp)
+
+
+def reliability_curve(
+    proba: ArrayLike, y: ArrayLike, n_bins: int = RELIABILITY_BINS
+) -> tuple[Array, Array, Array]:
+    """Mean predicted probability against observed frequency, in equal-width bins.
+
+    Two classes: the pairs (pᵢ₁, 1{yᵢ = 1}), the probability of the second class. K > 2
+    classes: every pair (pᵢₖ, 1{yᵢ = k}) of every row and class (one-vs-rest, pooled). The
+    pairs are put into ``n_bins`` bins of [0, 1] by predicted probability; a calibrated model
+    has observed frequency ≈ mean predicted probability in every bin.
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, K)
+        Predicted class probabilities (``predict_proba``).
+    y : array-like of shape (n,)
+        Observed class indices in [0, K).
+    n_bins : int, default=10
+
+    Returns
+    -------
+    predicted, observed : ndarray of shape (n_bins,)
+        Mean predicted probability and observed frequency per bin (NaN in empty bins).
+    counts : ndarray of shape (n_bins,)
+        Pairs per bin.
+    """
+    p, k = _check_classes(proba, y, "natgrad.metrics.reliability_curve")
+    if not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(
+            "The 'n_bins' argument of natgrad.metrics.reliability_curve must be a positive "
+            f"int. Got {describe(n_bins)} instead."
+        )
+    onehot = np.zeros_like(p)
+    onehot[np.arange(p.shape[0]), k] = 1.0
+    if p.shape[1] == 2:
+        pred, hit = p[:, 1], onehot[:, 1]
+    else:
+        pred, hit = p.ravel(), onehot.ravel()
+    # Bin b holds b/B <= p < (b+1)/B; p = 1 goes into the last bin.
+    idx = np.minimum((pred * n_bins).astype(np.intp), n_bins - 1)
+    counts = np.bincount(idx, minlength=n_bins).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        predicted = np.bincount(idx, weights=pred, minlength=n_bins) / counts
+        observed = np.bincount(idx, weights=hit, minlength=n_bins) / counts
+    return predicted, observed, counts
+
+
+def evaluate_classification(proba: ArrayLike, y: ArrayLike) -> dict[str, float]:
+    """Metrics of predicted class probabilities for observed classes.
+
+    ``log_loss`` (1/n) Σ −log pᵢ,yᵢ (probabilities floored at 1e-300, so a confident miss
+    costs about 690 nats rather than infinity); ``accuracy``; ``brier``
+    (1/n) Σᵢ Σₖ (pᵢₖ − 1{yᵢ = k})² (Brier's multi-class form: twice scikit-learn's binary
+    ``brier_score_loss``); ``calibration_error`` Σ_b (n_b/N) |observed_b − predicted_b| over
+    the bins of `reliability_curve` (expected calibration error; 0 when calibrated, plus
+    sampling noise of order 1/√n).
+
+    Parameters
+    ----------
+    proba : array-like of shape (n, K)
+        Predicted class probabilities, columns in class order.
+    y : array-like of shape (n,)
+        Observed class indices in [0, K).
+
+    Returns
+    -------
+    dict of str to float
+    """
+    where = "natgrad.metrics.evaluate_classification"
+    p, k = _check_classes(proba, y, where)
+    rows = np.arange(p.shape[0])
+    onehot = np.zeros_like(p)
+    onehot[rows, k] = 1.0
+    predicted, observed, counts = reliability_curve(p, k)
+    used = counts > 0
+    ece = np.sum(counts[used] * np.abs(observed[used] - predicted[used])) / counts.sum()
+    return {
+        "log_loss": float(np.mean(-np.log(np.maximum(p[rows, k], 1e-300)))),
+        "accuracy": float(np.mean(np.argmax(p, axis=1) == k)),
+        "brier": float(np.mean(np.sum((p - onehot) ** 2, axis=1))),
+        "calibration_error": float(ece),
+    }
+
+
+# ---------------------------------------------------------------------- survival
+def _check_survival(time: ArrayLike, event: ArrayLike, where: str) -> tuple[Array, Array]:
+    t = as_float_array(time, "time", where)
+    e = as_float_array(event, "event", where)
+    if t.ndim != 1 or t.size == 0 or e.shape != t.shape:
+        raise ValueError(
+            f"The 'time' and 'event' arguments of {where} must be non-empty arrays of the "
+            f"same shape (n,). Got shapes {t.shape} and {e.shape} instead."
+        )
+    if not np.all(np.isfinite(t) & (t >= 0)):
+        raise ValueError(f"The 'time' argument of {where} must hold finite times >= 0.")
+    if not np.all((e == 0) | (e == 1)):
+        raise ValueError(f"The 'event' argument of {where} must hold 0 (censored) or 1 (event).")
+    return t, e
+
+
+def kaplan_meier(time: ArrayLike, event: ArrayLike) -> tuple[Array, Array]:
+    """The Kaplan–Meier estimate of the survival function S(t) = P(T > t).
+
+    Ŝ(t) = Π_{tⱼ ≤ t} (1 − dⱼ / nⱼ) over the distinct event times tⱼ, with dⱼ events at tⱼ
+    and nⱼ rows still at risk (time ≥ tⱼ; a row censored at tⱼ counts as at risk there).
+
+    Parameters
+    ----------
+    time : array-like of shape (n,)
+        Event or censoring times.
+    event : array-like of shape (n,)
+        1 for an observed event, 0 for a censored row.
+
+    Returns
+    -------
+    times : ndarray of shape (m,)
+        The distinct event times, increasing (empty when no row has an event).
+    survival : ndarray of shape (m,)
+        Ŝ just after each of them; Ŝ = 1 before the first.
+    """
+    t, e = _check_survival(time, event, "natgrad.metrics.kaplan_meier")
+    times, inverse = np.unique(t, return_inverse=True)
+    deaths = np.bincount(inverse, weights=e, minlength=times.size)
+    leaving = np.bincount(inverse, minlength=times.size)
+    at_risk = t.size - np.concatenate([[0], np.cumsum(leaving)[:-1]])
+    has = deaths > 0
+    survival = np.cumprod(1.0 - deaths[has] / at_risk[has])
+    return times[has], survival
+
+
+def _step(times: Array, survival: Array, at: Array) -> Array:
+    """The right-continuous step function Ŝ evaluated at ``at``."""
+    idx = np.searchsorted(times, at, side="right")
+    return np.concatenate([[1.0], survival])[idx]
+
+
+def concordance_index(time: ArrayLike, event: ArrayLike, predicted: ArrayLike) -> float:
+    """Harrell's concordance index of predicted times (larger = longer survival).
+
+    A pair (i, j) is comparable when row i had an event and tᵢ < tⱼ (row j may be
+    censored; pairs with equal times are not comparable). It is concordant when the
+    prediction of i is smaller than that of j, and counts ½ when they are equal:
+    C = (concordant + ½ tied) / comparable. Computed in O(n log n) by a sweep from the
+    longest time down, counting predictions of the rows with longer times in a Fenwick tree.
+
+    Parameters
+    ----------
+    time, event, predicted : array-like of shape (n,)
+        Observed times, event flags (1 event, 0 censored) and predicted times (e.g. the
+        predicted median); for risk scores pass their negatives.
+
+    Returns
+    -------
+    float
+        C in [0, 1]; NaN when no pair is comparable.
+    """
+    where = "natgrad.metrics.concordance_index"
+    t, e = _check_survival(time, event, where)
+    pred = as_float_array(predicted, "predicted", where)
+    if pred.shape != t.shape:
+        raise ValueError(
+            f"The 'predicted' argument of {where} must have shape {t.shape}. Got shape "
+            f"{pred.shape} instead."
+        )
+    check_finite(pred, "predicted", where)
+    values, rank = np.unique(pred, return_inverse=True)
+    tree = np.zeros(values.size + 1, dtype=np.int64)  # Fenwick tree of prediction ranks
+
+    def below(r: int) -> int:  # rows inserted with rank < r
+        total = 0
+        while r > 0:
+            total += int(tree[r])
+            r -= r & -r
+        return total
+
+    order = np.argsort(-t, kind="stable")
+    ts, es, rs = t[order].tolist(), e[order].tolist(), rank[order].tolist()
+    concordant = tied = comparable = inserted = 0
+    start = 0
+    while start < len(ts):
+        stop = start
+        while stop < len(ts) and ts[stop] == ts[start]:
+            stop += 1
+        for i in range(start, stop):  # events against strictly longer times only
+            if es[i] == 1:
+                less, less_eq = below(rs[i]), below(rs[i] + 1)
+                concordant += inserted - less_eq
+                tied += less_eq - less
+                comparable += inserted
+        for i in range(start, stop):
+            r = rs[i] + 1
+            while r < tree.size:
+                tree[r] += 1
+                r += r & -r
+            inserted += 1
+        start = stop
+    return (concordant + 0.5 * tied) / comparable if comparable else math.nan
+
+
+def evaluate_survival(dist: Distribution, time: ArrayLike, event: ArrayLike) -> dict[str, float]:
+    """Metrics of predicted time-to-event distributions for right-censored observations.
+
+    ``censored_nll``: mean of −log fᵢ(tᵢ) (events) and −log Sᵢ(tᵢ) (censored rows).
+    ``concordance``: `concordance_index` of the predicted medians. ``median_coverage`` and
+    ``calibration_error`` use the PIT uᵢ = Fᵢ(tᵢ), right-censored where the row is (the
+    true uᵢ then exceeds Fᵢ(tᵢ)): with the Kaplan–Meier estimate Ĝ of the PIT's distribution
+    function, ``median_coverage`` = Ĝ(½), the estimated share of event times before the
+    predicted median (½ when calibrated), and ``calibration_error`` = (1/K) Σⱼ |Ĝ(αⱼ) − αⱼ|
+    over αⱼ = 0.05, …, 0.95 (as in D-calibration; valid under censoring independent of the
+    event time given the features). ``event_share``: share of rows with an event.
+
+    Parameters
+    ----------
+    dist : Distribution
+        A batch of n distributions of a family with a censored log score.
+    time, event : array-like of shape (n,)
+        Observed times (> 0) and event flags.
+
+    Returns
+    -------
+    dict of str to float
+    """
+    from natgrad._censored import CensoredLogScore
+
+    where = "natgrad.metrics.evaluate_survival"
+    t, e = _check_survival(time, event, where)
+    if not isinstance(dist, Distribution) or len(dist) != t.size:
+        raise ValueError(
+            f"The 'dist' argument of {where} must be a batch of {t.size} distributions. Got "
+            f"{describe(dist)} instead."
+        )
+    nll = CensoredLogScore().score(dist, np.column_stack([t, e]))
+    median = dist.ppf(np.full(t.size, 0.5))
+    u = np.clip(np.asarray(dist.cdf(t), dtype=np.float64), 0.0, 1.0)
+    grid, surv = kaplan_meier(u, e)
+    cdf = 1.0 - _step(grid, surv, CALIBRATION_LEVELS)
+    return {
+        "censored_nll": float(np.mean(nll)),
+        "concordance": float(concordance_index(t, e, median)),
+        "median_coverage": float(1.0 - _step(grid, surv, np.array([0.5]))[0]),
+        "calibration_error": float(np.mean(np.abs(cdf - CALIBRATION_LEVELS))),
+        "event_share": float(np.mean(e)),
+    }
