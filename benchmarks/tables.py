@@ -77,8 +77,76 @@ def scale_table(data: dict) -> str:
     return "\n".join(lines)
 
 
+def _pm(pair: list[float], digits: int = 3) -> str:
+    return f"{pair[0]:.{digits}f} ± {pair[1]:.{digits}f}"
+
+
+def classification_table(data: dict) -> str:
+    st = data["settings"]
+    lines = [
+        f"{st['stages']} stages, depth {st['max_depth']}, learning rate {st['learning_rate']}, "
+        f"min_samples_leaf {st['min_samples_leaf']}, {st['splits']} stratified folds; "
+        "mean ± sd over folds; time ratio of median fit times.",
+        "",
+        "| dataset | rows | classes | side | test log loss | test accuracy | NGBoost / natgrad "
+        "time |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in data["results"]:
+        s = r["summary"]
+        for side, label in (
+            ("natgrad_fisher", "natgrad (fisher)"),
+            ("natgrad_ngboost", "natgrad (ngboost rule)"),
+            ("ngboost", "NGBoost"),
+        ):
+            ratio = s.get(f"speedup_vs_ngboost_{side.removeprefix('natgrad_')}")
+            ratio = ratio if side.startswith("natgrad_") else None
+            lines.append(
+                f"| {r['dataset']} | {r['n_rows']} | {r['n_classes']} | {label} "
+                f"| {_pm(s[side]['log_loss'])} | {_pm(s[side]['accuracy'])} "
+                f"| {'–' if ratio is None else f'{ratio:.1f}x'} |"
+            )
+    return "\n".join(lines)
+
+
+def survival_table(data: dict) -> str:
+    st = data["settings"]
+    lines = [
+        f"LogNormal, {st['stages']} stages, depth {st['max_depth']}, learning rate "
+        f"{st['learning_rate']}, min_samples_leaf {st['min_samples_leaf']}, {st['splits']} "
+        "splits; mean ± sd over splits; time ratio of median fit times.",
+        "",
+        "| dataset | train rows | censored | side | concordance | test censored NLL "
+        "| NGBoost / natgrad time |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in data["results"]:
+        s = r["summary"]
+        for side, label in (
+            ("natgrad_fisher", "natgrad (fisher)"),
+            ("natgrad_ngboost", "natgrad (ngboost rule)"),
+            ("ngboost", "NGBoost"),
+            ("oracle", "true model"),
+        ):
+            if side not in s:
+                continue
+            ratio = s.get(f"speedup_vs_ngboost_{side.removeprefix('natgrad_')}")
+            ratio = ratio if side.startswith("natgrad_") else None
+            lines.append(
+                f"| {r['dataset']} | {r['n_train']} | {100 * r['censored_share']:.0f} % | {label} "
+                f"| {_pm(s[side]['concordance'])} | {_pm(s[side]['censored_nll'])} "
+                f"| {'–' if ratio is None else f'{ratio:.1f}x'} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
-    for name, render in (("speed", speed_table), ("scale", scale_table)):
+    for name, render in (
+        ("speed", speed_table),
+        ("scale", scale_table),
+        ("classification", classification_table),
+        ("survival", survival_table),
+    ):
         path = RESULTS / f"{name}.json"
         if path.exists():
             print(f"## {name}\n")

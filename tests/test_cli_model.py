@@ -205,16 +205,14 @@ def test_fit_needs_target_with_data_and_a_known_file_type(tmp_path, concrete):
     one_line_error(run("fit", xlsx, "--target", "a"), 2, "unsupported file type '.xlsx'")
 
 
-def test_fit_categorical_parquet_column_is_named(tmp_path):
+def test_fit_categorical_parquet_column_is_categorical(tmp_path):
     df = pd.DataFrame({"color": pd.Categorical(["red", "blue"] * 20), "y": np.arange(40.0)})
     path = tmp_path / "d.parquet"
     df.to_parquet(path)
-    one_line_error(
-        run("fit", path, "--target", "y", "--out", tmp_path / "o"),
-        2,
-        "column 'color' must be numeric (native categorical features are not supported yet",
-        "row 1 holds 'red'",
-    )
+    result = run("fit", path, "--target", "y", "--out", tmp_path / "o", *FAST)
+    assert result.exit_code == 0, (result.output, result.exception)
+    model = io.load(tmp_path / "o" / "model.ngm")
+    assert model.categories_ == [["blue", "red"]]
 
 
 def test_fit_usage_errors_exit_2(tmp_path):

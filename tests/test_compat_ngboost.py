@@ -280,8 +280,10 @@ def test_crps_score_and_other_distributions(diabetes):
 
 def test_clear_errors(diabetes):
     X, _, Y, _ = diabetes
-    with pytest.raises(ValueError, match="multivariate targets are not yet available"):
-        NGBRegressor(Dist=MultivariateNormal(2), verbose=False).fit(X, np.column_stack([Y, Y]))
+    with pytest.raises(ValueError, match=r"shape \(n_samples, k\) with k >= 2.*'normal'"):
+        NGBRegressor(Dist=MultivariateNormal(2), verbose=False).fit(X, Y)
+    with pytest.raises(ValueError, match="'k' argument of MultivariateNormal"):
+        MultivariateNormal(1)
     with pytest.raises(TypeError, match="'Dist' parameter"):
         NGBRegressor(Dist="normal", verbose=False).fit(X, Y)
     with pytest.raises(TypeError, match="'Score' parameter"):

@@ -80,8 +80,8 @@ def _numeric(df: Any, name: str, path: Path) -> Any:
         bad = np.flatnonzero(converted.isna().to_numpy() & obj.notna().to_numpy())
         if bad.size:
             hint = (
-                " (native categorical features are not supported yet: encode the categories "
-                "as numbers)"
+                " (the model was fitted with this feature as numeric, so its categories "
+                "cannot be used here)"
                 if categorical
                 else ""
             )
@@ -99,13 +99,63 @@ def _numeric(df: Any, name: str, path: Path) -> Any:
     return values
 
 
-def _feature_frame(df: Any, names: Sequence[str], path: Path, *, for_fit: bool) -> Any:
-    """The feature columns as a float64 DataFrame; in ``fit`` a column needs one value."""
+def _as_categories(col: Any) -> Any:
+    """A text column as a pandas ``category`` column of its values as strings (missing kept):
+    the estimators split such columns by category sets (native categorical features)."""
     import numpy as np
     import pandas as pd
 
+    obj = col.astype(object)
+    present = obj.notna().to_numpy()
+    text = np.array(
+        [str(v) if ok else None for v, ok in zip(obj, present, strict=True)], dtype=object
+    )
+    return pd.Categorical(text)
+
+
+def _is_text(col: Any) -> bool:
+    """Whether a column is a categorical feature in ``fit``: a pandas ``category`` column, or
+    a column of text none of whose values is a number (a column of numbers with a stray word
+    stays an error, most likely a typo)."""
+    import pandas as pd
+
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return True
+    if pd.api.types.is_numeric_dtype(col) or not (
+        pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)
+    ):
+        return False
+    converted = pd.to_numeric(col.astype(object), errors="coerce")
+    return bool(col.notna().any() and converted.isna().all())
+
+
+def _feature_frame(
+    df: Any,
+    names: Sequence[str],
+    path: Path,
+    *,
+    for_fit: bool,
+    categories: Sequence[Any] | None = None,
+) -> Any:
+    """The feature columns as a DataFrame: float64, except text columns, which become
+    ``category`` columns. In ``fit`` a column needs one value and a column of text is
+    categorical; otherwise ``categories`` (the model's ``categories_``, by position in
+    ``names``) says which columns are."""
+    import numpy as np
+
     columns = {}
-    for name in names:
+    for j, name in enumerate(names):
+        is_cat = (
+            _is_text(df[name]) if for_fit else categories is not None and categories[j] is not None
+        )
+        if is_cat:
+            columns[name] = _as_categories(df[name])
+            if for_fit and columns[name].isna().all():
+                raise InputError(
+                    f"{path}: column {name!r} has no values (every row is missing); drop it "
+                    "or pass --features"
+                )
+            continue
         values = _numeric(df, name, path)
         if np.isnan(values).all():
             if for_fit:
@@ -119,6 +169,8 @@ def _feature_frame(df: Any, names: Sequence[str], path: Path, *, for_fit: bool) 
                 err=True,
             )
         columns[name] = values
+    import pandas as pd
+
     return pd.DataFrame(columns, index=df.index)
 
 
@@ -208,6 +260,7 @@ def _family(name: str, config_text: str | None) -> tuple[Any, dict[str, Any]]:
 def _model_features(model: Any, df: Any, path: Path, exclude: Sequence[str]) -> Any:
     """The model's feature columns from ``df`` (by name when the model knows the names)."""
     names = getattr(model, "feature_names_in_", None)
+    categories = getattr(model, "categories_", None)
     if names is not None:
         names = [str(n) for n in names]
         missing = [n for n in names if n not in df.columns]
@@ -216,14 +269,14 @@ def _model_features(model: Any, df: Any, path: Path, exclude: Sequence[str]) -> 
                 f"{path}: missing the model's feature column(s) {_names(missing)}; the model "
                 f"was fitted on {_names(names)}"
             )
-        return _feature_frame(df, names, path, for_fit=False)
+        return _feature_frame(df, names, path, for_fit=False, categories=categories)
     columns = [c for c in df.columns if c not in exclude]
     if len(columns) != model.n_features_in_:
         raise InputError(
             f"{path}: has {len(columns)} feature column(s); the model was fitted without "
             f"column names on {model.n_features_in_} features"
         )
-    return _feature_frame(df, columns, path, for_fit=False).to_numpy()
+    return _feature_frame(df, columns, path, for_fit=False, categories=categories).to_numpy()
 
 
 def _split(n: int, fraction: float, seed: int, path: Path) -> tuple[Any, Any]:

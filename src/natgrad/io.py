@@ -36,9 +36,9 @@ __all__ = ["FORMAT_VERSION", "MAGIC", "TASKS", "ModelFileError", "load", "read_h
 #: LF so that a text-mode transfer that rewrites line ends is detected at once.
 MAGIC = b"\x89NGM\r\n\x1a\n"
 #: The format version this natgrad writes.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: Format versions this natgrad reads (version 1: regressors only, no ``task`` key).
-SUPPORTED_VERSIONS = frozenset({1, 2})
+SUPPORTED_VERSIONS = frozenset({1, 2, 3})
 
 # magic, version (uint32), reserved (uint32, zero), header length, data length (uint64 each)
 _PREAMBLE = struct.Struct("<8sIIQQ")
@@ -78,7 +78,16 @@ _ARRAYS: dict[str, str] = {
     "node_gain": "<f8",
     "bin_counts": "<i4",
     "bin_thresholds": "<f8",
+    "node_cover": "<f8",
+    "node_cat_index": "<i4",
+    "cat_bitsets": "<u4",
 }
+_N_WORDS = 8  # uint32 words of a categorical split's bitset (256 bins)
+# Categorical splits (version 3; absent from older files, whose splits are all numeric).
+_CATEGORICAL_ARRAYS = ("node_cat_index", "cat_bitsets")
+# Arrays a file may lack: natgrad wrote no node covers before SHAP values existed; such a
+# model loads and predicts, only `shap_values` needs them.
+_OPTIONAL_ARRAYS = frozenset({"node_cover", *_CATEGORICAL_ARRAYS})
 
 
 class ModelFileError(ValueError):
@@ -186,6 +195,17 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
     if not (params["random_state"] is None or isinstance(params["random_state"], int)):
         # A RandomState or Generator has no JSON form; the fitted model does not need it.
         params["random_state"] = None
+    if params.get("monotonic_cst") is not None:
+        # Arrays and integer feature keys have no faithful JSON form: saved resolved.
+        from natgrad.boosting._constraints import monotonic_cst_to_json
+
+        params["monotonic_cst"] = monotonic_cst_to_json(
+            params["monotonic_cst"],
+            family.param_names,
+            int(model.n_features_in_),
+            getattr(model, "feature_names_in_", None),
+            name,
+        )
 
     ens = model._model_.ensemble
     mapper = model._model_.mapper
@@ -207,10 +227,23 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
         "bin_counts": mapper.n_bins_non_missing_,
         "bin_thresholds": np.concatenate([np.zeros(0), *mapper.bin_thresholds_]),
     }
+    if ens.cover is not None:
+        arrays["node_cover"] = ens.cover
+    arrays["node_cat_index"] = ens.cat_index
+    arrays["cat_bitsets"] = ens.cat_bitsets
+    if params.get("categorical_features") is not None and not isinstance(
+        params["categorical_features"], str
+    ):
+        # A mask, indices or names, as plain JSON values.
+        params["categorical_features"] = [
+            _python_value(v) for v in np.asarray(params["categorical_features"]).tolist()
+        ]
     table: dict[str, dict[str, Any]] = {}
     chunks: list[bytes] = []
     offset = 0
     for key, dtype in _ARRAYS.items():
+        if key not in arrays:
+            continue  # an optional array the model lacks (loaded from an older file)
         raw = np.ascontiguousarray(arrays[key], dtype=np.dtype(dtype)).tobytes()
         pad = -offset % _ALIGN
         chunks.append(b"\0" * pad)
@@ -237,6 +270,7 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
         "feature_names_in": None if names is None else [str(s) for s in names],
         "n_estimators_": int(model.n_estimators_),
         "best_iteration_": int(model.best_iteration_),
+        "categories": _encode_categories(getattr(model, "categories_", None)),
         "learner": {
             "kind": "native",
             "max_bins": int(mapper.max_bins),
@@ -256,6 +290,35 @@ def _encode(model: Any, metadata: dict | None) -> bytes:
     body = b"".join(chunks)
     blob = _PREAMBLE.pack(MAGIC, FORMAT_VERSION, 0, len(head), len(body)) + head + body
     return blob + hashlib.sha256(blob).digest()
+
+
+def _python_value(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _encode_categories(categories: list[Any] | None) -> list[Any] | None:
+    """``categories_`` as JSON: per feature null or the list of its category values."""
+    if categories is None:
+        return None
+    out: list[Any] = []
+    for f, cats in enumerate(categories):
+        if cats is None:
+            out.append(None)
+            continue
+        values = [_python_value(v) for v in cats]
+        for v in values:
+            if not isinstance(v, str | int | float | bool) or (
+                isinstance(v, float) and not np.isfinite(v)
+            ):
+                raise TypeError(
+                    "The 'model' argument of natgrad.io.save must have categories that are "
+                    "str, int, finite float or bool values; the model file stores no others. "
+                    f"Got the category {v!r} of type {type(v).__name__} (feature {f}) instead; "
+                    "convert the column's categories (e.g. to str) before fitting, or save with "
+                    "pickle or joblib."
+                )
+        out.append(values)
+    return out
 
 
 def _estimator_class(name: str) -> Any:
@@ -492,20 +555,19 @@ class _Builder:
         config = self.get("config", dict, spec)
         if name not in distributions.names():
             raise self.fail(f"unknown distribution family {name!r}")
-        family = distributions.get(name)
-        if family.event_dim != 0:
-            raise self.fail(f"distribution {name!r} is not univariate")
-        return family, config
+        return distributions.get(name), config
 
     def arrays(self) -> dict[str, np.ndarray]:
         table = self.get("arrays", dict)
-        if set(table) != set(_ARRAYS):
-            missing = sorted(set(_ARRAYS) - set(table))
-            extra = sorted(set(table) - set(_ARRAYS))
+        missing = sorted(set(_ARRAYS) - _OPTIONAL_ARRAYS - set(table))
+        extra = sorted(set(table) - set(_ARRAYS))
+        if missing or extra:
             raise self.fail(f"wrong array list (missing {missing}, unexpected {extra})")
         out = {}
         spans = []
         for key, dtype in _ARRAYS.items():
+            if key not in table:
+                continue
             spec = table[key]
             if not isinstance(spec, dict) or spec.get("dtype") != dtype:
                 raise self.fail(f"array {key!r} must have dtype {dtype}")
@@ -553,8 +615,18 @@ class _Builder:
             expect(f"node_{key}", (n,))
         expect("node_value", (n, p))
         expect("node_gain", (n, p))
+        if "node_cover" in a:
+            expect("node_cover", (n,))
         expect("bin_counts", (d,))
         expect("bin_thresholds", (int(a["bin_counts"].sum()) - d,))
+        present = [key in a for key in _CATEGORICAL_ARRAYS]
+        if any(present) and not all(present):
+            raise self.fail("arrays 'node_cat_index' and 'cat_bitsets' must come together")
+        if not any(present):  # a file from before categorical splits: all numeric
+            a["node_cat_index"] = np.full(n, -1, dtype=np.int32)
+            a["cat_bitsets"] = np.zeros((0, _N_WORDS), dtype=np.uint32)
+        expect("node_cat_index", (n,))
+        expect("cat_bitsets", (a["cat_bitsets"].shape[0], _N_WORDS))
         return n
 
     def check_trees(self, a: dict[str, np.ndarray], d: int, max_bins: int) -> None:
@@ -573,7 +645,11 @@ class _Builder:
         feature = a["node_feature"]
         if (internal & ((feature < 0) | (feature >= d))).any():
             raise self.fail(f"a split uses a feature outside [0, {d})")
-        if (internal & np.isnan(a["node_threshold"])).any():
+        cat = a["node_cat_index"]
+        if ((cat < -1) | (cat >= a["cat_bitsets"].shape[0])).any() or (leaf & (cat != -1)).any():
+            raise self.fail("a categorical split's bitset index is out of range")
+        # Categorical splits have no threshold (NaN); numeric ones must have one.
+        if (internal & (cat < 0) & np.isnan(a["node_threshold"])).any():
             raise self.fail("a split has a NaN threshold")
         if (a["node_missing_go_left"] > 1).any():
             raise self.fail("array 'node_missing_go_left' holds values other than 0 and 1")
@@ -583,9 +659,35 @@ class _Builder:
             raise self.fail("leaf values and tree scales must be finite")
         if not np.isfinite(a["init_params"]).all():
             raise self.fail("the initial parameters must be finite")
+        # TreeSHAP divides by a parent's cover: positive and finite keeps it a number.
+        if "node_cover" in a and not (np.isfinite(a["node_cover"]) & (a["node_cover"] > 0)).all():
+            raise self.fail("node covers must be positive and finite")
         counts = a["bin_counts"]
         if (counts < 1).any() or (counts > max_bins).any():
             raise self.fail(f"bin counts must lie in [1, {max_bins}]")
+
+    def categories(self, a: dict[str, np.ndarray], d: int, max_bins: int) -> list[Any] | None:
+        """The header's ``categories`` (version 3), checked against the splits and bins."""
+        cats = self.header.get("categories")
+        is_cat_split = a["node_cat_index"] >= 0
+        if cats is None:
+            if is_cat_split.any():
+                raise self.fail("it has categorical splits but no 'categories' entry")
+            return None
+        if not isinstance(cats, list) or len(cats) != d:
+            raise self.fail(f"'categories' must be null or a list of {d} entries")
+        kinds = (str, int, float, bool)
+        for f, values in enumerate(cats):
+            if values is None:
+                continue
+            if not isinstance(values, list) or not all(isinstance(v, kinds) for v in values):
+                raise self.fail(f"the categories of feature {f} must be a list of values")
+            if len(values) > max_bins or (values and a["bin_counts"][f] != len(values)):
+                raise self.fail(f"feature {f} has {len(values)} categories but other bins")
+        split_features = a["node_feature"][is_cat_split]
+        if any(cats[f] is None for f in split_features.tolist()):
+            raise self.fail("a categorical split uses a feature without categories")
+        return cats
 
     # ------------------------------------------------------------------------- assembly
     def build(self) -> Any:
@@ -597,6 +699,8 @@ class _Builder:
         est = self.estimator()
         family, config = self.family()
         name = type(est).__name__
+        if family.event_dim != 0 and not est._vector_targets:
+            raise self.fail(f"distribution {family.name!r} is not univariate ({name})")
         task = self.header.get("task", "regression")
         if task != TASKS[name]:
             raise self.fail(f"task {task!r} does not match the estimator {name}")
@@ -632,6 +736,7 @@ class _Builder:
         a = self.arrays()
         self.check_shapes(a, p, d, t)
         self.check_trees(a, d, max_bins)
+        categories = self.categories(a, d, max_bins)
         try:
             template = family.from_params(a["init_params"], **config)
         except (TypeError, ValueError) as exc:
@@ -648,6 +753,9 @@ class _Builder:
         mapper.n_bins_non_missing_ = a["bin_counts"].astype(np.int32)
         mapper.missing_values_bin_idx_ = missing_bin
         mapper.n_features_in_ = d
+        mapper.is_categorical_ = np.array(
+            [categories is not None and bool(categories[f]) for f in range(d)], dtype=bool
+        )
         padded = np.full((d, 255), np.inf)
         for f, thr in enumerate(edges):
             padded[f, : thr.size] = thr
@@ -665,6 +773,11 @@ class _Builder:
             "value": np.ascontiguousarray(a["node_value"]),
             "gain": np.ascontiguousarray(a["node_gain"]),
         }
+        if "node_cover" in a:
+            ens._buf["cover"] = a["node_cover"]
+        ens._buf["cat_index"] = a["node_cat_index"]
+        ens._cat_bits = np.ascontiguousarray(a["cat_bitsets"])
+        ens._n_cat = int(a["cat_bitsets"].shape[0])
         ens._n_nodes = int(a["tree_offsets"][-1])
         ens.n_trees = t
         ens._offsets = a["tree_offsets"]
@@ -699,6 +812,7 @@ class _Builder:
         est.train_loss_ = a["train_loss"]
         est.validation_loss_ = a["validation_loss"]
         est.n_features_in_ = d
+        est.categories_ = categories
         if names is not None:
             est.feature_names_in_ = np.asarray(names, dtype=object)
         return est

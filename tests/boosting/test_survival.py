@@ -192,16 +192,18 @@ def test_clone_and_pickle(fitted, data):
     np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
 
 
+# The times are fit's second argument, named y as scikit-learn requires.
+TIMES = r"The 'y' argument \(the times\) of NGBoostSurvival.fit must hold finite positive"
 BAD_INPUTS = [
-    ({"time": "zero"}, "'time'"),
-    ({"time": "negative"}, "'time'"),
-    ({"time": "nan"}, "'time'"),
-    ({"time": "inf"}, "'time'"),
-    ({"event": "two"}, "'event'"),
-    ({"event": "half"}, "'event'"),
-    ({"event": "all_censored"}, "'event'"),
-    ({"time": "short"}, "'time'"),
-    ({"event": "short"}, "'event'"),
+    ({"time": "zero"}, TIMES),
+    ({"time": "negative"}, TIMES),
+    ({"time": "nan"}, TIMES),
+    ({"time": "inf"}, TIMES),
+    ({"event": "two"}, "'event' argument of NGBoostSurvival.fit must hold event flags 0"),
+    ({"event": "half"}, "'event' argument of NGBoostSurvival.fit must hold event flags 0"),
+    ({"event": "all_censored"}, "'event' argument .* at least one observed event"),
+    ({"time": "short"}, r"'y' argument of NGBoostSurvival.fit must have shape \(50,\)"),
+    ({"event": "short"}, r"'event' argument of NGBoostSurvival.fit must have shape \(50,\)"),
 ]
 
 
@@ -241,7 +243,7 @@ def test_bad_configuration():
     with pytest.raises(ValueError, match="scoring_rule"):
         NGBoostSurvival(scoring_rule="crps", n_estimators=2).fit(X, time, event)
     with pytest.raises(ValueError, match="'eval_set'"):
-        NGBoostSurvival(n_estimators=2).fit(X, time, event, eval_set=(X, time))
+        NGBoostSurvival(n_estimators=2).fit(X, time, event, eval_set=(X,))
     with pytest.raises(ValueError, match="'event_val'"):
         NGBoostSurvival(n_estimators=2).fit(X, time, event, eval_set=(X, time, event + 2))
     # Censored times beyond the last event are fine; only some event is needed.
@@ -250,3 +252,128 @@ def test_bad_configuration():
     model = NGBoostSurvival("exponential", n_estimators=2).fit(X, time, event)
     assert np.exp(model.init_params_[0, 0]) == pytest.approx(time.sum(), rel=1e-5)
     assert isinstance(model.predict_dist(X[:2]), Exponential)
+
+
+# ---------------------------------------------------------------------- target forms
+def structured(time: np.ndarray, event: np.ndarray, dtype: list) -> np.ndarray:
+    """A structured array of the given dtype: the float/int-time field gets the times, the
+    other the flags (fields named as in the dtype)."""
+    out = np.empty(len(time), dtype=dtype)
+    for name, kind in dtype:
+        is_time = np.dtype(kind).kind == "f" or name in ("time", "futime")
+        out[name] = time if is_time else event.astype(kind)
+    return out
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        [("event", bool), ("time", float)],  # scikit-survival's Surv.from_arrays
+        [("futime", "<f4"), ("cens", "?")],  # other names and order; float32 times
+        [("status", "<i8"), ("t", float)],  # integer flags beside float times
+        [("t", float), ("status", "u1")],
+        [("time", "<i8"), ("dead", bool)],  # integer times beside boolean flags
+    ],
+)
+def test_structured_targets_give_the_same_model(dtype, data):
+    X, time, event, _ = data
+    X, time, event = X[:300], time[:300], event[:300]
+    if np.dtype(dtype[0][1]).kind in "iu" or np.dtype(dtype[1][1]).kind in "iu":
+        time = np.ceil(time)  # times that an integer field holds exactly
+    if "<f4" in (dtype[0][1], dtype[1][1]):
+        time = time.astype(np.float32).astype(np.float64)
+    kw = dict(n_estimators=15, learning_rate=0.1, random_state=0)
+    reference = NGBoostSurvival(**kw).fit(X, time, event)
+    y = structured(time, event, dtype)
+    model = NGBoostSurvival(**kw).fit(X, y)
+    np.testing.assert_array_equal(model.init_params_, reference.init_params_)
+    np.testing.assert_array_equal(model.predict_dist(X).params, reference.predict_dist(X).params)
+    np.testing.assert_array_equal(model.train_loss_, reference.train_loss_)
+    # A record array (a structured array subclass) works too.
+    again = NGBoostSurvival(**kw).fit(X, y.view(np.recarray))
+    np.testing.assert_array_equal(again.predict(X), reference.predict(X))
+
+
+def test_times_alone_mean_every_row_observed(data):
+    X, time, _, _ = data
+    kw = dict(n_estimators=15, learning_rate=0.1)
+    alone = NGBoostSurvival(**kw).fit(X, time)
+    flagged = NGBoostSurvival(**kw).fit(X, time, np.ones(len(time)))
+    np.testing.assert_array_equal(alone.predict_dist(X).params, flagged.predict_dist(X).params)
+    boolean = NGBoostSurvival(**kw).fit(X, time, np.ones(len(time), dtype=bool))
+    np.testing.assert_array_equal(boolean.predict(X), flagged.predict(X))
+
+
+def test_eval_set_forms_agree(data):
+    X, time, event, _ = data
+    X_val, t_val, e_val, _ = censored_data(200, seed=8)
+    w_val = np.random.default_rng(9).uniform(0.5, 2.0, size=200)
+    y_val = structured(t_val, e_val, [("event", bool), ("time", float)])
+    kw = dict(n_estimators=20, learning_rate=0.1)
+    forms = [
+        ((X_val, t_val, e_val), (X_val, y_val)),
+        ((X_val, t_val, e_val, w_val), (X_val, y_val, w_val)),
+        ((X_val, t_val, np.ones(200)), (X_val, t_val)),
+        ((X_val, t_val, np.ones(200), w_val), (X_val, t_val, None, w_val)),
+    ]
+    for plain, other in forms:
+        a = NGBoostSurvival(**kw).fit(X[:300], time[:300], event[:300], eval_set=plain)
+        b = NGBoostSurvival(**kw).fit(X[:300], time[:300], event[:300], eval_set=other)
+        np.testing.assert_array_equal(a.validation_loss_, b.validation_loss_)
+        assert np.isfinite(a.validation_loss_).all()
+    with pytest.raises(ValueError, match="structured y_val, so it must be"):
+        NGBoostSurvival(**kw).fit(X, time, event, eval_set=(X_val, y_val, e_val, w_val))
+
+
+def test_score_is_harrells_c_of_the_median(fitted):
+    X_test, t_test, e_test, _ = censored_data(300, seed=10)
+    expected = harrell_c(t_test, e_test, fitted.predict(X_test))
+    assert fitted.score(X_test, t_test, e_test) == pytest.approx(expected, rel=1e-12)
+    y = structured(t_test, e_test, [("event", bool), ("time", float)])
+    assert fitted.score(X_test, y) == pytest.approx(expected, rel=1e-12)
+    everyone = harrell_c(t_test, np.ones(300), fitted.predict(X_test))
+    assert fitted.score(X_test, t_test) == pytest.approx(everyone, rel=1e-12)
+
+
+BAD_STRUCTURED = [
+    ([("event", bool), ("time", float), ("id", int)], "exactly two fields.*Got 3 field"),
+    ([("time", float)], "exactly two fields.*Got 1 field"),
+    ([("a", float), ("b", float)], "cannot be told from the time field"),
+    ([("a", bool), ("b", bool)], "cannot be told from the time field"),
+    ([("a", int), ("b", int)], "cannot be told from the time field"),
+    ([("event", bool), ("time", "U5")], "the time field is not numeric"),
+]
+
+
+@pytest.mark.parametrize(("dtype", "message"), BAD_STRUCTURED)
+def test_structured_targets_with_wrong_fields(dtype, message):
+    X = np.random.default_rng(11).normal(size=(20, 2))
+    y = np.zeros(20, dtype=dtype)
+    with pytest.raises(ValueError, match=r"'y' argument of NGBoostSurvival.fit is a structured"):
+        NGBoostSurvival(n_estimators=2).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        NGBoostSurvival(n_estimators=2).fit(X, y)
+
+
+def test_structured_targets_bad_values():
+    X, time, event, _ = censored_data(50, seed=12)
+    kw = dict(n_estimators=2)
+    y = structured(time, event, [("status", "<i8"), ("futime", float)])
+    with pytest.raises(ValueError, match="'event' argument .* must be None when 'y' is a struct"):
+        NGBoostSurvival(**kw).fit(X, y, event)
+    bad = y.copy()
+    bad["futime"][4] = 0.0
+    with pytest.raises(ValueError, match="time field 'futime' .* finite positive times.*row 4"):
+        NGBoostSurvival(**kw).fit(X, bad)
+    bad = y.copy()
+    bad["status"][7] = 2
+    with pytest.raises(ValueError, match="event field 'status' .* flags 0 .* 2.0 at row 7"):
+        NGBoostSurvival(**kw).fit(X, bad)
+    bad = y.copy()
+    bad["status"] = 0
+    with pytest.raises(ValueError, match="at least one observed event"):
+        NGBoostSurvival(**kw).fit(X, bad)
+    with pytest.raises(ValueError, match=r"'y' argument .* shape \(50,\), one record per row"):
+        NGBoostSurvival(**kw).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        NGBoostSurvival(**kw).fit(X, None)

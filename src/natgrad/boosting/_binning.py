@@ -5,6 +5,10 @@ binned copy of ``X`` made once per fit. Each feature gets at most ``max_bins`` b
 non-missing values, cut at quantiles of a row subsample (or at midpoints between distinct
 values when there are few), plus one extra bin, index ``max_bins``, for missing values.
 
+A categorical feature arrives as category indices ``0 .. k - 1`` (`natgrad.boosting.
+_categorical`) and every category gets its own bin: the edges are ``0.5, 1.5, ..., k - 1.5``,
+so bin ``c`` is category ``c`` and the transform needs no special case.
+
 The bin of a value ``x`` of feature ``f`` is the number of thresholds strictly below ``x``,
 so ``bin(x) <= t`` exactly when ``x <= bin_thresholds_[f][t]``. A split on bin ``t`` is
 therefore the real-valued split ``x <= bin_thresholds_[f][t]``.
@@ -74,6 +78,10 @@ class BinMapper:
         ``None`` uses every row.
     random_state : int, numpy.random.Generator or None, default=None
         Seed or generator for the row subsample.
+    n_categories : array-like of int, shape (n_features,), or None, default=None
+        Number of categories of each categorical feature (its values are the indices
+        ``0 .. k - 1``), 0 for a numeric feature; None: every feature is numeric. A
+        categorical feature may have at most ``max_bins`` categories.
 
     Attributes
     ----------
@@ -84,6 +92,8 @@ class BinMapper:
         Number of bins used by the non-missing values of each feature.
     missing_values_bin_idx_ : int
         Bin of missing values (``max_bins``).
+    is_categorical_ : ndarray of shape (n_features,), bool
+        Which features are categorical.
     n_features_in_ : int
         Number of features seen in `fit`.
     """
@@ -93,10 +103,12 @@ class BinMapper:
         max_bins: int = 255,
         subsample: int | None = 200_000,
         random_state: int | np.random.Generator | None = None,
+        n_categories: ArrayLike | None = None,
     ) -> None:
         self.max_bins = max_bins
         self.subsample = subsample
         self.random_state = random_state
+        self.n_categories = n_categories
 
     def _check_params(self) -> None:
         mb = self.max_bins
@@ -111,6 +123,23 @@ class BinMapper:
                 "The 'subsample' parameter of BinMapper must be an int in the range [1, inf) "
                 f"or None. Got {describe(ss)} instead."
             )
+
+    def _check_categories(self, d: int) -> NDArray[np.int32]:
+        if self.n_categories is None:
+            return np.zeros(d, dtype=np.int32)
+        k = np.asarray(self.n_categories)
+        if k.shape != (d,) or k.dtype.kind not in "iu" or (k < 0).any():
+            raise ValueError(
+                "The 'n_categories' parameter of BinMapper must be None or an array of "
+                f"non-negative ints of shape ({d},). Got {describe(self.n_categories)} instead."
+            )
+        if (k > self.max_bins).any():
+            f = int(np.argmax(k > self.max_bins))
+            raise ValueError(
+                f"The 'n_categories' parameter of BinMapper gives feature {f} {int(k[f])} "
+                f"categories, more than max_bins={self.max_bins} bins allow."
+            )
+        return k.astype(np.int32)
 
     def fit(self, X: ArrayLike) -> BinMapper:
         """Compute the bin edges of every feature.
@@ -127,6 +156,7 @@ class BinMapper:
         self._check_params()
         X = check_X(X, "BinMapper.fit")
         n, d = X.shape
+        n_cats = self._check_categories(d)
         if self.subsample is not None and n > self.subsample:
             rng = np.random.default_rng(self.random_state)
             X = X[np.sort(rng.choice(n, self.subsample, replace=False))]
@@ -135,6 +165,10 @@ class BinMapper:
         levels = np.linspace(0.0, 100.0, max_bins + 1)[1:-1]
         thresholds: list[NDArray[np.float64]] = []
         for f in range(d):
+            if n_cats[f] > 0:
+                # One bin per category index: edges halfway between consecutive indices.
+                thresholds.append(np.arange(n_cats[f] - 1, dtype=np.float64) + 0.5)
+                continue
             col = X[:, f]
             col = col[~np.isnan(col)]
             distinct = np.unique(col)
@@ -149,6 +183,7 @@ class BinMapper:
         self.bin_thresholds_ = thresholds
         self.n_bins_non_missing_ = np.array([t.size + 1 for t in thresholds], dtype=np.int32)
         self.missing_values_bin_idx_ = max_bins
+        self.is_categorical_ = n_cats > 0
         self.n_features_in_ = d
         # Padded to 255 columns of +inf: the transform's fixed 8-step search needs no bound.
         padded = np.full((d, 255), np.inf)

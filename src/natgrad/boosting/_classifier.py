@@ -39,7 +39,7 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
     classes_ : ndarray of shape (n_classes,)
         The class labels.
     init_params_, n_estimators_, best_iteration_, train_loss_, validation_loss_,
-    feature_importances_, n_features_in_, feature_names_in_
+    feature_importances_, categories_, n_features_in_, feature_names_in_
         As in `NGBoostRegressor`.
     """
 
@@ -62,12 +62,14 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         l2_regularization: float = 0.0,
         leaf_rule: str = "fisher",
         max_bins: int = 255,
+        categorical_features: Any = "from_dtype",
         subsample: float = 1.0,
         colsample: float = 1.0,
         validation_fraction: float | None = None,
         n_iter_no_change: int | None = None,
         tol: float = 1e-4,
         base_learner: Any = None,
+        monotonic_cst: Any = None,
         random_state: Any = None,
         verbose: int | bool = False,
     ) -> None:
@@ -83,12 +85,14 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
             l2_regularization=l2_regularization,
             leaf_rule=leaf_rule,
             max_bins=max_bins,
+            categorical_features=categorical_features,
             subsample=subsample,
             colsample=colsample,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             base_learner=base_learner,
+            monotonic_cst=monotonic_cst,
             random_state=random_state,
             verbose=verbose,
         )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import warnings
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -45,6 +45,10 @@ def _drop_zero_weights(X: Array, y: Array, w: Array) -> tuple[Array, Array, Arra
 class _NGBoostBase(BaseEstimator):
     """Shared machinery of the natural-gradient boosting estimators."""
 
+    # Whether the estimator takes vector families (targets of shape (n, k)); the dimension
+    # is inferred from y (`_vector_targets.check_vector_targets`).
+    _vector_targets: ClassVar[bool] = False
+
     _parameter_constraints: dict[str, list[Any]] = {
         "distribution": [str, type],
         "distribution_config": [dict, None],
@@ -57,12 +61,14 @@ class _NGBoostBase(BaseEstimator):
         "l2_regularization": [Interval(Real, 0.0, None, closed="left")],
         "leaf_rule": [StrOptions({"ngboost", "fisher"})],
         "max_bins": [Interval(Integral, 2, 255, closed="both")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
         "subsample": [Interval(Real, 0.0, 1.0, closed="right")],
         "colsample": [Interval(Real, 0.0, 1.0, closed="right")],
         "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "base_learner": [HasMethods(["fit", "predict"]), None],
+        "monotonic_cst": [dict, "array-like", None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -81,12 +87,14 @@ class _NGBoostBase(BaseEstimator):
         l2_regularization: float = 0.0,
         leaf_rule: str = "fisher",
         max_bins: int = 255,
+        categorical_features: Any = "from_dtype",
         subsample: float = 1.0,
         colsample: float = 1.0,
         validation_fraction: float | None = None,
         n_iter_no_change: int | None = None,
         tol: float = 1e-4,
         base_learner: Any = None,
+        monotonic_cst: Any = None,
         random_state: Any = None,
         verbose: int | bool = False,
     ) -> None:
@@ -101,12 +109,14 @@ class _NGBoostBase(BaseEstimator):
         self.l2_regularization = l2_regularization
         self.leaf_rule = leaf_rule
         self.max_bins = max_bins
+        self.categorical_features = categorical_features
         self.subsample = subsample
         self.colsample = colsample
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.base_learner = base_learner
+        self.monotonic_cst = monotonic_cst
         self.random_state = random_state
         self.verbose = verbose
 
@@ -120,7 +130,7 @@ class _NGBoostBase(BaseEstimator):
                 f"{distributions.names()} or a Distribution subclass. "
                 f"Got {self.distribution!r} instead."
             ) from exc
-        if family.event_dim != 0:
+        if family.event_dim != 0 and not self._vector_targets:
             raise ValueError(
                 f"The 'distribution' parameter of {type(self).__name__} must be a univariate "
                 f"family. Got {family.name!r}, which has vector targets."
@@ -135,6 +145,11 @@ class _NGBoostBase(BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        if family.event_dim:
+            # Vector targets (n, k); sets config["dim"] = k from the training targets.
+            from natgrad.boosting._vector_targets import check_vector_targets
+
+            return check_vector_targets(y, family, config, where, name)
         try:
             arr = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -176,6 +191,32 @@ class _NGBoostBase(BaseEstimator):
         targets, such as censored times, override this)."""
         return family.fit_marginal(y, w, **config)
 
+    # Hooks of `_fit` that estimators with other targets (censored times) override.
+    def _check_score(self, family: type[Distribution]) -> Score:
+        """The scoring rule to train with, checked against the family."""
+        score = get_score(self.scoring_rule)
+        if not score.supports(family):
+            raise ValueError(
+                f"The 'scoring_rule' parameter of {type(self).__name__} is {score.name!r}, "
+                f"which is not defined for the {family.name!r} distribution."
+            )
+        return score
+
+    def _check_fit_targets(
+        self, y: Any, family: type[Distribution], config: dict[str, Any], n: int
+    ) -> Array:
+        """``fit``'s targets, validated: one per row of X."""
+        y = self._check_targets(y, family, config)
+        if y.shape[:1] != (n,):
+            raise ValueError(
+                f"The 'y' argument of {type(self).__name__}.fit must have shape "
+                f"{(n, *y.shape[1:])}, one target per row of X. Got shape {y.shape} instead."
+            )
+        return y
+
+    def _check_training_targets(self, y: Array) -> None:
+        """Checks of the rows that train (after zero weights and the holdout are removed)."""
+
     def _fit(
         self,
         X: Any,
@@ -185,21 +226,10 @@ class _NGBoostBase(BaseEstimator):
     ) -> _NGBoostBase:
         self._validate_params()
         family, config = self._family()
-        self._score_rule = get_score(self.scoring_rule)
-        if not self._score_rule.supports(family):
-            raise ValueError(
-                f"The 'scoring_rule' parameter of {type(self).__name__} is "
-                f"{self._score_rule.name!r}, which is not defined for the {family.name!r} "
-                "distribution."
-            )
-        X = np.asarray(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
+        self._score_rule = self._check_score(family)
+        X = self._validate_X(X, reset=True)
         where = f"{type(self).__name__}.fit"
-        y = self._check_targets(y, family, config)
-        if y.shape != (X.shape[0],):
-            raise ValueError(
-                f"The 'y' argument of {where} must have shape ({X.shape[0]},), one target per "
-                f"row of X. Got shape {y.shape} instead."
-            )
+        y = self._check_fit_targets(y, family, config, X.shape[0])
         w = check_sample_weight(sample_weight, X.shape[0], where)
         X, y, w = _drop_zero_weights(X, y, w)
         rng = check_random_state(self.random_state)
@@ -209,6 +239,7 @@ class _NGBoostBase(BaseEstimator):
             X_val, y_val, w_val = self._check_eval_set(eval_set, family, config)
         elif self.validation_fraction is not None:
             (X, y, w), (X_val, y_val, w_val) = self._holdout(X, y, w, rng)
+        self._check_training_targets(y)
 
         from natgrad.boosting._trainer import Trainer
 
@@ -221,6 +252,39 @@ class _NGBoostBase(BaseEstimator):
         )
         trainer.fit(X, y, w, X_val, y_val, w_val)
         return self
+
+    def _monotonic_constraints(self, param_names: Any, n_features: int) -> np.ndarray | None:
+        """``monotonic_cst`` as an int8 matrix (n_params, n_features), or None."""
+        from natgrad.boosting._constraints import resolve_monotonic_cst
+
+        cst = resolve_monotonic_cst(
+            self.monotonic_cst,
+            param_names,
+            n_features,
+            getattr(self, "feature_names_in_", None),
+            type(self).__name__,
+        )
+        if cst is not None and self.base_learner is not None:
+            raise ValueError(
+                f"The 'monotonic_cst' parameter of {type(self).__name__} needs the native tree "
+                "learner (base_learner=None): only its trees enforce constraints. Got "
+                f"base_learner={self.base_learner!r} instead."
+            )
+        cats = getattr(self, "categories_", None)
+        if cst is not None and cats is not None:
+            names = getattr(self, "feature_names_in_", None)
+            bad = [
+                j if names is None else str(names[j])
+                for j, c in enumerate(cats)
+                if c is not None and cst[:, j].any()
+            ]
+            if bad:
+                raise ValueError(
+                    f"The 'monotonic_cst' parameter of {type(self).__name__} must leave "
+                    "categorical features unconstrained (their categories have no order). Got "
+                    f"constraints on the categorical feature(s) {bad} instead."
+                )
+        return cst
 
     def _holdout(
         self, X: Array, y: Array, w: Array, rng: np.random.RandomState
@@ -246,9 +310,7 @@ class _NGBoostBase(BaseEstimator):
                 f"The 'eval_set' argument of {where} must be a tuple (X_val, y_val) or "
                 f"(X_val, y_val, sample_weight_val). Got {type(eval_set).__name__} instead."
             )
-        X_val = validate_data(
-            self, eval_set[0], reset=False, ensure_all_finite="allow-nan", dtype=np.float64
-        )
+        X_val = self._validate_X(eval_set[0], reset=False)
         y_val = self._check_targets(eval_set[1], family, config, name="y_val")
         if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
@@ -260,10 +322,27 @@ class _NGBoostBase(BaseEstimator):
         )
         return X_val, y_val, w_val
 
+    def _validate_X(self, X: Any, reset: bool) -> Array:
+        """``X`` as a float64 array: categorical columns become their fit-time category
+        indices (NaN: missing or unseen, `natgrad.boosting._categorical`), then scikit-learn's
+        checks (feature count and names; NaN allowed). ``reset`` (in ``fit``) also finds the
+        categorical features and sets ``categories_``."""
+        from natgrad.boosting._categorical import encode_categorical, fit_categorical
+
+        if reset:
+            X, self.categories_ = fit_categorical(
+                X, self.categorical_features, self.max_bins, type(self).__name__
+            )
+        else:
+            X = encode_categorical(X, getattr(self, "categories_", None))
+        return np.asarray(
+            validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
+        )
+
     # ------------------------------------------------------------------ prediction
     def _raw_params(self, X: Any, n_stages: int | None) -> Array:
         check_is_fitted(self, "init_params_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        X = self._validate_X(X, reset=False)
         stages = self._n_stages(n_stages)
         theta = np.repeat(self.init_params_, X.shape[0], axis=0)
         if stages:
@@ -303,7 +382,7 @@ class _NGBoostBase(BaseEstimator):
     def staged_predict_dist(self, X: Any) -> Any:
         """Yield the predicted distributions after each stage (1, 2, ..., n_estimators_)."""
         check_is_fitted(self, "init_params_")
-        X = validate_data(self, X, reset=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        X = self._validate_X(X, reset=False)
         theta = np.repeat(self.init_params_, X.shape[0], axis=0)
         for total in self._model_.staged_predict(X):
             yield self._template_.with_params(theta + total)
@@ -315,6 +394,56 @@ class _NGBoostBase(BaseEstimator):
         gains = np.asarray(self._model_.feature_importances(), dtype=np.float64)
         totals = gains.sum(axis=1, keepdims=True)
         return np.divide(gains, totals, out=np.zeros_like(gains), where=totals > 0)
+
+    def shap_values(self, X: Any, n_stages: int | None = None) -> Any:
+        """Exact SHAP values of every distribution parameter (path-dependent TreeSHAP).
+
+        Explains the model's internal parameters θ(x), one attribution per feature and
+        parameter: the location *and* the scale (e.g. ``("loc", "log_scale")`` for the normal
+        family, ``("logit",)`` for two classes, ``("logit_1", ...)`` for more; the names are
+        ``param_names``). Needs the native tree learner (``base_learner=None``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to explain; NaN is a missing value.
+        n_stages : int, optional
+            Explain the model of the first ``n_stages`` stages (default: the chosen stage, as
+            `predict_dist`).
+
+        Returns
+        -------
+        ShapValues
+            ``values`` of shape (n_samples, n_features, n_params), ``base_values`` of shape
+            (n_params,), ``data`` (the rows as the trees see them: categorical columns as
+            their category indices), ``feature_names``, ``param_names``, with
+            ``values.sum(axis=1) + base_values == predict_dist(X, n_stages).params``.
+
+        Notes
+        -----
+        A coalition's value averages the trees over unknown features by each node's share of
+        the stage's training rows (Lundberg et al. 2018). Plot with the ``shap`` package, for
+        parameter k (a name or an index)::
+
+            sv = model.shap_values(X)
+            explanation = sv.to_explanation("log_scale")
+            # the same by hand:
+            # shap.Explanation(sv.values[:, :, k], base_values=np.full(len(X), sv.base_values[k]),
+            #                  data=sv.data, feature_names=sv.feature_names)
+            shap.plots.beeswarm(explanation)
+        """
+        check_is_fitted(self, "init_params_")
+        from natgrad.boosting._models import NativeModel
+        from natgrad.boosting._shap import shap_values
+
+        if not isinstance(self._model_, NativeModel):
+            raise ValueError(
+                f"{type(self).__name__}.shap_values needs the native tree learner "
+                f"(base_learner=None). Got base_learner={self.base_learner!r}; explain such a "
+                "model with a model-agnostic explainer (e.g. shap.KernelExplainer) instead."
+            )
+        X = self._validate_X(X, reset=False)
+        return shap_values(self, X, self._n_stages(n_stages))
 
     def save(self, path: Any) -> Any:
         """Write the fitted model to ``path`` in natgrad's safe file format.
@@ -329,6 +458,14 @@ class _NGBoostBase(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        if self._vector_targets:
+            try:
+                vector = distributions.get(self.distribution).event_dim > 0
+            except ValueError:  # an invalid setting; fit reports it
+                vector = False
+            if vector:
+                tags.target_tags.multi_output = True
+                tags.target_tags.single_output = False
         return tags
 
 
@@ -342,7 +479,9 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
     Parameters
     ----------
     distribution : str or Distribution subclass, default="normal"
-        Any univariate family of `natgrad.distributions` (see `natgrad.distributions.names`).
+        Any univariate family of `natgrad.distributions` (see `natgrad.distributions.names`),
+        or ``"multivariate_normal"`` for targets of shape (n_samples, k), k >= 2 (its
+        dimension ``dim`` is taken from y; one tree per stage fits all k(k+3)/2 parameters).
     distribution_config : dict, optional
         Family configuration, e.g. ``{"fixed_df": 3.0}`` for ``"student_t"``.
     scoring_rule : {"log", "crps"} or Score, default="log"
@@ -365,7 +504,15 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         ``"fisher"``: each leaf takes the natural-gradient step of its own parameters,
         (Σ wᵢFᵢ + λI)⁻¹ Σ wᵢgᵢ, with the matching split gain (DESIGN.md).
     max_bins : int, default=255
-        Histogram bins per feature (plus one for missing values).
+        Histogram bins per feature (plus one for missing values); also the most categories
+        a categorical feature may have.
+    categorical_features : "from_dtype", None, or array-like of bool, int or str, \
+default="from_dtype"
+        Features split by sets of categories (no one-hot encoding needed). ``"from_dtype"``:
+        the pandas ``category`` columns of a DataFrame; None: none; else a boolean mask,
+        feature indices, or column names. Categories are matched by value at prediction;
+        a category not seen in ``fit`` (like NaN) follows each split's missing-value side.
+        NumPy input holds the category values themselves. See docs/design.md.
     subsample : float, default=1.0
         Fraction of rows drawn (without replacement) for each stage's tree.
     colsample : float, default=1.0
@@ -380,6 +527,16 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
     base_learner : scikit-learn regressor, optional
         Use this regressor (cloned, one per parameter per stage, on the per-row natural
         gradients) instead of the native histogram tree: NGBoost's slow, general path.
+    monotonic_cst : dict or array-like of shape (n_params, n_features), optional
+        Monotone constraints per distribution parameter, for the native tree learner. A
+        dict maps a parameter name of the family (``param_names``, e.g. ``"loc"``,
+        ``"log_scale"``) to an array-like of shape (n_features,) or to a dict
+        ``{feature name or column index: sign}``; a 2-D array-like gives one row per
+        parameter. Signs: 1 makes the parameter non-decreasing in the feature (the others
+        fixed), -1 non-increasing, 0 leaves it free. Missing values are not ordered. The
+        constraint holds for the internal parameter θ (e.g. the log scale), an increasing
+        function of the natural one, so it holds for both. Feature names need X with column
+        names (a pandas DataFrame).
     random_state : int, RandomState or None
         Seed of row/column subsampling and of the automatic validation split.
     verbose : bool or int, default=False
@@ -398,9 +555,15 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
     train_loss_, validation_loss_ : ndarray of shape (n_estimators_ + 1,)
         Weighted mean score before the first stage and after each stage (validation: NaN
         when no validation set was used).
+    categories_ : list or None
+        Per feature, the categories seen in ``fit`` (in the order of their bins) for a
+        categorical feature and None for a numeric one; None when no feature is
+        categorical.
     n_features_in_, feature_names_in_
         As in scikit-learn.
     """
+
+    _vector_targets = True
 
     def fit(
         self,
@@ -415,8 +578,8 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data; NaN marks a missing value.
-        y : array-like of shape (n_samples,)
-            Targets inside the family's support.
+        y : array-like of shape (n_samples,) or (n_samples, k)
+            Targets inside the family's support; (n_samples, k) for a vector family.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights.
         eval_set : tuple, optional
@@ -427,7 +590,8 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         return self
 
     def predict(self, X: Any) -> Array:
-        """Point predictions: the predicted mean (the median where the mean does not exist)."""
+        """Point predictions: the predicted mean (the median where the mean does not exist),
+        shape (n_samples,), or (n_samples, k) for a vector family."""
         dist = self.predict_dist(X)
         try:
             return dist.mean()

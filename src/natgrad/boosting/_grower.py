@@ -10,6 +10,8 @@ up to ``max_leaves`` leaves and ``max_depth`` levels; with ``max_leaves`` unset 
 Leaf values approximate the per-row targets: ``value = (H + lambda I)^{-1} G`` (scalar metric:
 the weighted mean ``G / (W + lambda)``), damped as in `natgrad.boosting._splitting`. The
 caller updates ``theta <- theta - eta rho tree.leaf_values[leaf_of_row]``.
+With ``monotonic_cst`` the leaf values are made monotone in the constrained features
+(bounds per node, docs/design.md "Monotone constraints").
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
+from ._categorical_split import N_WORDS, find_best_categorical_split
+
 # numba's cache is keyed on the source file of each cached function only: after editing a
 # kernel imported here (histograms, splits, binned traversal), touch this file or delete
 # __pycache__/*.nbi, or `_grow` keeps running the old compiled code.
@@ -34,7 +38,7 @@ from ._histogram import (
     subtract_histograms,
 )
 from ._predictor import leaf_of_binned_row
-from ._splitting import find_best_split, leaf_value
+from ._splitting import child_bounds, clipped_value, find_best_split, leaf_value
 
 __all__ = ["Tree", "add_leaf_values", "grow_tree", "pack_metric"]
 
@@ -71,6 +75,11 @@ class Tree:
         Node of each leaf number.
     leaf_values : ndarray of shape (n_leaves, p), float64
         ``value[leaf_index]``.
+    cat_index : ndarray of shape (n_nodes,), int32, or None
+        Row of a categorical split's bitset in ``cat_bitsets`` (-1 elsewhere); None when
+        the tree has no categorical split.
+    cat_bitsets : ndarray of shape (n_categorical_splits, 8), uint32, or None
+        Bit ``b`` set: bin (category index) ``b`` goes left, the missing-value bin included.
     """
 
     feature: NDArray[np.int32]
@@ -86,6 +95,8 @@ class Tree:
     depth: NDArray[np.int32]
     leaf_index: NDArray[np.int32]
     leaf_values: NDArray[np.float64]
+    cat_index: NDArray[np.int32] | None = None
+    cat_bitsets: NDArray[np.uint32] | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -161,6 +172,8 @@ def grow_tree(
     n_bins_non_missing: ArrayLike,
     missing_values_bin_idx: int,
     bin_thresholds: list[NDArray[np.float64]],
+    monotonic_cst: ArrayLike | None = None,
+    is_categorical: ArrayLike | None = None,
 ) -> tuple[Tree, NDArray[np.int32]]:
     """Grow one vector-leaf tree on the per-row targets ``gradients``.
 
@@ -200,6 +213,15 @@ def grow_tree(
         From `BinMapper.missing_values_bin_idx_`.
     bin_thresholds : list of ndarray
         From `BinMapper.bin_thresholds_`, for the real-valued thresholds.
+    monotonic_cst : array-like of shape (p, d) with values in {-1, 0, 1}, or None
+        Monotone constraints on the tree's values: ``+1`` at ``(k, f)`` makes component
+        ``k`` of the leaf values non-decreasing in feature ``f`` (other features fixed,
+        missing values excepted), ``-1`` non-increasing. Leaf values are clipped into
+        bounds passed down from the constrained splits (`_splitting.child_bounds`).
+    is_categorical : array-like of bool, shape (d,), or None
+        Categorical features (from `BinMapper.is_categorical_`): their bins are categories
+        and their splits send a set of categories left
+        (`natgrad.boosting._categorical_split`). None: every feature is numeric.
 
     Returns
     -------
@@ -230,6 +252,8 @@ def grow_tree(
         )
     part = _check_rows(rows, n)
     features = _check_features(feature_mask, d)
+    sign = _check_monotone(monotonic_cst, p, d)
+    num_features, cat_features = _split_categorical(features, is_categorical, d)
 
     m = part.size
     depth_cap = 2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max
@@ -264,6 +288,9 @@ def grow_tree(
         min_gain,
         rows is not None,
         get_num_threads(),
+        sign,
+        num_features,
+        cat_features,
     )
     return _as_tree(out, bin_thresholds), out[-1]
 
@@ -320,6 +347,36 @@ def _check_rows(rows, n: int) -> NDArray[np.int32]:
     return part
 
 
+def _check_monotone(monotonic_cst, p: int, d: int) -> NDArray[np.int8]:
+    """The constraints as a C-ordered (d, p) int8 array (one row per feature, as the
+    split kernel reads them); shape (0, p) when nothing is constrained."""
+    if monotonic_cst is None:
+        return np.zeros((0, p), dtype=np.int8)
+    cst = np.asarray(monotonic_cst)
+    if cst.shape != (p, d) or cst.dtype.kind not in "iuf" or not np.isin(cst, (-1, 0, 1)).all():
+        raise ValueError(
+            f"The 'monotonic_cst' argument of {_WHERE} must have shape ({p}, {d}) and values "
+            f"in {{-1, 0, 1}}. Got {describe(monotonic_cst)} instead."
+        )
+    if not cst.any():
+        return np.zeros((0, p), dtype=np.int8)
+    return np.ascontiguousarray(cst.T, dtype=np.int8)
+
+
+def _split_categorical(features, is_categorical, d: int):
+    """The active features split into (numeric, categorical) int32 arrays."""
+    if is_categorical is None:
+        return features, features[:0]
+    cat = np.asarray(is_categorical, dtype=bool)
+    if cat.shape != (d,):
+        raise ValueError(
+            f"The 'is_categorical' argument of {_WHERE} must have shape ({d},). "
+            f"Got {describe(is_categorical)} instead."
+        )
+    on = cat[features]
+    return features[~on], features[on]
+
+
 def _check_features(feature_mask, d: int) -> NDArray[np.int32]:
     if feature_mask is None:
         return np.arange(d, dtype=np.int32)
@@ -339,8 +396,14 @@ def _as_tree(out, bin_thresholds) -> Tree:
         a[:n_nodes] for a in out[1:11]
     )
     leaf_index, leaf_values = out[11], out[12]
+    is_cat = out[13][:n_nodes]
+    cat_index = cat_bitsets = None
+    if is_cat.any():
+        cat_index = np.full(n_nodes, -1, dtype=np.int32)
+        cat_index[is_cat] = np.arange(int(is_cat.sum()), dtype=np.int32)
+        cat_bitsets = np.ascontiguousarray(out[14][:n_nodes][is_cat])
     threshold = np.full(n_nodes, np.nan)
-    for node in np.flatnonzero(feature >= 0):
+    for node in np.flatnonzero((feature >= 0) & ~is_cat):
         thr = bin_thresholds[feature[node]]
         t = bin_thr[node]
         threshold[node] = thr[t] if t < thr.shape[0] else np.inf
@@ -358,7 +421,27 @@ def _as_tree(out, bin_thresholds) -> Tree:
         depth,
         leaf_index,
         leaf_values,
+        cat_index,
+        cat_bitsets,
     )
+
+
+@njit(nogil=True)
+def _partition_bits(col, part, start, stop, bits, tmp):
+    # As `_partition`, for a categorical split: bin b goes left when bit b of `bits` is set.
+    n_left = 0
+    n_right = 0
+    for ii in range(start, stop):
+        r = part[ii]
+        b = col[r]
+        go = np.int64((bits[b >> 5] >> (b & 31)) & 1)
+        part[start + n_left] = r
+        tmp[n_right] = r
+        n_left += go
+        n_right += 1 - go
+    for k in range(n_right):
+        part[start + n_left + k] = tmp[k]
+    return n_left
 
 
 @njit(nogil=True)
@@ -384,11 +467,14 @@ def _partition(col, part, start, stop, t, mgl, missing_bin, tmp):
 
 @njit(cache=True, nogil=True, parallel=True)
 def _traverse_unassigned(
-    binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin
-):
+    binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin, cat_index,
+    cat_bits,
+):  # fmt: skip
     for i in prange(leaf_of_row.size):
         if leaf_of_row[i] < 0:
-            node = leaf_of_binned_row(binned, i, 0, feature, bin_thr, mgl, left, right, missing_bin)
+            node = leaf_of_binned_row(
+                binned, i, 0, feature, bin_thr, mgl, left, right, missing_bin, cat_index, cat_bits
+            )
             leaf_of_row[i] = node_leaf[node]
 
 
@@ -407,7 +493,7 @@ def _take_slot(pool, n_used, free, n_free):
 @njit(cache=True, nogil=True)
 def _grow(
     binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_depth, max_leaves,
-    min_samples_leaf, l2, min_gain, traverse_rest, n_threads,
+    min_samples_leaf, l2, min_gain, traverse_rest, n_threads, sign, num_features, cat_features,
 ):  # fmt: skip
     """Compiled growth; see `grow_tree`. Node arrays are returned at capacity size, with
     the number of nodes first."""
@@ -434,6 +520,16 @@ def _grow(
     cand_mgl = np.zeros(max_nodes, dtype=np.bool_)
     cand_left = np.zeros((max_nodes, K))
     cand_pg = np.zeros((max_nodes, p))
+    # Categorical splits: the winning candidate's bitset, and each split node's.
+    cand_cat = np.zeros(max_nodes, dtype=np.bool_)
+    cand_bits = np.zeros((max_nodes, N_WORDS), dtype=np.uint32)
+    is_cat = np.zeros(max_nodes, dtype=np.bool_)
+    cat_bits = np.zeros((max_nodes, N_WORDS), dtype=np.uint32)
+    cat_left = np.empty(K)
+    cat_pg = np.empty(p)
+    # Bounds of each node's values under monotone constraints (`sign`, (d, p) or empty).
+    lower = np.full((max_nodes, p), -np.inf)
+    upper = np.full((max_nodes, p), np.inf)
     tmp = np.empty(m, dtype=np.int32)
     # Histogram slots (at most one per splittable leaf), grown on demand; block partials
     # only when there are fewer features than threads.
@@ -465,9 +561,21 @@ def _grow(
         for k in range(n_check):
             c = check[k]
             cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = find_best_split(
-                pool[slot[c]], features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
-                min_samples_leaf, min_gain, cand_left[c], cand_pg[c],
+                pool[slot[c]], num_features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
+                min_samples_leaf, min_gain, sign, lower[c], upper[c], cand_left[c], cand_pg[c],
             )  # fmt: skip
+            cand_cat[c] = False
+            if cat_features.size > 0:
+                g, cf, cm = find_best_categorical_split(
+                    pool[slot[c]], cat_features, n_bins_nm, missing_bin, sums[c], p, matrix,
+                    l2, min_samples_leaf, min_gain, cat_left, cat_pg, cand_bits[c],
+                )  # fmt: skip
+                # Strictly better: on a tie the numeric split is kept.
+                if g > cand_gain[c]:
+                    cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = g, cf, 0, cm
+                    cand_left[c] = cat_left
+                    cand_pg[c] = cat_pg
+                    cand_cat[c] = True
         if n_leaves >= max_leaves:
             break
         best = -1
@@ -481,7 +589,14 @@ def _grow(
         f = cand_feat[best]
         s = start[best]
         e = s + count[best]
-        nl = _partition(binned[:, f], part, s, e, cand_bin[best], cand_mgl[best], missing_bin, tmp)
+        if cand_cat[best]:
+            nl = _partition_bits(binned[:, f], part, s, e, cand_bits[best], tmp)
+            is_cat[best] = True
+            cat_bits[best] = cand_bits[best]
+        else:
+            nl = _partition(
+                binned[:, f], part, s, e, cand_bin[best], cand_mgl[best], missing_bin, tmp
+            )
         lc = n_nodes
         rc = n_nodes + 1
         n_nodes += 2
@@ -496,6 +611,11 @@ def _grow(
         cand_gain[best] = -np.inf
         sums[lc] = cand_left[best]
         sums[rc] = sums[best] - sums[lc]
+        if sign.shape[0] > 0:
+            child_bounds(
+                sums[lc], sums[rc], p, matrix, l2, sign[f], lower[best], upper[best],
+                lower[lc], upper[lc], lower[rc], upper[rc],
+            )  # fmt: skip
         start[lc], count[lc] = s, nl
         start[rc], count[rc] = s + nl, e - s - nl
         depth[lc] = depth[rc] = depth[best] + 1
@@ -540,7 +660,10 @@ def _grow(
     leaf_values = np.empty((n_leaves, p))
     n_l = 0
     for nd in range(n_nodes):
-        leaf_value(sums[nd], p, matrix, l2, work, z, value[nd])
+        if sign.shape[0] > 0:
+            clipped_value(sums[nd], p, matrix, l2, lower[nd], upper[nd], work, z, value[nd])
+        else:
+            leaf_value(sums[nd], p, matrix, l2, work, z, value[nd])
         if left[nd] == -1:
             leaf_index[n_l] = nd
             node_leaf[nd] = n_l
@@ -554,12 +677,14 @@ def _grow(
         for ii in range(start[nd], start[nd] + count[nd]):
             leaf_of_row[part[ii]] = lf
     if traverse_rest:
+        cat_index = np.where(is_cat, np.arange(max_nodes), -1).astype(np.int32)
         _traverse_unassigned(
-            binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin
-        )
+            binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin,
+            cat_index, cat_bits,
+        )  # fmt: skip
     return (
         n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
-        leaf_index, leaf_values, leaf_of_row,
+        leaf_index, leaf_values, is_cat, cat_bits, leaf_of_row,
     )  # fmt: skip
 
 

@@ -16,6 +16,10 @@ cap, so the search follows NGBoost's rule, whose steps the learning rate then sh
 
 If no halving helps, ρ = 0: the stage is kept but moves nothing, so training never steps into
 NaN or a worse loss.
+
+`search_step` is the rule on any L(ρ); the compiled stage kernels (`_stage`) evaluate L(ρ)
+from the tree's leaf values without building θ − ρ d. `line_search` is the rule on a loss of
+the parameters and an explicit direction.
 """
 
 from __future__ import annotations
@@ -27,6 +31,46 @@ import numpy as np
 from natgrad.distributions._base import Array
 
 
+def search_step(
+    loss_along: Callable[[float], float],
+    *,
+    loss_at_zero: float,
+    max_doublings: int = 9,
+    max_halvings: int = 40,
+) -> tuple[float, float]:
+    """Choose the step scale ρ from the loss along the stage's direction.
+
+    Parameters
+    ----------
+    loss_along : callable
+        Maps ρ to L(ρ) = Σ wᵢ S(θᵢ − ρ dᵢ, yᵢ) (a float; NaN or inf where the step overflows).
+    loss_at_zero : float
+        L(0).
+
+    Returns
+    -------
+    rho : float
+        The chosen scale (0.0 when no positive scale lowers the loss).
+    loss_at_rho : float
+        L(ρ).
+    """
+    rho = 1.0
+    current = loss_along(1.0)
+    for _ in range(max_doublings):
+        if not np.isfinite(current) or current > loss_at_zero:
+            break
+        trial = loss_along(2.0 * rho)
+        rho, current = 2.0 * rho, trial
+    for _ in range(max_halvings):
+        if np.isfinite(current) and current < loss_at_zero:
+            return rho, float(current)
+        rho *= 0.5
+        current = loss_along(rho)
+    if np.isfinite(current) and current < loss_at_zero:
+        return rho, float(current)
+    return 0.0, float(loss_at_zero)
+
+
 def line_search(
     loss: Callable[[Array], float],
     theta: Array,
@@ -36,7 +80,7 @@ def line_search(
     max_doublings: int = 9,
     max_halvings: int = 40,
 ) -> tuple[float, float]:
-    """Choose the step scale ρ of a stage.
+    """Choose the step scale ρ of a stage (`search_step` on L(ρ) = loss(θ − ρ d)).
 
     Parameters
     ----------
@@ -56,18 +100,9 @@ def line_search(
     loss_at_rho : float
         L(ρ).
     """
-    rho = 1.0
-    current = loss(theta - direction)
-    for _ in range(max_doublings):
-        if not np.isfinite(current) or current > loss_at_zero:
-            break
-        trial = loss(theta - 2.0 * rho * direction)
-        rho, current = 2.0 * rho, trial
-    for _ in range(max_halvings):
-        if np.isfinite(current) and current < loss_at_zero:
-            return rho, float(current)
-        rho *= 0.5
-        current = loss(theta - rho * direction)
-    if np.isfinite(current) and current < loss_at_zero:
-        return rho, float(current)
-    return 0.0, float(loss_at_zero)
+    return search_step(
+        lambda rho: loss(theta - rho * direction),
+        loss_at_zero=loss_at_zero,
+        max_doublings=max_doublings,
+        max_halvings=max_halvings,
+    )

@@ -1,7 +1,7 @@
 """Fitted boosting models: the stages a trainer grows and how they predict.
 
-Two kinds share one small interface (``start``, ``fit_stage``, ``commit``,
-``last_stage_validation``, ``finish``, ``predict``, ``staged_predict``,
+Two kinds share one small interface (``start``, ``fit_stage``, ``fit_stage_leaves``,
+``commit``, ``last_stage_validation``, ``finish``, ``predict``, ``staged_predict``,
 ``feature_importances``):
 
 * `NativeModel`: one histogram tree with vector leaves per stage (the default, compiled);
@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.base import clone
 from sklearn.utils.validation import has_fit_parameter
 
@@ -44,6 +45,8 @@ class NativeModel:
         min_samples_leaf: int,
         l2_regularization: float,
         random_state: int,
+        n_categories: np.ndarray | None = None,
+        monotonic_cst: np.ndarray | None = None,
     ) -> None:
         self.n_params = n_params
         self.grow_params: dict[str, Any] = {
@@ -51,8 +54,14 @@ class NativeModel:
             "max_leaves": max_leaves,
             "min_samples_leaf": min_samples_leaf,
             "l2_regularization": l2_regularization,
+            # monotonic_cst (n_params, d) constrains θ; a stage adds scale * tree with
+            # scale = -ηρ <= 0 (`commit`), so the tree's values carry the opposite signs.
+            "monotonic_cst": None if monotonic_cst is None else -np.asarray(monotonic_cst),
         }
-        self.mapper = BinMapper(max_bins=max_bins, random_state=random_state)
+        # n_categories: categories per feature (0: numeric), `_categorical.n_categories`.
+        self.mapper = BinMapper(
+            max_bins=max_bins, random_state=random_state, n_categories=n_categories
+        )
         self._pending: Tree | None = None
 
     @property
@@ -69,6 +78,9 @@ class NativeModel:
             "n_bins_non_missing": self.mapper.n_bins_non_missing_,
             "missing_values_bin_idx": self.mapper.missing_values_bin_idx_,
             "bin_thresholds": self.mapper.bin_thresholds_,
+            "is_categorical": (
+                self.mapper.is_categorical_ if self.mapper.is_categorical_.any() else None
+            ),
         }
 
     def fit_stage(
@@ -85,6 +97,19 @@ class NativeModel:
         unit weights). Otherwise ``target`` holds wᵢgᵢ and ``metric`` wᵢFᵢ (weights already
         applied, ``sample_weight`` None), and the leaves solve (ΣwF + λI)δ = Σwg.
         """
+        values, index = self.fit_stage_leaves(target, metric, sample_weight, rows, features)
+        return np.take(values, index, axis=0)
+
+    def fit_stage_leaves(
+        self,
+        target: Array,
+        metric: Array | None,
+        sample_weight: Array | None,
+        rows: Array | None,
+        features: Array | None,
+    ) -> tuple[Array, NDArray[np.int32]]:
+        """As `fit_stage`, with the output as (leaf values (n_leaves, p), leaf of each row
+        (n,) int32): the stage's output for row i is ``values[index[i]]``."""
         tree, leaf_of_row = grow_tree(
             self._binned,
             target,
@@ -96,10 +121,12 @@ class NativeModel:
             **self._bins,
         )
         self._pending = tree
-        return np.take(tree.leaf_values, leaf_of_row, axis=0)
+        return tree.leaf_values, leaf_of_row
 
     def commit(self, scale: float) -> None:
         assert self._pending is not None
+        # Monotone trees keep θ monotone only through a non-positive scale.
+        assert scale <= 0.0 or self.grow_params["monotonic_cst"] is None
         self.ensemble.append(self._pending, scale)
         self._pending = None
 
@@ -144,6 +171,18 @@ class ExternalModel:
         self._X = X
         self._X_val = X_val
         self.n_features = X.shape[1]
+        self._identity = np.arange(X.shape[0], dtype=np.int32)
+
+    def fit_stage_leaves(
+        self,
+        target: Array,
+        metric: Array | None,
+        sample_weight: Array | None,
+        rows: Array | None,
+        features: Array | None,
+    ) -> tuple[Array, NDArray[np.int32]]:
+        """`fit_stage` in `NativeModel.fit_stage_leaves`'s form: every row its own leaf."""
+        return self.fit_stage(target, metric, sample_weight, rows, features), self._identity
 
     def fit_stage(
         self,

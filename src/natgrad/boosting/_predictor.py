@@ -23,33 +23,87 @@ from ._binning import check_X
 if TYPE_CHECKING:
     from ._grower import Tree
 
-__all__ = ["Ensemble", "leaf_of_binned_row"]
+__all__ = [
+    "N_WORDS",
+    "Ensemble",
+    "goes_left",
+    "goes_left_binned",
+    "goes_left_raw",
+    "leaf_of_binned_row",
+]
+
+#: uint32 words of a categorical split's bitset: 256 bits, one per possible uint8 bin.
+N_WORDS = 8
+
+
+@njit(nogil=True, inline="always")
+def goes_left_binned(b, node, bin_threshold, missing_go_left, missing_bin, cat_index, cat_bits):
+    """Whether bin ``b`` goes left at ``node``: the shared decision of every binned walk.
+
+    A categorical node (``cat_index[node] >= 0``) reads bit ``b`` of its bitset
+    ``cat_bits[cat_index[node]]`` (the missing-value bin has its own bit); a numeric node
+    sends the missing-value bin by ``missing_go_left`` and any other bin by its threshold.
+    """
+    ci = cat_index[node]
+    if ci >= 0:
+        return ((cat_bits[ci, b >> 5] >> (b & 31)) & 1) == 1
+    if b == missing_bin:
+        return missing_go_left[node]
+    return b <= bin_threshold[node]
+
+
+@njit(nogil=True, inline="always")
+def goes_left_raw(x, node, threshold, missing_go_left, cat_index, cat_bits):
+    """Whether the real value ``x`` goes left at ``node`` (no fastmath: NaN must test true).
+
+    At a categorical node ``x`` is the fit-time category index (`natgrad.boosting.
+    _categorical`); NaN, and anything that is not the index of a bin, follows
+    ``missing_go_left``, as unseen categories do.
+    """
+    if np.isnan(x):
+        return missing_go_left[node]
+    ci = cat_index[node]
+    if ci >= 0:
+        if not (x >= 0.0 and x < 256.0 and x == np.floor(x)):
+            return missing_go_left[node]
+        b = np.int64(x)
+        return ((cat_bits[ci, b >> 5] >> (b & 31)) & 1) == 1
+    return x <= threshold[node]
+
+
+@njit(nogil=True, inline="always")
+def goes_left(X, i, node, splits):
+    """Whether row ``i`` of the real features ``X`` goes left at ``node``.
+
+    ``splits`` is `Ensemble.raw_splits`: (feature, threshold, missing_go_left, cat_index,
+    cat_bits). The rule is `goes_left_raw`'s, shared by prediction and explanations.
+    """
+    feature, threshold, missing_go_left, cat_index, cat_bits = splits
+    return goes_left_raw(X[i, feature[node]], node, threshold, missing_go_left, cat_index, cat_bits)
 
 
 @njit(nogil=True)
 def leaf_of_binned_row(
-    binned, i, node, feature, bin_threshold, missing_go_left, left, right, missing_bin
-):
+    binned, i, node, feature, bin_threshold, missing_go_left, left, right, missing_bin,
+    cat_index, cat_bits,
+):  # fmt: skip
     """Node reached by row ``i`` of ``binned`` from ``node`` (binned thresholds)."""
     while left[node] != -1:
         b = binned[i, feature[node]]
-        if b == missing_bin:
-            go_left = missing_go_left[node]
-        else:
-            go_left = b <= bin_threshold[node]
+        go_left = goes_left_binned(
+            b, node, bin_threshold, missing_go_left, missing_bin, cat_index, cat_bits
+        )
         node = left[node] if go_left else right[node]
     return node
 
 
 @njit(nogil=True)
-def _leaf_of_raw_row(X, i, node, feature, threshold, missing_go_left, left, right):
+def _leaf_of_raw_row(X, i, node, feature, threshold, missing_go_left, left, right, cat_index,
+                     cat_bits):  # fmt: skip
     # No fastmath here: the NaN test routes missing values.
     while left[node] != -1:
         x = X[i, feature[node]]
-        if np.isnan(x):
-            go_left = missing_go_left[node]
-        else:
-            go_left = x <= threshold[node]
+        go_left = goes_left_raw(x, node, threshold, missing_go_left, cat_index, cat_bits)
         node = left[node] if go_left else right[node]
     return node
 
@@ -71,6 +125,8 @@ def _predict(
     right,
     value,
     missing_bin,
+    cat_index,
+    cat_bits,
     out,
 ):
     """Add ``sum_{first <= t < last} scales[t] value[leaf_t(x_i)]`` to ``out`` (n, p)."""
@@ -89,11 +145,14 @@ def _predict(
                     left,
                     right,
                     missing_bin,
+                    cat_index,
+                    cat_bits,
                 )
             else:
                 node = _leaf_of_raw_row(
-                    X, i, offsets[t], feature, threshold, missing_go_left, left, right
-                )
+                    X, i, offsets[t], feature, threshold, missing_go_left, left, right,
+                    cat_index, cat_bits,
+                )  # fmt: skip
             s = scales[t]
             for k in range(p):
                 out[i, k] += s * value[node, k]
@@ -114,6 +173,8 @@ def _apply(
     right,
     leaf_id,
     missing_bin,
+    cat_index,
+    cat_bits,
     out,
 ):
     """Leaf number of every row in every tree into ``out`` (n, n_trees)."""
@@ -131,11 +192,14 @@ def _apply(
                     left,
                     right,
                     missing_bin,
+                    cat_index,
+                    cat_bits,
                 )
             else:
                 node = _leaf_of_raw_row(
-                    X, i, offsets[t], feature, threshold, missing_go_left, left, right
-                )
+                    X, i, offsets[t], feature, threshold, missing_go_left, left, right,
+                    cat_index, cat_bits,
+                )  # fmt: skip
             out[i, t] = leaf_id[node]
 
 
@@ -161,15 +225,20 @@ class Ensemble:
     ----------
     n_trees : int
         Number of appended trees.
-    feature, threshold, bin_threshold, missing_go_left, left, right, leaf_id : ndarray of \
-shape (n_nodes,)
-        Node arrays of all trees (views of the used part of the buffers). ``left`` and
+    feature, threshold, bin_threshold, missing_go_left, left, right, leaf_id, cat_index : \
+ndarray of shape (n_nodes,)
+        Node arrays of all trees (views of the used part of the buffers). At a categorical
+        node ``threshold`` is NaN and ``cat_index`` the row of its bitset in
+        ``cat_bitsets`` (else -1). ``left`` and
         ``right`` are global node indices (-1 at leaves); ``leaf_id`` is the leaf number of a
         leaf within its tree (-1 at internal nodes).
     value : ndarray of shape (n_nodes, p)
         Node values (leaf values at leaves).
     gain : ndarray of shape (n_nodes, p)
         Per-parameter split gains (zero at leaves).
+    cover : ndarray of shape (n_nodes,), float64, or None
+        Training rows of the stage that reached each node (TreeSHAP's node weights); None
+        for a model loaded from a file written before natgrad stored covers.
     tree_offsets : ndarray of shape (n_trees + 1,), int64
         First node of each tree (its root), and the total node count last.
     scales : ndarray of shape (n_trees,), float64
@@ -185,6 +254,9 @@ shape (n_nodes,)
         self._buf: dict[str, np.ndarray] = {}
         self._offsets = np.zeros(1, dtype=np.int64)
         self._scales = np.zeros(0)
+        # Bitsets of the categorical splits (row cat_index[node]); rows in use: _n_cat.
+        self._cat_bits = np.zeros((0, N_WORDS), dtype=np.uint32)
+        self._n_cat = 0
 
     # ----------------------------------------------------------------------------- storage
     def _reserve(self, n_nodes: int, n_trees: int) -> None:
@@ -201,11 +273,15 @@ shape (n_nodes,)
                 "left": (np.int32, ()),
                 "right": (np.int32, ()),
                 "leaf_id": (np.int32, ()),
+                "cat_index": (np.int32, ()),
                 "value": (np.float64, (p,)),
                 "gain": (np.float64, (p,)),
+                "cover": (np.float64, ()),
             }
             buf: dict[str, np.ndarray] = {}
             for name, (dtype, tail) in specs.items():
+                if self._buf and name not in self._buf:
+                    continue  # no covers in a model from an older file: none for new trees
                 buf[name] = np.zeros((new_cap, *tail), dtype=dtype)
                 if self._buf:
                     buf[name][: self._n_nodes] = self._buf[name][: self._n_nodes]
@@ -250,6 +326,23 @@ shape (n_nodes,)
         leaf_id[tree.leaf_index] = np.arange(tree.leaf_index.shape[0], dtype=np.int32)
         b["value"][start:stop] = tree.value
         b["gain"][start:stop] = tree.gain
+        cat_index = b["cat_index"][start:stop]
+        cat_index[:] = -1
+        if tree.cat_index is not None and tree.cat_bitsets is not None:
+            is_cat = tree.cat_index >= 0
+            n_new = int(tree.cat_bitsets.shape[0])
+            if self._n_cat + n_new > self._cat_bits.shape[0]:
+                grown = np.zeros(
+                    (max(self._n_cat + n_new, 2 * self._cat_bits.shape[0], 16), N_WORDS),
+                    dtype=np.uint32,
+                )
+                grown[: self._n_cat] = self._cat_bits[: self._n_cat]
+                self._cat_bits = grown
+            self._cat_bits[self._n_cat : self._n_cat + n_new] = tree.cat_bitsets
+            cat_index[is_cat] = tree.cat_index[is_cat] + self._n_cat
+            self._n_cat += n_new
+        if "cover" in b:
+            b["cover"][start:stop] = tree.count
         self._scales[self.n_trees] = scale
         self.n_trees += 1
         self._offsets[self.n_trees] = stop
@@ -289,12 +382,41 @@ shape (n_nodes,)
         return self._view("leaf_id")
 
     @property
+    def cat_index(self) -> NDArray[np.int32]:
+        """Row of each categorical node's bitset in `cat_bitsets` (-1: numeric or leaf)."""
+        return self._view("cat_index")
+
+    @property
+    def cat_bitsets(self) -> NDArray[np.uint32]:
+        """Bitsets of the categorical splits, shape (n_categorical_splits, 8), uint32: bit
+        ``b`` of row ``cat_index[node]`` set when bin (category index) ``b`` goes left."""
+        return self._cat_bits[: self._n_cat]
+
+    @property
     def value(self) -> NDArray[np.float64]:
         return self._view("value")
 
     @property
     def gain(self) -> NDArray[np.float64]:
         return self._view("gain")
+
+    @property
+    def cover(self) -> NDArray[np.float64] | None:
+        return self._view("cover") if "cover" in self._buf or not self._buf else None
+
+    def raw_splits(
+        self,
+    ) -> tuple[
+        NDArray[np.int32],
+        NDArray[np.float64],
+        NDArray[np.bool_],
+        NDArray[np.int32],
+        NDArray[np.uint32],
+    ]:
+        """The node arrays that `goes_left` routes raw rows with (whole buffers):
+        (feature, threshold, missing_go_left, cat_index, cat_bits)."""
+        b = self._buf
+        return b["feature"], b["threshold"], b["missing_go_left"], b["cat_index"], self._cat_bits
 
     @property
     def tree_offsets(self) -> NDArray[np.int64]:
@@ -349,6 +471,8 @@ shape (n_nodes,)
             b["right"],
             b["value"],
             np.uint8(self.missing_values_bin_idx),
+            b["cat_index"],
+            self._cat_bits,
             out,
         )
         return out
@@ -463,6 +587,8 @@ shape (n_nodes,)
                 b["right"],
                 b["leaf_id"],
                 np.uint8(self.missing_values_bin_idx),
+                b["cat_index"],
+                self._cat_bits,
                 out,
             )
         return out

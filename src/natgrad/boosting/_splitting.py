@@ -18,6 +18,12 @@ raises.
 Per-parameter gains (for importances): for parameter ``k`` the gain
 ``G_Lk^2 / (H_L,kk + lambda) + G_Rk^2 / (H_R,kk + lambda) - G_Pk^2 / (H_P,kk + lambda)``,
 which in scalar mode adds up to the split gain.
+
+Monotone constraints (docs/design.md): a node carries bounds ``[lower, upper]`` on its
+values; a constrained scan clips both children's values into them, scores a node of value
+``v`` by ``2 G^T v - v^T (H + lambda I) v`` (equal to the score above when nothing is
+clipped) and rejects splits whose children are out of order; `child_bounds` passes the
+mid-point of the two children down as their new bounds.
 """
 
 from __future__ import annotations
@@ -27,7 +33,14 @@ from numba import njit, prange
 
 from ._histogram import FASTMATH
 
-__all__ = ["find_best_split", "leaf_value", "param_gains", "score"]
+__all__ = [
+    "child_bounds",
+    "clipped_value",
+    "find_best_split",
+    "leaf_value",
+    "param_gains",
+    "score",
+]
 
 _PIVOT_RTOL = 1e-12
 _N_DAMPING = 7  # tau = 0, then 1e-10 s, 1e-8 s, ..., s
@@ -205,6 +218,116 @@ def param_gains(left, right, parent, p, matrix, l2, out):
 
 
 @njit(nogil=True, fastmath=FASTMATH)
+def _quadratic_score(sums, p, matrix, l2, v):
+    """``2 G^T v - v^T (H + lambda I) v``: the decrease of the node's quadratic model of the
+    loss when it takes the value ``v``; equal to `score` at ``v = (H + lambda I)^{-1} G``."""
+    acc = 0.0
+    for i in range(p):
+        acc += 2.0 * sums[i] * v[i]
+    if not matrix:
+        return acc - (sums[p] + l2) * np.sum(v[:p] * v[:p])
+    for i in range(p):
+        hv = l2 * v[i]
+        for j in range(p):
+            a, b = (i, j) if i <= j else (j, i)
+            hv += sums[p + _packed(a, b, p)] * v[j]
+        acc -= v[i] * hv
+    return acc
+
+
+@njit(nogil=True, fastmath=FASTMATH)
+def clipped_value(sums, p, matrix, l2, lower, upper, work, z, out):
+    """`leaf_value` clipped into ``[lower, upper]`` component-wise; returns its
+    `_quadratic_score` (the score of a node under monotone constraints)."""
+    leaf_value(sums, p, matrix, l2, work, z, out)
+    for k in range(p):
+        out[k] = min(max(out[k], lower[k]), upper[k])
+    return _quadratic_score(sums, p, matrix, l2, out)
+
+
+@njit(nogil=True, fastmath=FASTMATH)
+def _scan_monotone(
+    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, sign, lower, upper
+):
+    """Best split of one feature under monotone constraints (docs/design.md).
+
+    Both children's values are clipped into the node's bounds ``[lower, upper]`` and scored
+    by `_quadratic_score`; a threshold is rejected when a component ``k`` with ``sign[k] = +1``
+    has a left value above the right one (``-1``: below). The missing-value bin may join
+    either side: the order is checked on the children as wholes, missing rows included.
+    """
+    K = h.shape[1]
+    cnt = K - 1
+    n_missing = h[missing_bin, cnt]
+    total = parent[cnt]
+    run = np.zeros(K)
+    cand = np.empty(K)
+    right = np.empty(K)
+    vl = np.empty(p)
+    vr = np.empty(p)
+    work = np.empty((p, p))
+    z = np.empty(p)
+    best_gain = -np.inf
+    best_bin = -1
+    best_mgl = False
+    for t in range(n_bins_nm):
+        for k in range(K):
+            run[k] += h[t, k]
+        if h[t, cnt] == 0.0:  # same partition as the previous threshold
+            continue
+        for direction in range(2):
+            if direction == 1 and n_missing == 0.0:
+                break
+            mv = float(direction)
+            n_left = run[cnt] + mv * n_missing
+            if n_left < min_leaf or total - n_left < min_leaf:
+                continue
+            for k in range(K):
+                c = run[k] + mv * h[missing_bin, k]
+                cand[k] = c
+                right[k] = parent[k] - c
+            sl = clipped_value(cand, p, matrix, l2, lower, upper, work, z, vl)
+            sr = clipped_value(right, p, matrix, l2, lower, upper, work, z, vr)
+            ordered = True
+            for k in range(p):
+                if (sign[k] > 0 and vl[k] > vr[k]) or (sign[k] < 0 and vl[k] < vr[k]):
+                    ordered = False
+            gain = sl + sr - parent_score
+            if ordered and gain > best_gain:
+                best_gain = gain
+                best_bin = t
+                best_mgl = direction == 1
+    return best_gain, best_bin, best_mgl
+
+
+@njit(nogil=True, fastmath=FASTMATH)
+def child_bounds(left_sums, right_sums, p, matrix, l2, sign, lower, upper, lo_l, hi_l, lo_r, hi_r):
+    """Bounds of the children of a split under monotone constraints.
+
+    The children inherit the node's ``[lower, upper]``; for a component ``k`` with
+    ``sign[k] = +1`` the left child's upper bound and the right child's lower bound become the
+    mid-point of the two (clipped) child values (``-1``: the other way round), so that every
+    later leaf on the left stays at or below every later leaf on the right.
+    """
+    work = np.empty((p, p))
+    z = np.empty(p)
+    vl = np.empty(p)
+    vr = np.empty(p)
+    clipped_value(left_sums, p, matrix, l2, lower, upper, work, z, vl)
+    clipped_value(right_sums, p, matrix, l2, lower, upper, work, z, vr)
+    for k in range(p):
+        lo_l[k] = lo_r[k] = lower[k]
+        hi_l[k] = hi_r[k] = upper[k]
+        mid = 0.5 * (vl[k] + vr[k])
+        if sign[k] > 0:
+            hi_l[k] = min(hi_l[k], mid)
+            lo_r[k] = max(lo_r[k], mid)
+        elif sign[k] < 0:
+            lo_l[k] = max(lo_l[k], mid)
+            hi_r[k] = min(hi_r[k], mid)
+
+
+@njit(nogil=True, fastmath=FASTMATH)
 def _argmax_first(gains, best_gain, best_bin, best_mgl, mgl):
     # Strict '>' keeps the first maximum (lowest bin, missing right before missing left).
     for t in range(gains.size):
@@ -329,10 +452,18 @@ def _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_scor
 
 @njit(nogil=True, fastmath=FASTMATH)
 def _best_for_feature(
-    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out
-):
-    """Best (gain, bin, missing_go_left) of one feature; the left sums go to ``left_out``."""
-    if matrix and p > 1:
+    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out,
+    monotone, sign, lower, upper,
+):  # fmt: skip
+    """Best (gain, bin, missing_go_left) of one feature; the left sums go to ``left_out``.
+
+    ``monotone``: scan with `_scan_monotone` (``sign`` (p,) int8, bounds (p,))."""
+    if monotone:
+        best = _scan_monotone(
+            h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, sign,
+            lower, upper,
+        )  # fmt: skip
+    elif matrix and p > 1:
         best = _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score)
     else:
         best = _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score)
@@ -362,6 +493,9 @@ def find_best_split(
     l2,
     min_samples_leaf,
     min_gain_to_split,
+    monotone_sign,
+    lower,
+    upper,
     left_sums,
     gains_out,
 ):
@@ -385,6 +519,14 @@ def find_best_split(
     p : int
     matrix : bool
     l2, min_samples_leaf, min_gain_to_split : float
+    monotone_sign : ndarray of shape (d, p) or (0, p), int8
+        Monotone constraints on the leaf values: ``+1`` at ``(f, k)`` means component ``k``
+        of the tree's value must not decrease with feature ``f`` (``-1``: not increase).
+        Empty: no constraints, and ``lower`` / ``upper`` are ignored.
+    lower, upper : ndarray of shape (p,), float64
+        Bounds of the node's values from the monotone splits above it (``-inf`` / ``inf``).
+        Features with a constraint, and every feature of a node with a finite bound, are
+        scanned by `_scan_monotone`.
     left_sums : ndarray of shape (K,), float64
         Output: sums of the left child of the best split.
     gains_out : ndarray of shape (p,), float64
@@ -405,6 +547,15 @@ def find_best_split(
     work = np.empty((p, p))
     z = np.empty(p)
     parent_score = score(parent, p, matrix, l2, work, z)
+    has_cst = monotone_sign.shape[0] > 0
+    bounded = False
+    mono_parent_score = parent_score
+    if has_cst:
+        for k in range(p):
+            bounded |= (lower[k] > -np.inf) | (upper[k] < np.inf)
+        vp = np.empty(p)
+        mono_parent_score = clipped_value(parent, p, matrix, l2, lower, upper, work, z, vp)
+    no_sign = np.zeros(p, dtype=np.int8)
     f_gain = np.empty(n_feat)
     f_bin = np.empty(n_feat, dtype=np.int64)
     f_mgl = np.empty(n_feat, dtype=np.bool_)
@@ -412,6 +563,8 @@ def find_best_split(
     min_leaf = max(float(min_samples_leaf), 1.0)
     for j in prange(n_feat):
         f = features[j]
+        sign = monotone_sign[f] if has_cst else no_sign
+        monotone = bounded or (has_cst and np.any(sign != 0))
         g, t, mgl = _best_for_feature(
             hist[f],
             n_bins_non_missing[f],
@@ -421,8 +574,12 @@ def find_best_split(
             matrix,
             l2,
             min_leaf,
-            parent_score,
+            mono_parent_score if monotone else parent_score,
             f_left[j],
+            monotone,
+            sign,
+            lower,
+            upper,
         )
         f_gain[j] = g
         f_bin[j] = t

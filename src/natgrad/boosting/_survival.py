@@ -14,15 +14,126 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from natgrad._censored import CensoredLogScore
-from natgrad._validation import as_float_array, check_sample_weight
-from natgrad.boosting._estimator import _drop_zero_weights, _NGBoostBase
+from natgrad._validation import as_float_array, check_sample_weight, describe
+from natgrad.boosting._estimator import _NGBoostBase
 from natgrad.distributions._base import Array, Distribution
 from natgrad.scores import Score
+
+
+def _is_structured(value: Any) -> bool:
+    """Whether ``value`` is a NumPy structured array (or record array)."""
+    return isinstance(value, np.ndarray) and value.dtype.names is not None
+
+
+def _split_structured(y: np.ndarray, name: str, where: str) -> tuple[Array, Array, str, str]:
+    """(time, event, time field, event field) of a structured target array.
+
+    The fields are told apart by dtype, so that any names and order work (scikit-survival
+    writes ``[("event", bool), ("time", float)]``, other code ``("status", int)`` first or
+    last): the event field is the one boolean field or, when neither is boolean, the one
+    integer field beside a floating-point one.
+    """
+    fields = y.dtype.names or ()
+    kinds = {f: y.dtype[f].kind for f in fields}
+    shown = ", ".join(f"({f!r}, {y.dtype[f]})" for f in fields)
+    expected = (
+        f"The {name!r} argument of {where} is a structured array, so it must have exactly two "
+        "fields: an event indicator (bool, or int 0/1 beside a float time) and a numeric time, "
+        'e.g. dtype [("event", bool), ("time", float)].'
+    )
+    if len(fields) != 2:
+        raise ValueError(f"{expected} Got {len(fields)} field(s): [{shown}].")
+    flags = [f for f in fields if kinds[f] == "b"]
+    if len(flags) != 1:
+        ints = [f for f in fields if kinds[f] in "iu"]
+        floats = [f for f in fields if kinds[f] == "f"]
+        flags = ints if len(flags) == 0 and len(ints) == 1 and len(floats) == 1 else []
+    if not flags:
+        raise ValueError(
+            f"{expected} Got [{shown}], in which the event field cannot be told from the time "
+            "field by its dtype."
+        )
+    event_field = flags[0]
+    time_field = fields[1] if fields[0] == event_field else fields[0]
+    if kinds[time_field] not in "fiu":
+        raise ValueError(f"{expected} Got [{shown}]: the time field is not numeric.")
+    return (
+        np.asarray(y[time_field], dtype=np.float64),
+        np.asarray(y[event_field], dtype=np.float64),
+        time_field,
+        event_field,
+    )
+
+
+def _survival_targets(
+    time: Any,
+    event: Any,
+    n: int,
+    where: str,
+    names: tuple[str, str] = ("y", "event"),
+) -> Array:
+    """Validated targets of shape (n, 2): column 0 the times, column 1 the event flags.
+
+    ``time`` (named ``names[0]`` in messages) is an array of times (``event`` None: every
+    row observed) or a structured array holding both (`_split_structured`; ``event`` must
+    then be None).
+    """
+    if time is None:
+        # The phrase scikit-learn's check_requires_y_none looks for.
+        raise ValueError(
+            f"{where.split('.')[0]} requires y to be passed, but the target y is None."
+        )
+    if _is_structured(time):
+        if event is not None:
+            raise ValueError(
+                f"The {names[1]!r} argument of {where} must be None when {names[0]!r} is a "
+                f"structured array (which carries the event flags). Got {describe(event)} "
+                "instead."
+            )
+        t, e, time_field, event_field = _split_structured(time, names[0], where)
+        subjects = (
+            f"The time field {time_field!r} of the structured {names[0]!r} argument of {where}",
+            f"The event field {event_field!r} of the structured {names[0]!r} argument of {where}",
+        )
+        if t.ndim != 1 or t.shape[0] != n:
+            raise ValueError(
+                f"The {names[0]!r} argument of {where} must have shape ({n},), one record per "
+                f"row of X. Got shape {t.shape} instead."
+            )
+    else:
+        subjects = (
+            f"The {names[0]!r} argument (the times) of {where}",
+            f"The {names[1]!r} argument of {where}",
+        )
+        arrays = []
+        for value, name in zip((time, event), names, strict=True):
+            arr = np.ones(n) if value is None else as_float_array(value, name, where)
+            if arr.ndim == 2 and arr.shape[1] == 1:
+                arr = arr[:, 0]
+            if arr.shape != (n,):
+                raise ValueError(
+                    f"The {name!r} argument of {where} must have shape ({n},), one value per "
+                    f"row of X. Got shape {arr.shape} instead."
+                )
+            arrays.append(arr)
+        t, e = arrays
+    bad = np.flatnonzero(~(np.isfinite(t) & (t > 0)))
+    if bad.size:
+        raise ValueError(
+            f"{subjects[0]} must hold finite positive times. Got {bad.size} value(s) outside "
+            f"(0, inf), e.g. {t[bad[0]]} at row {bad[0]}."
+        )
+    bad = np.flatnonzero((e != 0) & (e != 1))
+    if bad.size:
+        raise ValueError(
+            f"{subjects[1]} must hold event flags 0 (censored) or 1 (observed). Got "
+            f"{bad.size} other value(s), e.g. {e[bad[0]]} at row {bad[0]}."
+        )
+    return np.ascontiguousarray(np.column_stack([t, e]))
 
 
 class NGBoostSurvival(_NGBoostBase):
@@ -48,15 +159,15 @@ class NGBoostSurvival(_NGBoostBase):
         good with light censoring and better with heavy censoring.) A `CensoredLogScore`
         instance is used as given.
     distribution_config, n_estimators, learning_rate, max_depth, max_leaves, min_samples_leaf, \
-l2_regularization, leaf_rule, max_bins, subsample, colsample, validation_fraction, \
-n_iter_no_change, tol, base_learner, random_state, verbose
+l2_regularization, leaf_rule, max_bins, categorical_features, subsample, colsample, \
+validation_fraction, n_iter_no_change, tol, base_learner, monotonic_cst, random_state, verbose
         As in `NGBoostRegressor`.
 
     Attributes
     ----------
     init_params_ : ndarray of shape (1, n_params)
         The censored maximum-likelihood fit θ⁽⁰⁾ of the family to all training rows.
-    n_estimators_, best_iteration_, train_loss_, validation_loss_, n_features_in_, \
+    n_estimators_, best_iteration_, train_loss_, validation_loss_, categories_, n_features_in_, \
 feature_names_in_
         As in `NGBoostRegressor`; the losses are weighted mean censored log scores.
     """
@@ -80,12 +191,14 @@ feature_names_in_
         l2_regularization: float = 0.0,
         leaf_rule: str = "fisher",
         max_bins: int = 255,
+        categorical_features: Any = "from_dtype",
         subsample: float = 1.0,
         colsample: float = 1.0,
         validation_fraction: float | None = None,
         n_iter_no_change: int | None = None,
         tol: float = 1e-4,
         base_learner: Any = None,
+        monotonic_cst: Any = None,
         random_state: Any = None,
         verbose: int | bool = False,
     ) -> None:
@@ -101,19 +214,20 @@ feature_names_in_
             l2_regularization=l2_regularization,
             leaf_rule=leaf_rule,
             max_bins=max_bins,
+            categorical_features=categorical_features,
             subsample=subsample,
             colsample=colsample,
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             base_learner=base_learner,
+            monotonic_cst=monotonic_cst,
             random_state=random_state,
             verbose=verbose,
         )
 
     # ------------------------------------------------------------------ validation
-    def _censored_family(self) -> tuple[type[Distribution], dict[str, Any], CensoredLogScore]:
-        family, config = self._family()
+    def _check_score(self, family: type[Distribution]) -> CensoredLogScore:
         rule = self.scoring_rule
         if isinstance(rule, CensoredLogScore):
             score = rule
@@ -126,115 +240,91 @@ feature_names_in_
                 f"'lognormal', 'exponential', 'weibull' or 'gamma' (families with a censored "
                 f"log score). Got {family.name!r} instead."
             )
-        return family, config, score
+        return score
 
-    def _check_survival_targets(
-        self, time: ArrayLike, event: ArrayLike, n: int, names: tuple[str, str]
+    def _check_fit_targets(
+        self, y: Any, family: type[Distribution], config: dict[str, Any], n: int
     ) -> Array:
-        """Stack validated (time, event) into targets of shape (n, 2)."""
-        where = f"{type(self).__name__}.fit"
-        arrays = []
-        for value, name in zip((time, event), names, strict=True):
-            arr = as_float_array(value, name, where)
-            if arr.ndim == 2 and arr.shape[1] == 1:
-                arr = arr[:, 0]
-            if arr.shape != (n,):
-                raise ValueError(
-                    f"The {name!r} argument of {where} must have shape ({n},), one value per "
-                    f"row of X. Got shape {arr.shape} instead."
-                )
-            arrays.append(arr)
-        t, e = arrays
-        bad = np.flatnonzero(~(np.isfinite(t) & (t > 0)))
-        if bad.size:
-            raise ValueError(
-                f"The {names[0]!r} argument of {where} must hold finite positive times. Got "
-                f"{bad.size} value(s) outside (0, inf), e.g. {t[bad[0]]} at row {bad[0]}."
-            )
-        bad = np.flatnonzero((e != 0) & (e != 1))
-        if bad.size:
-            raise ValueError(
-                f"The {names[1]!r} argument of {where} must hold event flags 0 (censored) or 1 "
-                f"(observed). Got {bad.size} other value(s), e.g. {e[bad[0]]} at row {bad[0]}."
-            )
-        return np.ascontiguousarray(np.column_stack([t, e]))
+        time, event = y  # `fit` passes its two target arguments as a pair
+        return _survival_targets(time, event, n, f"{type(self).__name__}.fit")
 
-    def _check_any_event(self, y: Array, w: Array, name: str) -> None:
+    def _check_training_targets(self, y: Array) -> None:
         if not np.any(y[:, 1] == 1):
             raise ValueError(
-                f"The {name!r} argument of {type(self).__name__}.fit must flag at least one "
+                f"The 'event' argument of {type(self).__name__}.fit must flag at least one "
                 "observed event (1) among the training rows with positive weight. Got all rows "
                 "censored: the likelihood then has no maximum."
             )
+
+    def _check_eval_set(
+        self, eval_set: Any, family: type[Distribution], config: dict[str, Any]
+    ) -> tuple[Array, Array, Array]:
+        where = f"{type(self).__name__}.fit"
+        if not isinstance(eval_set, tuple | list) or len(eval_set) not in (2, 3, 4):
+            raise ValueError(
+                f"The 'eval_set' argument of {where} must be a tuple (X_val, y_val[, "
+                "sample_weight_val]) with a structured y_val, or (X_val, y_val[, event_val[, "
+                f"sample_weight_val]]). Got {type(eval_set).__name__} of length "
+                f"{len(eval_set) if hasattr(eval_set, '__len__') else '?'} instead."
+            )
+        X_val = self._validate_X(eval_set[0], reset=False)
+        n_val = X_val.shape[0]
+        rest = list(eval_set[1:])
+        if _is_structured(rest[0]):
+            if len(rest) == 3:
+                raise ValueError(
+                    f"The 'eval_set' argument of {where} holds a structured y_val, so it must "
+                    "be (X_val, y_val) or (X_val, y_val, sample_weight_val). Got 4 items."
+                )
+            rest.insert(1, None)  # the structured array carries the event flags
+        rest += [None] * (3 - len(rest))
+        y_val = _survival_targets(rest[0], rest[1], n_val, where, names=("y_val", "event_val"))
+        w_val = check_sample_weight(rest[2], n_val, where)
+        return X_val, y_val, w_val
 
     # ------------------------------------------------------------------ fitting
     def fit(
         self,
         X: Any,
-        time: ArrayLike,
-        event: ArrayLike,
+        y: ArrayLike,
+        event: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
         eval_set: tuple[Any, ...] | None = None,
     ) -> NGBoostSurvival:
         """Fit the model to right-censored times.
 
+        Three forms give the same model: ``fit(X, time, event)``; ``fit(X, y)`` with a
+        structured array ``y`` of an event field and a time field (scikit-survival's form, e.g.
+        dtype ``[("event", bool), ("time", float)]``); ``fit(X, time)``, every row observed.
+        (The second parameter is named ``y``, as scikit-learn requires of ``fit``.)
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data; NaN marks a missing value.
-        time : array-like of shape (n_samples,)
-            Event or censoring times, finite and > 0.
-        event : array-like of shape (n_samples,)
-            1 where the event was observed at ``time``, 0 where the row was censored there.
+        y : array-like of shape (n_samples,) or structured array of shape (n_samples,)
+            Event or censoring times, finite and > 0. Or a structured array with exactly two
+            fields, told apart by their dtype (field names and order are free): the event
+            field is the boolean one, or, when neither is boolean, the integer one (values
+            0 or 1) beside a floating-point time; the time field is the other, numeric.
+        event : array-like of shape (n_samples,), optional
+            1 (or True) where the event was observed at the time in ``y``, 0 where the row
+            was censored there. None: the flags come from a structured ``y``, or, with plain
+            times, every row was observed.
         sample_weight : array-like of shape (n_samples,), optional
             Non-negative row weights.
         eval_set : tuple, optional
-            ``(X_val, time_val, event_val)`` or ``(X_val, time_val, event_val,
-            sample_weight_val)``: a validation set whose censored log score chooses the stage
-            and drives early stopping.
+            A validation set whose censored log score chooses the stage and drives early
+            stopping, in the same forms: ``(X_val, y_val)`` with a structured ``y_val``,
+            ``(X_val, time_val, event_val)``, or ``(X_val, time_val)``; each optionally followed
+            by ``sample_weight_val``.
+
+        Returns
+        -------
+        self : NGBoostSurvival
         """
-        self._validate_params()
-        family, config, score = self._censored_family()
-        self._score_rule = score
-        where = f"{type(self).__name__}.fit"
-        X = np.asarray(validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64))
-        y = self._check_survival_targets(time, event, X.shape[0], ("time", "event"))
-        w = check_sample_weight(sample_weight, X.shape[0], where)
-        X, y, w = _drop_zero_weights(X, y, w)
-        rng = check_random_state(self.random_state)
-
-        X_val = y_val = w_val = None
-        if eval_set is not None:
-            X_val, y_val, w_val = self._check_survival_eval_set(eval_set)
-        elif self.validation_fraction is not None:
-            (X, y, w), (X_val, y_val, w_val) = self._holdout(X, y, w, rng)
-        self._check_any_event(y, w, "event")
-
-        from natgrad.boosting._trainer import Trainer
-
-        Trainer(estimator=self, family=family, config=config, score=score, rng=rng).fit(
-            X, y, w, X_val, y_val, w_val
-        )
+        self._fit(X, (y, event), sample_weight, eval_set)
         return self
-
-    def _check_survival_eval_set(self, eval_set: Any) -> tuple[Array, Array, Array]:
-        where = f"{type(self).__name__}.fit"
-        if not isinstance(eval_set, tuple | list) or len(eval_set) not in (3, 4):
-            raise ValueError(
-                f"The 'eval_set' argument of {where} must be a tuple (X_val, time_val, "
-                f"event_val) or (X_val, time_val, event_val, sample_weight_val). Got "
-                f"{type(eval_set).__name__} of length "
-                f"{len(eval_set) if hasattr(eval_set, '__len__') else '?'} instead."
-            )
-        X_val = validate_data(
-            self, eval_set[0], reset=False, ensure_all_finite="allow-nan", dtype=np.float64
-        )
-        n_val = X_val.shape[0]
-        y_val = self._check_survival_targets(
-            eval_set[1], eval_set[2], n_val, ("time_val", "event_val")
-        )
-        w_val = check_sample_weight(eval_set[3] if len(eval_set) == 4 else None, n_val, where)
-        return X_val, y_val, w_val
 
     def _initial_params(
         self, y: Array, w: Array, family: type[Distribution], config: dict[str, Any]
@@ -274,11 +364,44 @@ feature_names_in_
             theta = start  # never start worse than the uncensored fit
         return theta
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # fit needs targets, and times are positive: scikit-learn's checks then generate
+        # valid times (passed as `time` alone: every row observed).
+        tags.target_tags.required = True
+        tags.target_tags.positive_only = True
+        return tags
+
     # ------------------------------------------------------------------ prediction
     def predict(self, X: Any) -> Array:
         """The predicted median survival time of every row, shape (n_samples,)."""
         dist = self.predict_dist(X)
         return dist.ppf(np.full(len(dist), 0.5))
+
+    def score(self, X: Any, y: ArrayLike, event: ArrayLike | None = None) -> float:
+        """Harrell's concordance index of the predicted median times on (X, y).
+
+        The score of scikit-learn's model selection (``cross_val_score``, ``GridSearchCV``),
+        as in scikit-survival: 1 when the predicted medians order every comparable pair as
+        the observed times do, 0.5 for a random order (`natgrad.metrics.concordance_index`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+        y, event
+            The observed times and event flags in any of the forms of `fit`.
+
+        Returns
+        -------
+        float
+            C in [0, 1]; NaN when no pair is comparable.
+        """
+        from natgrad.metrics import concordance_index
+
+        predicted = self.predict(X)
+        targets = _survival_targets(y, event, len(predicted), f"{type(self).__name__}.score")
+        return concordance_index(targets[:, 0], targets[:, 1], predicted)
 
     def predict_survival_function(self, X: Any, times: ArrayLike) -> Array:
         """S(t | x) = P(T > t | x) at the given times.

@@ -8,15 +8,20 @@ the per-stage losses and the chosen stage.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from natgrad.boosting._line_search import line_search
+from natgrad.boosting._categorical import n_categories
+from natgrad.boosting._grower import add_leaf_values
+from natgrad.boosting._line_search import search_step
 from natgrad.boosting._models import ExternalModel, NativeModel
 from natgrad.boosting._rowsolve import row_natural_gradients
+from natgrad.boosting._stage import FusedStage, fused_stage
 from natgrad.distributions._base import Array, Distribution
 from natgrad.scores import Score
 
@@ -51,7 +56,17 @@ class Trainer:
         theta = np.repeat(theta0, n, axis=0)
         w_norm = w / w.sum()
 
+        # Common (family, score) pairs run the stage's per-row work compiled (`_stage`);
+        # the others, through the family's and the score's NumPy methods.
+        fused = fused_stage(self.family, self.score, self.config, y, w_norm)
+        if fused is not None:
+            # Column-major: the kernels' exponential of one parameter reads a contiguous column.
+            theta = np.asfortranarray(theta)
+
         def loss(params: Array) -> float:
+            if fused is not None:
+                # Also caches the kernels' per-row exponentials of these parameters.
+                return fused.set_params(params)
             dist = template.with_params(params, validate=False)
             # Trial steps of the line search may overflow; the search rejects them.
             with np.errstate(all="ignore"):
@@ -61,12 +76,22 @@ class Trainer:
         if X_val is not None:
             assert y_val is not None and w_val is not None  # set together by the caller
             theta_val = np.repeat(theta0, X_val.shape[0], axis=0)
+            if fused is not None:
+                theta_val = np.asfortranarray(theta_val)
             wv_norm = w_val / w_val.sum()
+            fused_val = (
+                None
+                if fused is None
+                else fused_stage(self.family, self.score, self.config, y_val, wv_norm)
+            )
 
             def val_loss(params: Array) -> float:
+                if fused_val is not None:
+                    return fused_val.set_params(params)
                 dist = template.with_params(params, validate=False)
                 return float(wv_norm @ self.score._score(dist, y_val))
 
+        monotonic_cst = est._monotonic_constraints(template.param_names, X.shape[1])
         if est.base_learner is None:
             model: NativeModel | ExternalModel = NativeModel(
                 n_params=p,
@@ -76,6 +101,8 @@ class Trainer:
                 min_samples_leaf=est.min_samples_leaf,
                 l2_regularization=est.l2_regularization,
                 random_state=self.rng.randint(np.iinfo(np.int32).max),
+                n_categories=n_categories(getattr(est, "categories_", None), X.shape[1]),
+                monotonic_cst=monotonic_cst,
             )
         else:
             model = ExternalModel(n_params=p, base_learner=est.base_learner)
@@ -90,6 +117,10 @@ class Trainer:
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
         upper = np.triu_indices(p)
+        if fused is not None:
+            # The fused kernels write the stage's targets into these every stage.
+            grad_buf = np.empty((n, p))
+            packed_buf = np.empty((n, upper[0].size))  # the "fisher" rule's metric
 
         progress = _progress(est)
         # The stage loop's BLAS calls are tiny dot products. Multi-threaded BLAS gains nothing
@@ -98,28 +129,29 @@ class Trainer:
         blas = threadpool_limits(limits=1, user_api="blas")
         try:
             for stage in range(est.n_estimators):
-                dist = template.with_params(theta, validate=False)
-                grad = self.score._grad(dist, y)
-                metric = self.score.metric_at(dist, y)
                 rows = self._rows(n, est.subsample)
                 features = self._features(X.shape[1], est.colsample)
-                if use_fisher_leaves:
-                    packed = _pack_upper(metric, upper)
-                    if row_w is not None:
-                        grad, packed = grad * row_w[:, None], packed * row_w[:, None]
-                    direction = model.fit_stage(grad, packed, None, rows, features)
+                if fused is not None:
+                    if use_fisher_leaves:
+                        fused.gradient_and_metric(theta, row_w, grad_buf, packed_buf)
+                        target, packed, sw = grad_buf, packed_buf, None
+                    else:
+                        fused.natural_gradient(theta, grad_buf)
+                        target, packed, sw = grad_buf, None, row_w
                 else:
-                    target = row_natural_gradients(grad, metric)
-                    direction = model.fit_stage(target, None, row_w, rows, features)
-                rho, _ = line_search(loss, theta, direction, loss_at_zero=current)
-                step = est.learning_rate * rho
-                if step != 0.0:
-                    theta = theta - step * direction
-                    current = loss(theta)
+                    target, packed, sw = self._generic_targets(
+                        template, theta, y, row_w, use_fisher_leaves, upper
+                    )
+                # The stage's direction for row i is values[index[i]] (leaf values and
+                # each row's leaf for a tree).
+                values, index = model.fit_stage_leaves(target, packed, sw, rows, features)
+                step, current = _search_and_update(
+                    fused, loss, theta, values, index, current, est.learning_rate
+                )
                 model.commit(-step)
                 self.train_loss.append(current)
                 if has_val:
-                    theta_val = theta_val + model.last_stage_validation()
+                    theta_val += model.last_stage_validation()
                     value = val_loss(theta_val)
                     self.validation_loss.append(value)
                     if value < best_val - est.tol:
@@ -151,6 +183,28 @@ class Trainer:
         est.train_loss_ = np.asarray(self.train_loss)
         est.validation_loss_ = np.asarray(self.validation_loss)
 
+    def _generic_targets(
+        self,
+        template: Distribution,
+        theta: Array,
+        y: Array,
+        row_w: Array | None,
+        use_fisher_leaves: bool,
+        upper: tuple[np.ndarray, np.ndarray],
+    ) -> tuple[Array, Array | None, Array | None]:
+        """The stage's (target, packed metric, sample weight) through the family's and the
+        score's NumPy methods: (wg, wF packed, None) for Fisher leaves, (F⁻¹g, None, w)
+        for the ngboost rule."""
+        dist = template.with_params(theta, validate=False)
+        grad = self.score._grad(dist, y)
+        metric = self.score.metric_at(dist, y)
+        if use_fisher_leaves:
+            packed = _pack_upper(metric, upper)
+            if row_w is not None:
+                grad, packed = grad * row_w[:, None], packed * row_w[:, None]
+            return grad, packed, None
+        return row_natural_gradients(grad, metric), None, row_w
+
     def _rows(self, n: int, subsample: float) -> np.ndarray | None:
         if subsample >= 1.0:
             return None
@@ -164,6 +218,36 @@ class Trainer:
         mask = np.zeros(d, dtype=np.bool_)
         mask[self.rng.choice(d, size=k, replace=False)] = True
         return mask
+
+
+def _search_and_update(
+    fused: FusedStage | None,
+    loss: Callable[[Array], float],
+    theta: Array,
+    values: Array,
+    index: NDArray[np.int32],
+    current: float,
+    learning_rate: float,
+) -> tuple[float, float]:
+    """Line search on the stage's direction ``values[index]`` and the update of ``theta``
+    (in place): returns the signed-off step η ρ and the training loss after it."""
+    if fused is not None:
+        line = fused.line(theta, values, index)
+        rho, _ = search_step(line, loss_at_zero=current)
+        step = learning_rate * rho
+        if step != 0.0:
+            current = line(step)  # before θ and the kernels' cache move
+            add_leaf_values(theta, values, index, -step)
+            fused.set_params(theta, loss=False)
+        return step, current
+    direction = np.take(values, index, axis=0)
+    rho, _ = search_step(lambda r: loss(theta - r * direction), loss_at_zero=current)
+    step = learning_rate * rho
+    if step != 0.0:
+        # θ += (−step)·d in place: the same numbers as θ − step·d.
+        add_leaf_values(theta, values, index, -step)
+        current = loss(theta)
+    return step, current
 
 
 def _pack_upper(metric: Array, upper: tuple[np.ndarray, np.ndarray]) -> Array:

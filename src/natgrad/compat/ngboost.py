@@ -167,12 +167,19 @@ def k_categorical(K: int) -> DistName:
 
 
 def MultivariateNormal(k: int) -> DistName:  # noqa: N802 - NGBoost's spelling
-    """The k-variate Normal; fitting with it raises ValueError (see `NGBRegressor`)."""
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+    """The k-variate Normal (k >= 2) for targets ``Y`` of shape (n_samples, k).
+
+    natgrad's ``"multivariate_normal"`` family with ``dim=k``: the same parameters as
+    NGBoost's (the mean, then the precision's Cholesky factor with log diagonal), fitted with
+    one tree per stage for all k(k+3)/2 of them. ``pred_dist(X).params`` is
+    ``{"loc": (n, k), "scale": (n, k, k)}``, the means and covariance matrices.
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 2:
         raise ValueError(
-            f"The 'k' argument of MultivariateNormal must be an integer >= 1. Got {k!r}."
+            f"The 'k' argument of MultivariateNormal must be an integer >= 2 (Normal for one "
+            f"target). Got {k!r}."
         )
-    return DistName(f"MultivariateNormal({int(k)})", "multivariate_normal", (("k", int(k)),))
+    return DistName(f"MultivariateNormal({int(k)})", "multivariate_normal", (("dim", int(k)),))
 
 
 # ---------------------------------------------------------------------- predictions
@@ -188,6 +195,8 @@ def _ngboost_params(dist: Distribution) -> dict[str, Array]:
         return {"mu": nat["rate"]}
     if name == "half_normal":
         return {"loc": np.zeros(len(dist)), "scale": nat["scale"]}
+    if name == "multivariate_normal":  # NGBoost's "scale" is the covariance matrix
+        return {"loc": nat["loc"], "scale": nat["cov"]}
     if name in ("bernoulli", "categorical"):
         probs = np.asarray(nat["probs"])
         if probs.ndim == 1:
@@ -371,12 +380,6 @@ class _NGBBase(BaseEstimator):
                 "natgrad.compat.ngboost (Normal, LogNormal, ..., k_categorical(K)). Got "
                 f"{dist!r} instead."
             )
-        if dist.family == "multivariate_normal":
-            raise ValueError(
-                f"The 'Dist' parameter of {type(self).__name__} is {dist!r}: multivariate "
-                "targets are not yet available in natgrad's boosting. Use a univariate "
-                "distribution."
-            )
         return dist
 
     def _rule(self) -> str | Score:
@@ -556,7 +559,8 @@ class NGBRegressor(RegressorMixin, _NGBBase):
         val_loss_monitor: Any = None,
         early_stopping_rounds: int | None = None,
     ) -> NGBRegressor:
-        """Fit to targets ``Y`` of shape (n_samples,); ``X_val``/``Y_val`` (and
+        """Fit to targets ``Y`` of shape (n_samples,) ((n_samples, k) for
+        ``MultivariateNormal(k)``); ``X_val``/``Y_val`` (and
         ``val_sample_weight``) choose the stage and drive early stopping. Loss monitors are
         not supported (ValueError when given)."""
         _no_monitors(self, train_loss_monitor, val_loss_monitor)
@@ -691,7 +695,7 @@ class NGBSurvival(_NGBBase):
 NGBRegressor.__doc__ = (NGBRegressor.__doc__ or "") + _NGB_DOC.format(
     default="Normal",
     names="Normal, LogNormal, Exponential, Laplace, T, TFixedDf, Cauchy, Gamma, Poisson, "
-    "Weibull, HalfNormal",
+    "Weibull, HalfNormal, MultivariateNormal(k)",
     native="NGBoostRegressor",
 )
 NGBClassifier.__doc__ = (NGBClassifier.__doc__ or "") + _NGB_DOC.format(

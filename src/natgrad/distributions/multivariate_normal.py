@@ -290,18 +290,22 @@ class MultivariateNormal(Distribution):
         k, n = self.dim, len(self)
         lower = self._chol_prec()
         inv = _tri_inv(lower)
-        sigma = np.einsum("nca,ncb->nab", inv, inv)
+        sigma = np.swapaxes(inv, 1, 2) @ inv
         out = np.zeros((n, self.n_params, self.n_params))
         out[:, :k, :k] = lower @ np.swapaxes(lower, 1, 2)
-        rows, cols = self._rows, self._cols
-        same_col = cols[:, None] == cols[None, :]
-        block = sigma[:, rows[:, None], rows[None, :]] * same_col
-        diag_vals = lower[:, np.arange(k), np.arange(k)]  # L_jj, (n, k)
-        scale = np.ones((n, rows.size))
-        scale[:, self._diag] = diag_vals
-        block *= scale[:, :, None] * scale[:, None, :]
-        block[:, self._diag, self._diag] += 1.0  # the [i = i' = j] / L_jj² term, times L_jj²
-        out[:, k:, k:] = block
+        # Column j of L is the contiguous run of k − j parameters (L_jj, ..., L_{k−1,j}), and
+        # its block is Σ[j:, j:] with the log-diagonal's row and column scaled by L_jj. Block
+        # slices, not fancy indexing: several times faster in the stage loop.
+        start = k
+        for j in range(k):
+            stop = start + k - j
+            block = out[:, start:stop, start:stop]
+            block[...] = sigma[:, j:, j:]
+            diag = lower[:, j, j, None]
+            block[:, 0, :] *= diag
+            block[:, :, 0] *= diag
+            block[:, 0, 0] += 1.0  # the [i = i' = j] / L_jj² term, times L_jj²
+            start = stop
         return out
 
     # ------------------------------------------------------------------ distribution functions
