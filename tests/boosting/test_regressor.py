@@ -258,7 +258,6 @@ def test_not_fitted():
         ({"subsample": 1.5}, "subsample"),
         ({"max_bins": 300}, "max_bins"),
         ({"distribution": "no_such_family"}, "distribution"),
-        ({"distribution": "multivariate_normal"}, "distribution"),
     ],
 )
 def test_bad_hyper_parameters(data, params, name):
