@@ -2,6 +2,7 @@
 
 from natgrad.boosting._classifier import NGBoostClassifier
 from natgrad.boosting._estimator import NGBoostRegressor
+from natgrad.boosting._shap import ShapValues
 from natgrad.boosting._survival import NGBoostSurvival
 
-__all__ = ["NGBoostClassifier", "NGBoostRegressor", "NGBoostSurvival"]
+__all__ = ["NGBoostClassifier", "NGBoostRegressor", "NGBoostSurvival", "ShapValues"]
