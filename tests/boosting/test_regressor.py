@@ -103,8 +103,11 @@ def test_integer_weights_equal_duplicated_rows():
     y = X[:, 0] + rng.standard_normal(300)
     w = rng.integers(1, 4, size=300)
     for rule in ("fisher", "ngboost"):
-        # min_samples_leaf counts rows, not weight: with 1 both fits see the same splits.
-        kw = dict(n_estimators=20, learning_rate=0.1, min_samples_leaf=1, leaf_rule=rule)
+        # min_samples_leaf and leaf_prior count rows, not weight: with 1 and 0 both fits
+        # see the same splits and leaves.
+        kw = dict(
+            n_estimators=20, learning_rate=0.1, min_samples_leaf=1, leaf_prior=0.0, leaf_rule=rule
+        )
         a = NGBoostRegressor(**kw).fit(X, y, sample_weight=w)
         b = NGBoostRegressor(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
         np.testing.assert_allclose(a.predict_dist(X).params, b.predict_dist(X).params, atol=1e-8)

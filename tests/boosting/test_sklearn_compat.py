@@ -34,7 +34,8 @@ EXPECTED_FAILURES_SURVIVAL = {
         "The same ties as for the regressor: the check's targets take 3 values, so many splits "
         "have exactly equal gain and float rounding picks among them differently. With "
         "continuous times on the same rows the two fits agree exactly; equivalence is tested in "
-        "test_survival.py::test_eval_set_validation_fraction_and_weights."
+        "test_survival.py::test_eval_set_validation_fraction_and_weights. Besides, the default "
+        "leaf_prior=3 counts rows, not weight (docs/design.md, 'Leaf prior')."
     ),
 }
 

@@ -149,7 +149,8 @@ def test_without_censoring_equals_the_regressor():
     X, _, _, median = censored_data(500, seed=3)
     rng = np.random.default_rng(4)
     time = median * np.exp(0.5 * rng.standard_normal(500))
-    kw = dict(n_estimators=20, learning_rate=0.1)
+    # The same leaf prior on both (the survival default is 3, the regressor's 0).
+    kw = dict(n_estimators=20, learning_rate=0.1, leaf_prior=3.0)
     surv = NGBoostSurvival("weibull", **kw).fit(X, time, np.ones(500))
     reg = NGBoostRegressor("weibull", **kw).fit(X, time)
     np.testing.assert_allclose(surv.init_params_, reg.init_params_, atol=1e-5)
@@ -171,7 +172,8 @@ def test_eval_set_validation_fraction_and_weights(data):
     # Integer weights act as repeated rows (few distinct feature values: identical bins).
     w = np.random.default_rng(5).integers(1, 3, size=200)
     Xr = np.round(X[:200] * 5)
-    kw = dict(n_estimators=5, learning_rate=0.1, min_samples_leaf=1)
+    # min_samples_leaf and leaf_prior count rows, not weight: off, both fits are equal.
+    kw = dict(n_estimators=5, learning_rate=0.1, min_samples_leaf=1, leaf_prior=0.0)
     a = NGBoostSurvival(**kw).fit(Xr, time[:200], event[:200], sample_weight=w)
     b = NGBoostSurvival(**kw).fit(
         np.repeat(Xr, w, 0), np.repeat(time[:200], w), np.repeat(event[:200], w)

@@ -62,7 +62,7 @@ def _order_score(h, c, u, p, matrix, l2):
 
 @njit(nogil=True, fastmath=FASTMATH)
 def _scan_feature(h, nb, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out,
-                  bits_out):  # fmt: skip
+                  bits_out, prior):  # fmt: skip
     """Best (gain, missing_go_left) of one categorical feature; left sums and bitset out."""
     K = h.shape[1]
     cnt = K - 1
@@ -127,7 +127,8 @@ def _scan_feature(h, nb, missing_bin, parent, p, matrix, l2, min_leaf, parent_sc
                 n_left = cand[cnt]
                 if n_left < min_leaf or total - n_left < min_leaf:
                     continue
-                g = score(cand, p, matrix, l2, work, z) + score(right, p, matrix, l2, work, z)
+                g = score(cand, p, matrix, l2, work, z, prior)
+                g += score(right, p, matrix, l2, work, z, prior)
                 g -= parent_score
                 if g > best_gain:
                     best_gain = g
@@ -175,6 +176,7 @@ def find_best_categorical_split(
     left_sums,
     gains_out,
     bits_out,
+    prior=0.0,
 ):
     """Best category-set split of a node over the categorical features ``features``.
 
@@ -198,6 +200,8 @@ def find_best_categorical_split(
         Output: per-parameter gains of the best split.
     bits_out : ndarray of shape (N_WORDS,), uint32
         Output: bitset of the bins that go left (the missing-value bin included).
+    prior : float, default=0.0
+        Leaf prior in pseudo-rows (`natgrad.boosting._splitting`), in the gains.
 
     Returns
     -------
@@ -210,7 +214,7 @@ def find_best_categorical_split(
     K = hist.shape[2]
     work = np.empty((p, p))
     z = np.empty(p)
-    parent_score = score(parent, p, matrix, l2, work, z)
+    parent_score = score(parent, p, matrix, l2, work, z, prior)
     min_leaf = max(float(min_samples_leaf), 1.0)
     left = np.empty(K)
     bits = np.zeros(N_WORDS, dtype=np.uint32)
@@ -221,7 +225,7 @@ def find_best_categorical_split(
         f = features[j]
         g, mgl = _scan_feature(
             hist[f], n_bins_non_missing[f], missing_bin, parent, p, matrix, l2, min_leaf,
-            parent_score, left, bits,
+            parent_score, left, bits, prior,
         )  # fmt: skip
         if g > best_gain and g > min_gain_to_split:
             best_gain = g
@@ -234,5 +238,5 @@ def find_best_categorical_split(
     right = np.empty(K)
     for k in range(K):
         right[k] = parent[k] - left_sums[k]
-    param_gains(left_sums, right, parent, p, matrix, l2, gains_out)
+    param_gains(left_sums, right, parent, p, matrix, l2, gains_out, prior)
     return best_gain, np.int64(best_f), best_mgl

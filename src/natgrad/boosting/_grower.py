@@ -8,7 +8,8 @@ up to ``max_leaves`` leaves and ``max_depth`` levels; with ``max_leaves`` unset 
 ``2**max_depth`` can never bind, so the tree is exactly the depth-wise tree.
 
 Leaf values approximate the per-row targets: ``value = (H + lambda I)^{-1} G`` (scalar metric:
-the weighted mean ``G / (W + lambda)``), damped as in `natgrad.boosting._splitting`. The
+the weighted mean ``G / (W + lambda)``), damped as in `natgrad.boosting._splitting`; with a
+leaf prior of ``kappa`` pseudo-rows, ``H`` is ``H (1 + kappa / n)`` in values and gains. The
 caller updates ``theta <- theta - eta rho tree.leaf_values[leaf_of_row]``.
 With ``monotonic_cst`` the leaf values are made monotone in the constrained features
 (bounds per node, docs/design.md "Monotone constraints").
@@ -168,6 +169,7 @@ def grow_tree(
     max_leaves: int | None = None,
     min_samples_leaf: int = 20,
     l2_regularization: float = 0.0,
+    leaf_prior: float = 0.0,
     min_gain_to_split: float = 0.0,
     n_bins_non_missing: ArrayLike,
     missing_values_bin_idx: int,
@@ -205,6 +207,10 @@ def grow_tree(
         Minimum number of rows in a leaf.
     l2_regularization : float, default=0.0
         Ridge ``lambda`` added to the metric sums.
+    leaf_prior : float, default=0.0
+        Strength ``kappa``, in pseudo-rows, of a zero-mean prior on every node's value with
+        the node's own mean metric ``H / n``: values and gains use ``H (1 + kappa / n)``
+        (`natgrad.boosting._splitting`, docs/design.md "Leaf prior").
     min_gain_to_split : float, default=0.0
         A split must have a gain strictly above this.
     n_bins_non_missing : array-like of shape (d,), int
@@ -241,6 +247,7 @@ def grow_tree(
         )
     min_samples_leaf = int(_check_int(min_samples_leaf, "min_samples_leaf", 1))  # type: ignore[arg-type]
     l2 = _check_float(l2_regularization, "l2_regularization", 0.0)
+    prior = _check_float(leaf_prior, "leaf_prior", 0.0)
     min_gain = _check_float(min_gain_to_split, "min_gain_to_split", -np.inf)
     nbnm = np.ascontiguousarray(n_bins_non_missing, dtype=np.int32)
     missing_bin = int(missing_values_bin_idx)
@@ -291,6 +298,7 @@ def grow_tree(
         sign,
         num_features,
         cat_features,
+        prior,
     )
     return _as_tree(out, bin_thresholds), out[-1]
 
@@ -494,6 +502,7 @@ def _take_slot(pool, n_used, free, n_free):
 def _grow(
     binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_depth, max_leaves,
     min_samples_leaf, l2, min_gain, traverse_rest, n_threads, sign, num_features, cat_features,
+    prior,
 ):  # fmt: skip
     """Compiled growth; see `grow_tree`. Node arrays are returned at capacity size, with
     the number of nodes first."""
@@ -563,12 +572,13 @@ def _grow(
             cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = find_best_split(
                 pool[slot[c]], num_features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
                 min_samples_leaf, min_gain, sign, lower[c], upper[c], cand_left[c], cand_pg[c],
+                prior,
             )  # fmt: skip
             cand_cat[c] = False
             if cat_features.size > 0:
                 g, cf, cm = find_best_categorical_split(
                     pool[slot[c]], cat_features, n_bins_nm, missing_bin, sums[c], p, matrix,
-                    l2, min_samples_leaf, min_gain, cat_left, cat_pg, cand_bits[c],
+                    l2, min_samples_leaf, min_gain, cat_left, cat_pg, cand_bits[c], prior,
                 )  # fmt: skip
                 # Strictly better: on a tie the numeric split is kept.
                 if g > cand_gain[c]:
@@ -614,7 +624,7 @@ def _grow(
         if sign.shape[0] > 0:
             child_bounds(
                 sums[lc], sums[rc], p, matrix, l2, sign[f], lower[best], upper[best],
-                lower[lc], upper[lc], lower[rc], upper[rc],
+                lower[lc], upper[lc], lower[rc], upper[rc], prior,
             )  # fmt: skip
         start[lc], count[lc] = s, nl
         start[rc], count[rc] = s + nl, e - s - nl
@@ -661,9 +671,9 @@ def _grow(
     n_l = 0
     for nd in range(n_nodes):
         if sign.shape[0] > 0:
-            clipped_value(sums[nd], p, matrix, l2, lower[nd], upper[nd], work, z, value[nd])
+            clipped_value(sums[nd], p, matrix, l2, lower[nd], upper[nd], work, z, value[nd], prior)
         else:
-            leaf_value(sums[nd], p, matrix, l2, work, z, value[nd])
+            leaf_value(sums[nd], p, matrix, l2, work, z, value[nd], prior)
         if left[nd] == -1:
             leaf_index[n_l] = nd
             node_leaf[nd] = n_l

@@ -45,6 +45,7 @@ class NativeModel:
         min_samples_leaf: int,
         l2_regularization: float,
         random_state: int,
+        leaf_prior: float = 0.0,
         n_categories: np.ndarray | None = None,
         monotonic_cst: np.ndarray | None = None,
     ) -> None:
@@ -54,6 +55,7 @@ class NativeModel:
             "max_leaves": max_leaves,
             "min_samples_leaf": min_samples_leaf,
             "l2_regularization": l2_regularization,
+            "leaf_prior": leaf_prior,
             # monotonic_cst (n_params, d) constrains θ; a stage adds scale * tree with
             # scale = -ηρ <= 0 (`commit`), so the tree's values carry the opposite signs.
             "monotonic_cst": None if monotonic_cst is None else -np.asarray(monotonic_cst),
@@ -122,6 +124,13 @@ class NativeModel:
         )
         self._pending = tree
         return tree.leaf_values, leaf_of_row
+
+    def set_leaf_values(self, values: Array) -> None:
+        """Replace the pending tree's leaf values (n_leaves, p), e.g. by `_descent`'s."""
+        assert self._pending is not None
+        tree = self._pending
+        tree.leaf_values[:] = values
+        tree.value[tree.leaf_index] = values
 
     def commit(self, scale: float) -> None:
         assert self._pending is not None

@@ -15,6 +15,17 @@ Damping. ``H + lambda I`` is factored by Cholesky; when a pivot is not above ``1
 curvature at all) or every retry fails, the value and the score are zero: the solve never
 raises.
 
+Leaf prior (docs/design.md, "Leaf prior"). With ``prior = kappa > 0`` every node also
+carries ``kappa`` pseudo-rows of its own mean metric ``H / n`` (``n`` its row count, channel
+``K - 1``) as a zero-mean prior on its value: ``H`` becomes ``H / f`` with the shrinkage
+``f = n / (n + kappa)``, so
+
+    value = f (H + f lambda I)^{-1} G,        score = f G^T (H + f lambda I)^{-1} G.
+
+The prior is scale-free (it moves with the units of ``y`` and with any linear
+reparameterisation, unlike ``lambda I``); it shrinks small nodes most, in the gains as in the
+values. ``kappa = 0`` is the plain solve.
+
 Per-parameter gains (for importances): for parameter ``k`` the gain
 ``G_Lk^2 / (H_L,kk + lambda) + G_Rk^2 / (H_R,kk + lambda) - G_Pk^2 / (H_P,kk + lambda)``,
 which in scalar mode adds up to the split gain.
@@ -50,6 +61,15 @@ _N_DAMPING = 7  # tau = 0, then 1e-10 s, 1e-8 s, ..., s
 def _packed(i, j, p):
     # Index of entry (i, j), i <= j, in the row-by-row upper triangle (numpy.triu_indices).
     return i * p - (i * (i - 1)) // 2 + (j - i)
+
+
+@njit(nogil=True, fastmath=FASTMATH)
+def _shrink(sums, prior):
+    """``f = n / (n + prior)`` of a node (``n`` its count, the last channel); 1 without prior."""
+    if not prior > 0.0:
+        return 1.0
+    n = sums[sums.shape[0] - 1]
+    return n / (n + prior) if n > 0.0 else 1.0
 
 
 @njit(nogil=True, fastmath=FASTMATH)
@@ -162,7 +182,7 @@ def _matrix_solve(sums, p, l2, work, z, out, want_value):
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def score(sums, p, matrix, l2, work, z):
+def score(sums, p, matrix, l2, work, z, prior=0.0):
     """``G^T (H + lambda I)^{-1} G`` of one histogram cell or node.
 
     Parameters
@@ -177,78 +197,91 @@ def score(sums, p, matrix, l2, work, z):
         Scratch (matrix mode, p > 2).
     z : ndarray of shape (p,), float64
         Scratch.
+    prior : float, default=0.0
+        Leaf prior ``kappa`` in pseudo-rows (module docstring); ``sums`` must then hold the
+        count channel last.
 
     Returns
     -------
     score : float
     """
+    f = _shrink(sums, prior)
     if matrix:
-        return _matrix_solve(sums, p, l2, work, z, z, False)
-    den = sums[p] + l2
+        return f * _matrix_solve(sums, p, f * l2, work, z, z, False)
+    den = sums[p] + f * l2
     if not den > 0.0:
         return 0.0
     acc = 0.0
     for k in range(p):
         acc += sums[k] * sums[k]
-    return acc / den
+    return f * acc / den
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def leaf_value(sums, p, matrix, l2, work, z, out):
-    """``(H + lambda I)^{-1} G`` into ``out`` (p,), damped as in the module docstring."""
+def leaf_value(sums, p, matrix, l2, work, z, out, prior=0.0):
+    """``(H + lambda I)^{-1} G`` into ``out`` (p,), damped as in the module docstring
+    (``f (H + f lambda I)^{-1} G`` with a leaf prior)."""
+    f = _shrink(sums, prior)
     if matrix:
-        _matrix_solve(sums, p, l2, work, z, out, True)
+        _matrix_solve(sums, p, f * l2, work, z, out, True)
+        if f != 1.0:
+            for k in range(p):
+                out[k] *= f
         return
-    den = sums[p] + l2
+    den = sums[p] + f * l2
     for k in range(p):
-        out[k] = sums[k] / den if den > 0.0 else 0.0
+        out[k] = f * sums[k] / den if den > 0.0 else 0.0
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def param_gains(left, right, parent, p, matrix, l2, out):
+def param_gains(left, right, parent, p, matrix, l2, out, prior=0.0):
     """Per-parameter gain decomposition of a split into ``out`` (p,)."""
     for k in range(p):
         acc = 0.0
         for which in range(3):
             s = left if which == 0 else (right if which == 1 else parent)
-            den = (s[p + _packed(k, k, p)] if matrix else s[p]) + l2
-            term = s[k] * s[k] / den if den > 0.0 else 0.0
+            f = _shrink(s, prior)
+            den = (s[p + _packed(k, k, p)] if matrix else s[p]) + f * l2
+            term = f * s[k] * s[k] / den if den > 0.0 else 0.0
             acc += -term if which == 2 else term
         out[k] = acc
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def _quadratic_score(sums, p, matrix, l2, v):
-    """``2 G^T v - v^T (H + lambda I) v``: the decrease of the node's quadratic model of the
-    loss when it takes the value ``v``; equal to `score` at ``v = (H + lambda I)^{-1} G``."""
+def _quadratic_score(sums, p, matrix, l2, v, prior=0.0):
+    """``2 G^T v - v^T (H / f + lambda I) v``: the decrease of the node's quadratic model of
+    the loss (leaf prior included) when it takes the value ``v``; equal to `score` at the
+    `leaf_value`."""
+    inv_f = 1.0 / _shrink(sums, prior)
     acc = 0.0
     for i in range(p):
         acc += 2.0 * sums[i] * v[i]
     if not matrix:
-        return acc - (sums[p] + l2) * np.sum(v[:p] * v[:p])
+        return acc - (inv_f * sums[p] + l2) * np.sum(v[:p] * v[:p])
     for i in range(p):
         hv = l2 * v[i]
         for j in range(p):
             a, b = (i, j) if i <= j else (j, i)
-            hv += sums[p + _packed(a, b, p)] * v[j]
+            hv += inv_f * sums[p + _packed(a, b, p)] * v[j]
         acc -= v[i] * hv
     return acc
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def clipped_value(sums, p, matrix, l2, lower, upper, work, z, out):
+def clipped_value(sums, p, matrix, l2, lower, upper, work, z, out, prior=0.0):
     """`leaf_value` clipped into ``[lower, upper]`` component-wise; returns its
     `_quadratic_score` (the score of a node under monotone constraints)."""
-    leaf_value(sums, p, matrix, l2, work, z, out)
+    leaf_value(sums, p, matrix, l2, work, z, out, prior)
     for k in range(p):
         out[k] = min(max(out[k], lower[k]), upper[k])
-    return _quadratic_score(sums, p, matrix, l2, out)
+    return _quadratic_score(sums, p, matrix, l2, out, prior)
 
 
 @njit(nogil=True, fastmath=FASTMATH)
 def _scan_monotone(
-    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, sign, lower, upper
-):
+    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, sign, lower, upper,
+    prior,
+):  # fmt: skip
     """Best split of one feature under monotone constraints (docs/design.md).
 
     Both children's values are clipped into the node's bounds ``[lower, upper]`` and scored
@@ -286,8 +319,8 @@ def _scan_monotone(
                 c = run[k] + mv * h[missing_bin, k]
                 cand[k] = c
                 right[k] = parent[k] - c
-            sl = clipped_value(cand, p, matrix, l2, lower, upper, work, z, vl)
-            sr = clipped_value(right, p, matrix, l2, lower, upper, work, z, vr)
+            sl = clipped_value(cand, p, matrix, l2, lower, upper, work, z, vl, prior)
+            sr = clipped_value(right, p, matrix, l2, lower, upper, work, z, vr, prior)
             ordered = True
             for k in range(p):
                 if (sign[k] > 0 and vl[k] > vr[k]) or (sign[k] < 0 and vl[k] < vr[k]):
@@ -301,7 +334,9 @@ def _scan_monotone(
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def child_bounds(left_sums, right_sums, p, matrix, l2, sign, lower, upper, lo_l, hi_l, lo_r, hi_r):
+def child_bounds(
+    left_sums, right_sums, p, matrix, l2, sign, lower, upper, lo_l, hi_l, lo_r, hi_r, prior=0.0
+):
     """Bounds of the children of a split under monotone constraints.
 
     The children inherit the node's ``[lower, upper]``; for a component ``k`` with
@@ -313,8 +348,8 @@ def child_bounds(left_sums, right_sums, p, matrix, l2, sign, lower, upper, lo_l,
     z = np.empty(p)
     vl = np.empty(p)
     vr = np.empty(p)
-    clipped_value(left_sums, p, matrix, l2, lower, upper, work, z, vl)
-    clipped_value(right_sums, p, matrix, l2, lower, upper, work, z, vr)
+    clipped_value(left_sums, p, matrix, l2, lower, upper, work, z, vl, prior)
+    clipped_value(right_sums, p, matrix, l2, lower, upper, work, z, vr, prior)
     for k in range(p):
         lo_l[k] = lo_r[k] = lower[k]
         hi_l[k] = hi_r[k] = upper[k]
@@ -339,7 +374,7 @@ def _argmax_first(gains, best_gain, best_bin, best_mgl, mgl):
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score):
+def _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior):
     """Best split of one feature for the scalar metric (and the matrix metric with p = 1,
     whose channel p is H): the score is ``|G|^2 / (W + lambda)``.
 
@@ -379,16 +414,32 @@ def _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_scor
                 sr[t] += b * b
         wm = mv * h[missing_bin, p]
         cm = mv * n_missing
-        for t in range(nb):
-            wl = cum[p, t] + wm
-            nl = cum[cnt, t] + cm
-            dl = wl + l2
-            dr = parent[p] - wl + l2
-            g = (sl[t] / dl if dl > 0.0 else 0.0) + (sr[t] / dr if dr > 0.0 else 0.0)
-            # Empty bins repeat the previous threshold's partition: excluded, so the first
-            # threshold of a partition is the one kept.
-            ok = (nl >= min_leaf) & (total - nl >= min_leaf) & (h[t, cnt] > 0.0)
-            gains[t] = g - parent_score if ok else -np.inf
+        if prior > 0.0:
+            # Leaf prior (module docstring): each child's score is f |G|^2 / (W + f lambda)
+            # with f = n / (n + kappa). A loop of its own keeps the plain one branch-free.
+            for t in range(nb):
+                wl = cum[p, t] + wm
+                nl = cum[cnt, t] + cm
+                nl_ = max(nl, 0.0)
+                nr_ = max(total - nl, 0.0)
+                fl = nl_ / (nl_ + prior)
+                fr = nr_ / (nr_ + prior)
+                dl = wl + fl * l2
+                dr = parent[p] - wl + fr * l2
+                g = (fl * sl[t] / dl if dl > 0.0 else 0.0) + (fr * sr[t] / dr if dr > 0.0 else 0.0)
+                ok = (nl >= min_leaf) & (total - nl >= min_leaf) & (h[t, cnt] > 0.0)
+                gains[t] = g - parent_score if ok else -np.inf
+        else:
+            for t in range(nb):
+                wl = cum[p, t] + wm
+                nl = cum[cnt, t] + cm
+                dl = wl + l2
+                dr = parent[p] - wl + l2
+                g = (sl[t] / dl if dl > 0.0 else 0.0) + (sr[t] / dr if dr > 0.0 else 0.0)
+                # Empty bins repeat the previous threshold's partition: excluded, so the first
+                # threshold of a partition is the one kept.
+                ok = (nl >= min_leaf) & (total - nl >= min_leaf) & (h[t, cnt] > 0.0)
+                gains[t] = g - parent_score if ok else -np.inf
         best_gain, best_bin, best_mgl = _argmax_first(
             gains, best_gain, best_bin, best_mgl, direction == 1
         )
@@ -396,7 +447,7 @@ def _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_scor
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score):
+def _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior):
     """Best split of one feature for the matrix metric, p >= 2: one pass with running sums,
     a closed-form solve for p = 2 and `score` (Cholesky) otherwise."""
     K = h.shape[1]
@@ -431,17 +482,31 @@ def _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_scor
                 a = run[2] + mv * h[missing_bin, 2]
                 b = run[3] + mv * h[missing_bin, 3]
                 c = run[4] + mv * h[missing_bin, 4]
-                sl = _score2(g0, g1, a, b, c, l2)
-                sr = _score2(
-                    parent[0] - g0, parent[1] - g1, parent[2] - a, parent[3] - b, parent[4] - c, l2
-                )
+                if prior > 0.0:
+                    # Leaf prior: f score(G, H, f lambda) per child, f = n / (n + kappa).
+                    fl = n_left / (n_left + prior)
+                    fr = (total - n_left) / (total - n_left + prior)
+                    sl = _score2(g0, g1, a, b, c, fl * l2)
+                    sr = _score2(
+                        parent[0] - g0, parent[1] - g1, parent[2] - a, parent[3] - b,
+                        parent[4] - c, fr * l2,
+                    )  # fmt: skip
+                    if sl >= 0.0 and sr >= 0.0:
+                        sl *= fl
+                        sr *= fr
+                else:
+                    sl = _score2(g0, g1, a, b, c, l2)
+                    sr = _score2(
+                        parent[0] - g0, parent[1] - g1, parent[2] - a, parent[3] - b,
+                        parent[4] - c, l2,
+                    )  # fmt: skip
             if sl < 0.0 or sr < 0.0:  # p > 2, or a pivot failed: the damped general path
                 for k in range(K):
                     c = run[k] + mv * h[missing_bin, k]
                     cand[k] = c
                     right[k] = parent[k] - c
-                sl = score(cand, p, True, l2, work, z)
-                sr = score(right, p, True, l2, work, z)
+                sl = score(cand, p, True, l2, work, z, prior)
+                sr = score(right, p, True, l2, work, z, prior)
             gain = sl + sr - parent_score
             if gain > best_gain:
                 best_gain = gain
@@ -453,7 +518,7 @@ def _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_scor
 @njit(nogil=True, fastmath=FASTMATH)
 def _best_for_feature(
     h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out,
-    monotone, sign, lower, upper,
+    monotone, sign, lower, upper, prior,
 ):  # fmt: skip
     """Best (gain, bin, missing_go_left) of one feature; the left sums go to ``left_out``.
 
@@ -461,12 +526,12 @@ def _best_for_feature(
     if monotone:
         best = _scan_monotone(
             h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, sign,
-            lower, upper,
+            lower, upper, prior,
         )  # fmt: skip
     elif matrix and p > 1:
-        best = _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score)
+        best = _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior)
     else:
-        best = _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score)
+        best = _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior)
     best_gain, best_bin, best_mgl = best
     if best_bin >= 0:
         K = h.shape[1]
@@ -498,6 +563,7 @@ def find_best_split(
     upper,
     left_sums,
     gains_out,
+    prior=0.0,
 ):
     """Best split of a node over the active features and both missing-value directions.
 
@@ -531,6 +597,8 @@ def find_best_split(
         Output: sums of the left child of the best split.
     gains_out : ndarray of shape (p,), float64
         Output: per-parameter gains of the best split.
+    prior : float, default=0.0
+        Leaf prior ``kappa`` in pseudo-rows of each node's mean metric (module docstring).
 
     Returns
     -------
@@ -546,7 +614,7 @@ def find_best_split(
     K = hist.shape[2]
     work = np.empty((p, p))
     z = np.empty(p)
-    parent_score = score(parent, p, matrix, l2, work, z)
+    parent_score = score(parent, p, matrix, l2, work, z, prior)
     has_cst = monotone_sign.shape[0] > 0
     bounded = False
     mono_parent_score = parent_score
@@ -554,7 +622,7 @@ def find_best_split(
         for k in range(p):
             bounded |= (lower[k] > -np.inf) | (upper[k] < np.inf)
         vp = np.empty(p)
-        mono_parent_score = clipped_value(parent, p, matrix, l2, lower, upper, work, z, vp)
+        mono_parent_score = clipped_value(parent, p, matrix, l2, lower, upper, work, z, vp, prior)
     no_sign = np.zeros(p, dtype=np.int8)
     f_gain = np.empty(n_feat)
     f_bin = np.empty(n_feat, dtype=np.int64)
@@ -580,6 +648,7 @@ def find_best_split(
             sign,
             lower,
             upper,
+            prior,
         )
         f_gain[j] = g
         f_bin[j] = t
@@ -601,5 +670,5 @@ def find_best_split(
     if hist[f, missing_bin, K - 1] == 0.0:
         # No missing value reached this node: unseen ones follow the majority.
         mgl = left_sums[K - 1] >= right[K - 1]
-    param_gains(left_sums, right, parent, p, matrix, l2, gains_out)
+    param_gains(left_sums, right, parent, p, matrix, l2, gains_out, prior)
     return best_gain, np.int64(f), f_bin[best], mgl

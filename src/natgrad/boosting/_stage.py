@@ -8,11 +8,13 @@ score, the same numbers come from one compiled pass per quantity:
 
 * `FusedStage.gradient_and_metric`: wᵢgᵢ and the packed upper triangle of wᵢFᵢ (the
   ``"fisher"`` leaf rule), written into preallocated arrays;
-* `FusedStage.natural_gradient`: Fᵢ⁻¹gᵢ (the ``"ngboost"`` rule), by the same damped,
-  Jacobi-scaled Cholesky rule as `natgrad.boosting._rowsolve`, unrolled for p ≤ 2;
-* `FusedStage.loss_along`: Σ wᵢ S(θᵢ − ρ v[leafᵢ], yᵢ), the line search's objective,
-  computed from the tree's leaf values and each row's leaf, so no trial θ is ever
-  materialised.
+* `FusedStage.natural_gradient`: Fᵢ⁻¹gᵢ (the ``"ngboost"`` rule): gᵢ/Fᵢ for the positive
+  diagonal blocks of these families, else the same damped, Jacobi-scaled Cholesky rule as
+  `natgrad.boosting._rowsolve`, unrolled for p ≤ 2;
+* `FusedStage.line`: the line search's objective L(ρ) = Σ wᵢ S(θᵢ − ρ v[leafᵢ], yᵢ) from the
+  tree's leaf values and each row's leaf, so no trial θ is ever materialised; for all but
+  the Laplace family from a few per-leaf sums collected in one pass, so that each L(ρ)
+  costs O(n_leaves) (`FusedStage.loss_along` is the row pass).
 
 Each of these families has one transcendental per row, exp(±θ[:, c]) (1/σ or λ). Compiled
 scalar exp costs more than the rest of a row's arithmetic, so `FusedStage.set_params` computes
@@ -38,6 +40,7 @@ from numba import njit, prange
 from numpy.typing import NDArray
 from scipy import special
 
+from natgrad.boosting._rowsolve import _PIVOT_RTOL
 from natgrad.distributions._base import Array, Distribution
 from natgrad.distributions.exponential import Exponential
 from natgrad.distributions.laplace import Laplace
@@ -61,7 +64,6 @@ _POISSON = 3
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)  # the value Normal uses
 _LOG_2 = np.log(2.0)  # the value Laplace uses
-_PIVOT_RTOL = 1e-10  # as in _rowsolve
 _BLOCK = 4096  # rows per partial sum of the loss: fixed, so sums do not depend on threads
 
 
@@ -164,7 +166,8 @@ class FusedStage:
         """Cache exp(±θ[:, c]) of ``theta`` (n, p) and return the loss Σ wᵢ S(θᵢ, yᵢ)
         (NaN without computing it when ``loss`` is False)."""
         np.multiply(theta[:, self.column], self.sign, out=self._exp)
-        np.exp(self._exp, out=self._exp)
+        with np.errstate(over="ignore", under="ignore"):  # inf/0 flow into the loss as such
+            np.exp(self._exp, out=self._exp)
         if not loss:
             return np.nan
         return self._loss(theta, self._no_values, self._no_index, 0.0, False)
@@ -188,7 +191,11 @@ class FusedStage:
         index : ndarray of shape (n,), int32
             Each row's leaf.
         """
-        if self.code == _LAPLACE:
+        n = self.target.shape[0]
+        n_sums = values.shape[0] * _N_STATS * ((n + _BLOCK - 1) // _BLOCK)
+        # Many leaves (an external learner's output is one "leaf" per row) would make the
+        # per-block sums larger than the rows themselves: a pass per L(ρ) instead.
+        if self.code == _LAPLACE or n_sums > 2 * n:
             return lambda rho: self.loss_along(theta, values, index, rho)
         stats = _leaf_stats(
             self.code, theta, self._exp, index, values.shape[0], self.target, self.const,
@@ -387,7 +394,13 @@ def _natural_gradient(code, theta, exp_theta, target, out):  # pragma: no cover 
     p = theta.shape[1]
     for i in prange(n):
         g0, g1, f00, f01, f11 = _row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
-        x0, x1 = _solve2(f00, f01, f11, g0, g1, p)
+        if f01 == 0.0 and 0.0 < f00 < np.inf and (p == 1 or 0.0 < f11 < np.inf):
+            # A positive diagonal block: the scaled Cholesky has unit pivots and no
+            # damping, and gives g / F up to a few ulps, without its sqrt/div chain.
+            x0 = g0 / f00
+            x1 = g1 / f11 if p == 2 else 0.0
+        else:
+            x0, x1 = _solve2(f00, f01, f11, g0, g1, p)
         out[i, 0] = x0
         if p == 2:
             out[i, 1] = x1

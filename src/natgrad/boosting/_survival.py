@@ -162,6 +162,11 @@ class NGBoostSurvival(_NGBoostBase):
 l2_regularization, leaf_rule, max_bins, categorical_features, subsample, colsample, \
 validation_fraction, n_iter_no_change, tol, base_learner, monotonic_cst, random_state, verbose
         As in `NGBoostRegressor`.
+    leaf_prior : float, default=3.0
+        As in `NGBoostRegressor`, with a default of 3 pseudo-rows here: censored rows carry
+        little Fisher information, so a leaf's step can rest on one or two events, and
+        without the prior their scale collapses (lifelines' rossi: censored test NLL 75 at
+        0, 2.5 at 3; docs/design.md, "Leaf prior").
 
     Attributes
     ----------
@@ -189,6 +194,7 @@ feature_names_in_
         max_leaves: int | None = None,
         min_samples_leaf: int = 5,
         l2_regularization: float = 0.0,
+        leaf_prior: float = 3.0,
         leaf_rule: str = "fisher",
         max_bins: int = 255,
         categorical_features: Any = "from_dtype",
@@ -212,6 +218,7 @@ feature_names_in_
             max_leaves=max_leaves,
             min_samples_leaf=min_samples_leaf,
             l2_regularization=l2_regularization,
+            leaf_prior=leaf_prior,
             leaf_rule=leaf_rule,
             max_bins=max_bins,
             categorical_features=categorical_features,

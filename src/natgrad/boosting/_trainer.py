@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from natgrad.boosting._categorical import n_categories
+from natgrad.boosting._descent import fisher_leaf_values
 from natgrad.boosting._grower import add_leaf_values
 from natgrad.boosting._line_search import search_step
 from natgrad.boosting._models import ExternalModel, NativeModel
@@ -100,6 +101,8 @@ class Trainer:
                 max_leaves=est.max_leaves,
                 min_samples_leaf=est.min_samples_leaf,
                 l2_regularization=est.l2_regularization,
+                # The leaf prior belongs to the Fisher leaves (docs/design.md "Leaf prior").
+                leaf_prior=est.leaf_prior if est.leaf_rule == "fisher" else 0.0,
                 random_state=self.rng.randint(np.iinfo(np.int32).max),
                 n_categories=n_categories(getattr(est, "categories_", None), X.shape[1]),
                 monotonic_cst=monotonic_cst,
@@ -114,6 +117,8 @@ class Trainer:
         self.validation_loss.append(best_val)
         best_stage, stale = 0, 0
         use_fisher_leaves = est.leaf_rule == "fisher" and est.base_learner is None
+        # Monotone trees keep their clipped values: no Fisher refit of their leaves.
+        fallback = est.base_learner is None and not use_fisher_leaves and monotonic_cst is None
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
         upper = np.triu_indices(p)
@@ -148,6 +153,16 @@ class Trainer:
                 step, current = _search_and_update(
                     fused, loss, theta, values, index, current, est.learning_rate
                 )
+                if step == 0.0 and fallback and isinstance(model, NativeModel):
+                    # No step along the "ngboost" leaves lowers the loss (not a descent
+                    # direction): the same tree with Fisher leaves is one (`_descent`).
+                    values = self._fisher_leaves(
+                        fused, template, theta, y, row_w, upper, rows, index, values.shape[0]
+                    )
+                    model.set_leaf_values(values)
+                    step, current = _search_and_update(
+                        fused, loss, theta, values, index, current, est.learning_rate
+                    )
                 model.commit(-step)
                 self.train_loss.append(current)
                 if has_val:
@@ -204,6 +219,33 @@ class Trainer:
                 grad, packed = grad * row_w[:, None], packed * row_w[:, None]
             return grad, packed, None
         return row_natural_gradients(grad, metric), None, row_w
+
+    def _fisher_leaves(
+        self,
+        fused: FusedStage | None,
+        template: Distribution,
+        theta: Array,
+        y: Array,
+        row_w: Array | None,
+        upper: tuple[np.ndarray, np.ndarray],
+        rows: np.ndarray | None,
+        index: NDArray[np.int32],
+        n_leaves: int,
+    ) -> Array:
+        """The descent fallback (`_descent`): the "fisher" rule's values (n_leaves, p) of
+        the stage's tree, whose rows' leaves are ``index``."""
+        packed: Array | None
+        if fused is not None:
+            n, p = theta.shape
+            grad, packed = np.empty((n, p)), np.empty((n, upper[0].size))
+            fused.gradient_and_metric(theta, row_w, grad, packed)
+        else:
+            grad, packed, _ = self._generic_targets(template, theta, y, row_w, True, upper)
+        assert packed is not None  # the Fisher targets always carry the metric
+        est = self.estimator
+        return fisher_leaf_values(
+            grad, packed, index, n_leaves, rows, est.l2_regularization, est.leaf_prior
+        )
 
     def _rows(self, n: int, subsample: float) -> np.ndarray | None:
         if subsample >= 1.0:
