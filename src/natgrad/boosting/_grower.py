@@ -18,19 +18,30 @@ With ``monotonic_cst`` the leaf values are made monotone in the constrained feat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import get_num_threads, njit
 from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
-from ._categorical_split import N_WORDS, find_best_categorical_split
-
 # numba's cache is keyed on the source file of each cached function only: after editing a
 # kernel imported here (histograms, splits, binned traversal), touch this file or delete
 # __pycache__/*.nbi, or `_grow` keeps running the old compiled code.
+from ._categorical_split import N_WORDS, find_best_categorical_split
+from ._diagonal_split import diagonal_layout, expand_diagonal, fill_diagonal_channels
+from ._grow_checks import (
+    _WHERE,
+    _check_arrays,
+    _check_diagonal,
+    _check_features,
+    _check_float,
+    _check_int,
+    _check_monotone,
+    _check_rows,
+    _split_categorical,
+    pack_metric,
+)
 from ._histogram import (
     build_histogram,
     fill_channels,
@@ -38,12 +49,16 @@ from ._histogram import (
     node_sums,
     subtract_histograms,
 )
-from ._predictor import leaf_of_binned_row
+from ._partition import (
+    add_leaf_values,
+    partition,
+    partition_bits,
+    take_slot,
+    traverse_unassigned,
+)
 from ._splitting import child_bounds, clipped_value, find_best_split, leaf_value
 
 __all__ = ["Tree", "add_leaf_values", "grow_tree", "pack_metric"]
-
-_WHERE = "grow_tree"
 
 
 @dataclass(frozen=True, eq=False)
@@ -108,55 +123,6 @@ class Tree:
         return int(self.leaf_index.shape[0])
 
 
-def pack_metric(metric: ArrayLike) -> NDArray[np.float64]:
-    """Pack symmetric ``p x p`` blocks into their upper triangles, row by row.
-
-    Parameters
-    ----------
-    metric : array-like of shape (n, p, p)
-
-    Returns
-    -------
-    packed : ndarray of shape (n, p (p + 1) / 2)
-        Entries in the order of ``numpy.triu_indices(p)``.
-    """
-    arr = np.asarray(metric, dtype=np.float64)
-    iu, ju = np.triu_indices(arr.shape[1])
-    return np.ascontiguousarray(arr[:, iu, ju])
-
-
-def _check_int(value, name: str, low: int, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
-        extra = " or None" if allow_none else ""
-        raise ValueError(
-            f"The {name!r} argument of {_WHERE} must be an int in the range [{low}, inf)"
-            f"{extra}. Got {describe(value)} instead."
-        )
-    return int(value)
-
-
-def _check_float(value, name: str, low: float) -> float:
-    if not isinstance(value, Real) or isinstance(value, bool) or not float(value) >= low:
-        raise ValueError(
-            f"The {name!r} argument of {_WHERE} must be a float in the range [{low}, inf). "
-            f"Got {describe(value)} instead."
-        )
-    return float(value)
-
-
-def _as_2d(value, name: str, n: int, width: int | None = None) -> NDArray[np.float64]:
-    arr = np.ascontiguousarray(value, dtype=np.float64)
-    if arr.ndim != 2 or arr.shape[0] != n or (width is not None and arr.shape[1] != width):
-        shape = f"({n}, {'p' if width is None else width})"
-        raise ValueError(
-            f"The {name!r} argument of {_WHERE} must have shape {shape}. "
-            f"Got {describe(arr)} instead."
-        )
-    return arr
-
-
 def grow_tree(
     binned: NDArray[np.uint8],
     gradients: ArrayLike,
@@ -176,6 +142,7 @@ def grow_tree(
     bin_thresholds: list[NDArray[np.float64]],
     monotonic_cst: ArrayLike | None = None,
     is_categorical: ArrayLike | None = None,
+    metric_diagonal: ArrayLike | None = None,
 ) -> tuple[Tree, NDArray[np.int32]]:
     """Grow one vector-leaf tree on the per-row targets ``gradients``.
 
@@ -228,6 +195,13 @@ def grow_tree(
         Categorical features (from `BinMapper.is_categorical_`): their bins are categories
         and their splits send a set of categories left
         (`natgrad.boosting._categorical_split`). None: every feature is numeric.
+    metric_diagonal : array-like of shape (p,), or None
+        Set by a caller that knows every row's metric block to be diagonal (e.g. from the
+        family's formulas): per parameter NaN when the diagonal entry varies across rows,
+        else its value in every row (which must then be that of ``metric``, weights
+        included). The histograms then carry fewer channels and the split scan is
+        separable (`natgrad.boosting._diagonal_split`); the tree is the same up to
+        rounding. None, or with ``metric`` None or p = 1: the dense layout.
 
     Returns
     -------
@@ -266,7 +240,14 @@ def grow_tree(
     depth_cap = 2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max
     n_leaves_cap = min(max_leaves or depth_cap, depth_cap, max(1, m // min_samples_leaf))
     matrix = met is not None
-    if sw is None and not matrix:
+    diag_map, diag_const = _NO_DIAG, _NO_DIAG_CONST
+    if metric_diagonal is not None and matrix and p > 1:
+        diag_map, diag_const, columns = diagonal_layout(_check_diagonal(metric_diagonal, p))
+        vals = np.empty((n, p + columns.size))  # count not stored
+        fill_diagonal_channels(
+            grads, _ONE if sw is None else sw, met, part, columns, sw is not None, vals
+        )
+    elif sw is None and not matrix:
         vals = grads  # the count channel doubles as the weight sum: no copy
     else:
         vals = np.empty((n, n_channels(p, matrix, sw is not None) - 1))  # count not stored
@@ -299,6 +280,8 @@ def grow_tree(
         num_features,
         cat_features,
         prior,
+        diag_map,
+        diag_const,
     )
     return _as_tree(out, bin_thresholds), out[-1]
 
@@ -306,95 +289,8 @@ def grow_tree(
 # Placeholders for unused kernel inputs (no per-stage allocation).
 _ONE = np.ones(1)
 _NO_METRIC = np.zeros((1, 1))
-
-
-def _check_arrays(binned, gradients, metric, sample_weight):
-    """Validated ``binned`` (Fortran order), gradients (n, p), packed metric or None, and
-    sample weights or None (None also when all weights are one)."""
-    if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
-        raise ValueError(
-            f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
-            f"Got {describe(binned)} instead."
-        )
-    binned = np.asfortranarray(binned)
-    n = binned.shape[0]
-    grads = np.asarray(gradients, dtype=np.float64)
-    grads = _as_2d(grads[:, None] if grads.ndim == 1 else grads, "gradients", n)
-    p = grads.shape[1]
-    met = None
-    if metric is not None:
-        met = np.asarray(metric, dtype=np.float64)
-        if met.ndim == 3 and met.shape == (n, p, p):
-            met = pack_metric(met)
-        met = _as_2d(met, "metric", n, p * (p + 1) // 2)
-    sw = None
-    if sample_weight is not None:
-        sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        if sw.shape != (n,):
-            raise ValueError(
-                f"The 'sample_weight' argument of {_WHERE} must have shape ({n},). "
-                f"Got {describe(sw)} instead."
-            )
-        if (sw == 1.0).all():
-            sw = None
-    return binned, grads, met, sw
-
-
-def _check_rows(rows, n: int) -> NDArray[np.int32]:
-    """The partition array: every row, or a sorted copy of ``rows``."""
-    if rows is None:
-        return np.arange(n, dtype=np.int32)
-    part = np.array(rows, dtype=np.int32)  # a copy: the partition reorders it
-    if part.ndim != 1 or (part.size and (part.min() < 0 or part.max() >= n)):
-        raise ValueError(
-            f"The 'rows' argument of {_WHERE} must be a 1-D array of row indices in "
-            f"[0, {n}). Got {describe(rows)} instead."
-        )
-    if part.size > 1 and (part[1:] < part[:-1]).any():
-        part.sort()  # increasing indices keep the memory access streaming
-    return part
-
-
-def _check_monotone(monotonic_cst, p: int, d: int) -> NDArray[np.int8]:
-    """The constraints as a C-ordered (d, p) int8 array (one row per feature, as the
-    split kernel reads them); shape (0, p) when nothing is constrained."""
-    if monotonic_cst is None:
-        return np.zeros((0, p), dtype=np.int8)
-    cst = np.asarray(monotonic_cst)
-    if cst.shape != (p, d) or cst.dtype.kind not in "iuf" or not np.isin(cst, (-1, 0, 1)).all():
-        raise ValueError(
-            f"The 'monotonic_cst' argument of {_WHERE} must have shape ({p}, {d}) and values "
-            f"in {{-1, 0, 1}}. Got {describe(monotonic_cst)} instead."
-        )
-    if not cst.any():
-        return np.zeros((0, p), dtype=np.int8)
-    return np.ascontiguousarray(cst.T, dtype=np.int8)
-
-
-def _split_categorical(features, is_categorical, d: int):
-    """The active features split into (numeric, categorical) int32 arrays."""
-    if is_categorical is None:
-        return features, features[:0]
-    cat = np.asarray(is_categorical, dtype=bool)
-    if cat.shape != (d,):
-        raise ValueError(
-            f"The 'is_categorical' argument of {_WHERE} must have shape ({d},). "
-            f"Got {describe(is_categorical)} instead."
-        )
-    on = cat[features]
-    return features[~on], features[on]
-
-
-def _check_features(feature_mask, d: int) -> NDArray[np.int32]:
-    if feature_mask is None:
-        return np.arange(d, dtype=np.int32)
-    mask = np.asarray(feature_mask, dtype=bool)
-    if mask.shape != (d,):
-        raise ValueError(
-            f"The 'feature_mask' argument of {_WHERE} must have shape ({d},). "
-            f"Got {describe(feature_mask)} instead."
-        )
-    return np.flatnonzero(mask).astype(np.int32)
+_NO_DIAG = np.zeros(0, dtype=np.int64)  # dense layout
+_NO_DIAG_CONST = np.zeros(0)
 
 
 def _as_tree(out, bin_thresholds) -> Tree:
@@ -434,81 +330,20 @@ def _as_tree(out, bin_thresholds) -> Tree:
     )
 
 
-@njit(nogil=True)
-def _partition_bits(col, part, start, stop, bits, tmp):
-    # As `_partition`, for a categorical split: bin b goes left when bit b of `bits` is set.
-    n_left = 0
-    n_right = 0
-    for ii in range(start, stop):
-        r = part[ii]
-        b = col[r]
-        go = np.int64((bits[b >> 5] >> (b & 31)) & 1)
-        part[start + n_left] = r
-        tmp[n_right] = r
-        n_left += go
-        n_right += 1 - go
-    for k in range(n_right):
-        part[start + n_left + k] = tmp[k]
-    return n_left
-
-
-@njit(nogil=True)
-def _partition(col, part, start, stop, t, mgl, missing_bin, tmp):
-    # Stable: both children keep increasing row order. Left rows are compacted in place
-    # (the write index never passes the read index), right rows go through `tmp`.
-    # Branch-free: the row is written to both places and only one cursor advances (a
-    # random split would mispredict half of the branches).
-    n_left = 0
-    n_right = 0
-    for ii in range(start, stop):
-        r = part[ii]
-        b = col[r]
-        go = np.int64((b <= t) | (mgl & (b == missing_bin)))
-        part[start + n_left] = r
-        tmp[n_right] = r
-        n_left += go
-        n_right += 1 - go
-    for k in range(n_right):
-        part[start + n_left + k] = tmp[k]
-    return n_left
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _traverse_unassigned(
-    binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin, cat_index,
-    cat_bits,
-):  # fmt: skip
-    for i in prange(leaf_of_row.size):
-        if leaf_of_row[i] < 0:
-            node = leaf_of_binned_row(
-                binned, i, 0, feature, bin_thr, mgl, left, right, missing_bin, cat_index, cat_bits
-            )
-            leaf_of_row[i] = node_leaf[node]
-
-
-@njit(nogil=True)
-def _take_slot(pool, n_used, free, n_free):
-    # A free histogram slot: a recycled one, else the next one of the pool (grown x2).
-    if n_free > 0:
-        return pool, free[n_free - 1], n_used, n_free - 1
-    if n_used == pool.shape[0]:
-        bigger = np.empty((2 * pool.shape[0],) + pool.shape[1:])
-        bigger[:n_used] = pool
-        pool = bigger
-    return pool, n_used, n_used + 1, n_free
-
-
 @njit(cache=True, nogil=True)
 def _grow(
     binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_depth, max_leaves,
     min_samples_leaf, l2, min_gain, traverse_rest, n_threads, sign, num_features, cat_features,
-    prior,
+    prior, diag_map, diag_const,
 ):  # fmt: skip
     """Compiled growth; see `grow_tree`. Node arrays are returned at capacity size, with
-    the number of nodes first."""
+    the number of nodes first. ``diag_map`` non-empty: the histograms have the diagonal
+    layout (`_diagonal_split`), the node sums (``K`` channels) stay dense."""
     n, d = binned.shape
     m = part.size
-    K = vals.shape[1] + 1
+    Kh = vals.shape[1] + 1  # histogram channels
+    diag = diag_map.size > 0
+    K = p + p * (p + 1) // 2 + 1 if diag else Kh
     max_nodes = 2 * max_leaves - 1
     feature = np.full(max_nodes, -1, dtype=np.int32)
     bin_thr = np.zeros(max_nodes, dtype=np.uint8)
@@ -543,12 +378,15 @@ def _grow(
     # Histogram slots (at most one per splittable leaf), grown on demand; block partials
     # only when there are fewer features than threads.
     slot = np.full(max_nodes, -1, dtype=np.int64)
-    pool = np.empty((min(max_leaves, 4), d, missing_bin + 1, K))
+    pool = np.empty((min(max_leaves, 4), d, missing_bin + 1, Kh))
     free = np.empty(max_leaves + 1, dtype=np.int64)
     n_free = 0
     n_used = 0
     partials = np.empty((n_threads if features.size < n_threads else 0,) + pool.shape[1:])
     check = np.empty(2, dtype=np.int64)
+    h_sums = np.empty(Kh)
+    # Dense copies of the categorical features' histograms (diagonal layout only).
+    cat_hist = np.zeros((d if diag and cat_features.size > 0 else 0, missing_bin + 1, K))
 
     min_split = 2 * min_samples_leaf
     count[0] = m
@@ -556,28 +394,46 @@ def _grow(
     n_leaves = 1
     n_check = 0
     if max_depth > 0 and m >= min_split and max_leaves > 1 and features.size > 0:
-        pool, slot[0], n_used, n_free = _take_slot(pool, n_used, free, n_free)
+        pool, slot[0], n_used, n_free = take_slot(pool, n_used, free, n_free)
         build_histogram(
             binned, part, start[0], count[0], features, vals, pool[slot[0]], partials, n_threads
         )
         # The root sums are any one feature's histogram summed over its bins.
-        sums[0] = pool[slot[0], features[0]].sum(axis=0)
+        h_sums[:] = pool[slot[0], features[0]].sum(axis=0)
         check[0] = 0
         n_check = 1
     else:
-        node_sums(part, 0, m, vals, sums[0])
+        node_sums(part, 0, m, vals, h_sums)
+    if diag:
+        expand_diagonal(h_sums, p, diag_map, diag_const, sums[0])
+    else:
+        sums[0] = h_sums
     while True:
         for k in range(n_check):
             c = check[k]
-            cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = find_best_split(
-                pool[slot[c]], num_features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
-                min_samples_leaf, min_gain, sign, lower[c], upper[c], cand_left[c], cand_pg[c],
-                prior,
-            )  # fmt: skip
+            if diag:
+                best_c = find_best_split(
+                    pool[slot[c]], num_features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
+                    min_samples_leaf, min_gain, sign, lower[c], upper[c], cand_left[c],
+                    cand_pg[c], prior, diag_map, diag_const,
+                )  # fmt: skip
+            else:
+                best_c = find_best_split(
+                    pool[slot[c]], num_features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
+                    min_samples_leaf, min_gain, sign, lower[c], upper[c], cand_left[c],
+                    cand_pg[c], prior,
+                )  # fmt: skip
+            cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = best_c
             cand_cat[c] = False
             if cat_features.size > 0:
+                cat_h = pool[slot[c]]
+                if diag:
+                    for cf in cat_features:
+                        for b in range(missing_bin + 1):
+                            expand_diagonal(cat_h[cf, b], p, diag_map, diag_const, cat_hist[cf, b])
+                    cat_h = cat_hist
                 g, cf, cm = find_best_categorical_split(
-                    pool[slot[c]], cat_features, n_bins_nm, missing_bin, sums[c], p, matrix,
+                    cat_h, cat_features, n_bins_nm, missing_bin, sums[c], p, matrix,
                     l2, min_samples_leaf, min_gain, cat_left, cat_pg, cand_bits[c], prior,
                 )  # fmt: skip
                 # Strictly better: on a tie the numeric split is kept.
@@ -600,11 +456,11 @@ def _grow(
         s = start[best]
         e = s + count[best]
         if cand_cat[best]:
-            nl = _partition_bits(binned[:, f], part, s, e, cand_bits[best], tmp)
+            nl = partition_bits(binned[:, f], part, s, e, cand_bits[best], tmp)
             is_cat[best] = True
             cat_bits[best] = cand_bits[best]
         else:
-            nl = _partition(
+            nl = partition(
                 binned[:, f], part, s, e, cand_bin[best], cand_mgl[best], missing_bin, tmp
             )
         lc = n_nodes
@@ -648,7 +504,7 @@ def _grow(
             slot[small] = ps
         else:
             # Smaller child built; the larger one is parent minus it, in the parent's slot.
-            pool, ns, n_used, n_free = _take_slot(pool, n_used, free, n_free)
+            pool, ns, n_used, n_free = take_slot(pool, n_used, free, n_free)
             slot[small] = ns
             slot[large] = ps
         build_histogram(
@@ -688,7 +544,7 @@ def _grow(
             leaf_of_row[part[ii]] = lf
     if traverse_rest:
         cat_index = np.where(is_cat, np.arange(max_nodes), -1).astype(np.int32)
-        _traverse_unassigned(
+        traverse_unassigned(
             binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin,
             cat_index, cat_bits,
         )  # fmt: skip
@@ -696,25 +552,3 @@ def _grow(
         n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
         leaf_index, leaf_values, is_cat, cat_bits, leaf_of_row,
     )  # fmt: skip
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def add_leaf_values(theta, leaf_values, leaf_of_row, scale):
-    """``theta[i] += scale * leaf_values[leaf_of_row[i]]`` in place, parallel over rows.
-
-    The stage update without numpy's fancy-indexing temporary.
-
-    Parameters
-    ----------
-    theta : ndarray of shape (n, p), float64
-        Parameters, updated in place.
-    leaf_values : ndarray of shape (n_leaves, p), float64
-    leaf_of_row : ndarray of shape (n,), int32
-    scale : float
-        ``-eta * rho`` for the boosting update.
-    """
-    p = theta.shape[1]
-    for i in prange(theta.shape[0]):
-        lf = leaf_of_row[i]
-        for k in range(p):
-            theta[i, k] += scale * leaf_values[lf, k]

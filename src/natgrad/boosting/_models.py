@@ -109,9 +109,11 @@ class NativeModel:
         sample_weight: Array | None,
         rows: Array | None,
         features: Array | None,
+        metric_diagonal: Array | None = None,
     ) -> tuple[Array, NDArray[np.int32]]:
         """As `fit_stage`, with the output as (leaf values (n_leaves, p), leaf of each row
-        (n,) int32): the stage's output for row i is ``values[index[i]]``."""
+        (n,) int32): the stage's output for row i is ``values[index[i]]``.
+        ``metric_diagonal``: `grow_tree`'s, from the stage kernels that computed ``metric``."""
         tree, leaf_of_row = grow_tree(
             self._binned,
             target,
@@ -119,6 +121,7 @@ class NativeModel:
             sample_weight,
             rows=rows,
             feature_mask=features,
+            metric_diagonal=metric_diagonal,
             **self.grow_params,
             **self._bins,
         )
@@ -189,8 +192,10 @@ class ExternalModel:
         sample_weight: Array | None,
         rows: Array | None,
         features: Array | None,
+        metric_diagonal: Array | None = None,
     ) -> tuple[Array, NDArray[np.int32]]:
-        """`fit_stage` in `NativeModel.fit_stage_leaves`'s form: every row its own leaf."""
+        """`fit_stage` in `NativeModel.fit_stage_leaves`'s form: every row its own leaf
+        (``metric_diagonal`` is not used)."""
         return self.fit_stage(target, metric, sample_weight, rows, features), self._identity
 
     def fit_stage(

@@ -91,12 +91,15 @@ class _Entry:
     sign: float
     # Targets as the kernel takes them, and the per-row constant of the score (None: zero).
     prepare: Callable[[Array], tuple[Array, Array | None]]
+    # Diagonal of the Fisher block when it is diagonal for every row (`_row_grad_fisher`):
+    # per parameter its value in every row, NaN where it varies; None for p = 1.
+    fisher_diagonal: tuple[float, ...] | None = None
 
 
 _REGISTRY: dict[tuple[type[Distribution], type[Score]], _Entry] = {
-    (Normal, LogScore): _Entry(_NORMAL, 2, 1, -1.0, _identity),
-    (LogNormal, LogScore): _Entry(_NORMAL, 2, 1, -1.0, _log_target),
-    (Laplace, LogScore): _Entry(_LAPLACE, 2, 1, -1.0, _identity),
+    (Normal, LogScore): _Entry(_NORMAL, 2, 1, -1.0, _identity, (np.nan, 2.0)),
+    (LogNormal, LogScore): _Entry(_NORMAL, 2, 1, -1.0, _log_target, (np.nan, 2.0)),
+    (Laplace, LogScore): _Entry(_LAPLACE, 2, 1, -1.0, _identity, (np.nan, 1.0)),
     (Exponential, LogScore): _Entry(_EXPONENTIAL, 1, 0, -1.0, _identity),
     (Poisson, LogScore): _Entry(_POISSON, 1, 0, 1.0, _poisson_target),
 }
@@ -155,6 +158,7 @@ class FusedStage:
         self.column = entry.column
         self.sign = entry.sign
         self.target, const = entry.prepare(y)
+        self._fisher_diagonal = entry.fisher_diagonal
         self.has_const = const is not None
         self.const = const if const is not None else np.zeros(1)
         self.weights = np.ascontiguousarray(weights, dtype=np.float64)
@@ -242,6 +246,18 @@ class FusedStage:
         weighted = row_weight is not None
         w = row_weight if row_weight is not None else self._no_values[0]
         _grad_metric(self.code, theta, self._exp, self.target, w, weighted, grad, packed)
+
+    def metric_diagonal(self, weighted: bool) -> Array | None:
+        """The diagonal of every row's ``wᵢFᵢ`` from `gradient_and_metric` when all the
+        blocks are diagonal, else None: per parameter its value in every row, NaN where it
+        varies (every entry varies with sample weights). For the grower's diagonal layout
+        (`natgrad.boosting._diagonal_split`)."""
+        if self._fisher_diagonal is None:
+            return None
+        diag = np.array(self._fisher_diagonal, dtype=np.float64)
+        if weighted:
+            diag[:] = np.nan
+        return diag
 
     def natural_gradient(self, theta: Array, out: Array) -> None:
         """Write Fᵢ⁻¹gᵢ into ``out`` (n, p)."""

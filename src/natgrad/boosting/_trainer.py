@@ -136,10 +136,12 @@ class Trainer:
             for stage in range(est.n_estimators):
                 rows = self._rows(n, est.subsample)
                 features = self._features(X.shape[1], est.colsample)
+                diagonal = None
                 if fused is not None:
                     if use_fisher_leaves:
                         fused.gradient_and_metric(theta, row_w, grad_buf, packed_buf)
                         target, packed, sw = grad_buf, packed_buf, None
+                        diagonal = fused.metric_diagonal(row_w is not None)
                     else:
                         fused.natural_gradient(theta, grad_buf)
                         target, packed, sw = grad_buf, None, row_w
@@ -149,7 +151,9 @@ class Trainer:
                     )
                 # The stage's direction for row i is values[index[i]] (leaf values and
                 # each row's leaf for a tree).
-                values, index = model.fit_stage_leaves(target, packed, sw, rows, features)
+                values, index = model.fit_stage_leaves(
+                    target, packed, sw, rows, features, metric_diagonal=diagonal
+                )
                 step, current = _search_and_update(
                     fused, loss, theta, values, index, current, est.learning_rate
                 )

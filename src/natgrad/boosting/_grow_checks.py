@@ -1,0 +1,163 @@
+"""Argument checks of `natgrad.boosting._grower.grow_tree`, and the metric packing."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from natgrad._validation import describe
+
+__all__ = ["pack_metric"]
+
+_WHERE = "grow_tree"
+
+
+def pack_metric(metric: ArrayLike) -> NDArray[np.float64]:
+    """Pack symmetric ``p x p`` blocks into their upper triangles, row by row.
+
+    Parameters
+    ----------
+    metric : array-like of shape (n, p, p)
+
+    Returns
+    -------
+    packed : ndarray of shape (n, p (p + 1) / 2)
+        Entries in the order of ``numpy.triu_indices(p)``.
+    """
+    arr = np.asarray(metric, dtype=np.float64)
+    iu, ju = np.triu_indices(arr.shape[1])
+    return np.ascontiguousarray(arr[:, iu, ju])
+
+
+def _check_int(value, name: str, low: int, allow_none: bool = False) -> int | None:
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
+        extra = " or None" if allow_none else ""
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must be an int in the range [{low}, inf)"
+            f"{extra}. Got {describe(value)} instead."
+        )
+    return int(value)
+
+
+def _check_float(value, name: str, low: float) -> float:
+    if not isinstance(value, Real) or isinstance(value, bool) or not float(value) >= low:
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must be a float in the range [{low}, inf). "
+            f"Got {describe(value)} instead."
+        )
+    return float(value)
+
+
+def _as_2d(value, name: str, n: int, width: int | None = None) -> NDArray[np.float64]:
+    arr = np.ascontiguousarray(value, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] != n or (width is not None and arr.shape[1] != width):
+        shape = f"({n}, {'p' if width is None else width})"
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must have shape {shape}. "
+            f"Got {describe(arr)} instead."
+        )
+    return arr
+
+
+def _check_arrays(binned, gradients, metric, sample_weight):
+    """Validated ``binned`` (Fortran order), gradients (n, p), packed metric or None, and
+    sample weights or None (None also when all weights are one)."""
+    if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
+        raise ValueError(
+            f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
+            f"Got {describe(binned)} instead."
+        )
+    binned = np.asfortranarray(binned)
+    n = binned.shape[0]
+    grads = np.asarray(gradients, dtype=np.float64)
+    grads = _as_2d(grads[:, None] if grads.ndim == 1 else grads, "gradients", n)
+    p = grads.shape[1]
+    met = None
+    if metric is not None:
+        met = np.asarray(metric, dtype=np.float64)
+        if met.ndim == 3 and met.shape == (n, p, p):
+            met = pack_metric(met)
+        met = _as_2d(met, "metric", n, p * (p + 1) // 2)
+    sw = None
+    if sample_weight is not None:
+        sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        if sw.shape != (n,):
+            raise ValueError(
+                f"The 'sample_weight' argument of {_WHERE} must have shape ({n},). "
+                f"Got {describe(sw)} instead."
+            )
+        if (sw == 1.0).all():
+            sw = None
+    return binned, grads, met, sw
+
+
+def _check_rows(rows, n: int) -> NDArray[np.int32]:
+    """The partition array: every row, or a sorted copy of ``rows``."""
+    if rows is None:
+        return np.arange(n, dtype=np.int32)
+    part = np.array(rows, dtype=np.int32)  # a copy: the partition reorders it
+    if part.ndim != 1 or (part.size and (part.min() < 0 or part.max() >= n)):
+        raise ValueError(
+            f"The 'rows' argument of {_WHERE} must be a 1-D array of row indices in "
+            f"[0, {n}). Got {describe(rows)} instead."
+        )
+    if part.size > 1 and (part[1:] < part[:-1]).any():
+        part.sort()  # increasing indices keep the memory access streaming
+    return part
+
+
+def _check_monotone(monotonic_cst, p: int, d: int) -> NDArray[np.int8]:
+    """The constraints as a C-ordered (d, p) int8 array (one row per feature, as the
+    split kernel reads them); shape (0, p) when nothing is constrained."""
+    if monotonic_cst is None:
+        return np.zeros((0, p), dtype=np.int8)
+    cst = np.asarray(monotonic_cst)
+    if cst.shape != (p, d) or cst.dtype.kind not in "iuf" or not np.isin(cst, (-1, 0, 1)).all():
+        raise ValueError(
+            f"The 'monotonic_cst' argument of {_WHERE} must have shape ({p}, {d}) and values "
+            f"in {{-1, 0, 1}}. Got {describe(monotonic_cst)} instead."
+        )
+    if not cst.any():
+        return np.zeros((0, p), dtype=np.int8)
+    return np.ascontiguousarray(cst.T, dtype=np.int8)
+
+
+def _split_categorical(features, is_categorical, d: int):
+    """The active features split into (numeric, categorical) int32 arrays."""
+    if is_categorical is None:
+        return features, features[:0]
+    cat = np.asarray(is_categorical, dtype=bool)
+    if cat.shape != (d,):
+        raise ValueError(
+            f"The 'is_categorical' argument of {_WHERE} must have shape ({d},). "
+            f"Got {describe(is_categorical)} instead."
+        )
+    on = cat[features]
+    return features[~on], features[on]
+
+
+def _check_features(feature_mask, d: int) -> NDArray[np.int32]:
+    if feature_mask is None:
+        return np.arange(d, dtype=np.int32)
+    mask = np.asarray(feature_mask, dtype=bool)
+    if mask.shape != (d,):
+        raise ValueError(
+            f"The 'feature_mask' argument of {_WHERE} must have shape ({d},). "
+            f"Got {describe(feature_mask)} instead."
+        )
+    return np.flatnonzero(mask).astype(np.int32)
+
+
+def _check_diagonal(metric_diagonal, p: int) -> NDArray[np.float64]:
+    """``metric_diagonal`` as a (p,) float array (NaN: varies across rows)."""
+    diag = np.asarray(metric_diagonal, dtype=np.float64)
+    if diag.shape != (p,) or np.isinf(diag).any():
+        raise ValueError(
+            f"The 'metric_diagonal' argument of {_WHERE} must have shape ({p},) with finite "
+            f"or NaN values. Got {describe(metric_diagonal)} instead."
+        )
+    return diag
