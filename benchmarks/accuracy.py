@@ -52,7 +52,13 @@ def run_split_ngboost(name: str, split: int, max_stages: int) -> dict:
 
 
 def run_split(
-    name: str, split: int, rule: str, max_stages: int, patience: int | None, min_leaf: int
+    name: str,
+    split: int,
+    rule: str,
+    max_stages: int,
+    patience: int | None,
+    min_leaf: int,
+    leaf_prior: float = 0.0,
 ) -> dict:
     from natgrad import NGBoostRegressor
 
@@ -60,7 +66,13 @@ def run_split(
         return run_split_ngboost(name, split, max_stages)
     data = load_split(name, split)
     val, train = _holdout(data.X_train.shape[0], split)
-    params = dict(learning_rate=0.01, max_depth=3, leaf_rule=rule, min_samples_leaf=min_leaf)
+    params = dict(
+        learning_rate=0.01,
+        max_depth=3,
+        leaf_rule=rule,
+        min_samples_leaf=min_leaf,
+        leaf_prior=leaf_prior,
+    )
     chooser = NGBoostRegressor(n_estimators=max_stages, n_iter_no_change=patience, **params)
     chooser.fit(
         data.X_train[train],
@@ -104,6 +116,13 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="natgrad's min_samples_leaf (default: the estimator's default)",
     )
+    parser.add_argument(
+        "--leaf-prior",
+        type=float,
+        default=0.0,
+        help="natgrad's leaf_prior (pseudo-rows of the node's mean Fisher; the regressor's "
+        "default is 0)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.json"))
     args = parser.parse_args(argv)
 
@@ -120,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
 
                 min_leaf = NGBoostRegressor().min_samples_leaf
             rows = [
-                run_split(name, s, rule, args.max_stages, args.patience, min_leaf) for s in range(k)
+                run_split(name, s, rule, args.max_stages, args.patience, min_leaf, args.leaf_prior)
+                for s in range(k)
             ]
             nll = summarise([r["nll"] for r in rows])
             rmse = summarise([r["rmse"] for r in rows])
@@ -139,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
                 "verdict": verdict,
                 "seconds": time.perf_counter() - start,
                 "min_samples_leaf": min_leaf,
+                "leaf_prior": args.leaf_prior,
             }
             print(
                 f"{rule:8s} {name:28s} NLL {nll[0]:7.3f} ± {nll[1]:.3f} (se {nll[2]:.3f}) "
