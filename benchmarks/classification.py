@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchmarks._timing import ngboost_tree, timed
 
 LOADERS = {
     "breast_cancer": "load_breast_cancer",
@@ -40,12 +40,6 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray]:
 
     X, y = getattr(sklearn.datasets, LOADERS[name])(return_X_y=True)
     return np.asarray(X, dtype=np.float64), np.asarray(y)
-
-
-def _timed(fit: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    model = fit()
-    return model, time.perf_counter() - start
 
 
 def _scores(y: np.ndarray, proba: np.ndarray, n_classes: int) -> dict[str, float]:
@@ -70,13 +64,12 @@ def run_split(
     """Fit every side on one split; test scores and fit seconds per side."""
     from ngboost import NGBClassifier
     from ngboost.distns import Bernoulli, k_categorical
-    from sklearn.tree import DecisionTreeRegressor
 
     from natgrad import NGBoostClassifier
 
     out: dict[str, dict[str, float]] = {}
     for rule in NATGRAD_RULES:
-        model, seconds = _timed(
+        model, seconds = timed(
             lambda rule=rule: NGBoostClassifier(
                 n_estimators=stages,
                 learning_rate=learning_rate,
@@ -89,10 +82,8 @@ def run_split(
         out[f"natgrad_{rule}"]["seconds"] = seconds
 
     dist = Bernoulli if n_classes == 2 else k_categorical(n_classes)
-    base = DecisionTreeRegressor(
-        criterion="friedman_mse", max_depth=3, min_samples_leaf=min_samples_leaf
-    )
-    model, seconds = _timed(
+    base = ngboost_tree(min_samples_leaf)
+    model, seconds = timed(
         lambda: NGBClassifier(
             Dist=dist,
             Base=base,
@@ -125,7 +116,7 @@ def bench_dataset(
     n_classes = int(np.unique(y).size)
     # Compile natgrad's kernels (both leaf rules) before anything is timed; the first call's
     # time is reported.
-    _, first_call = _timed(
+    _, first_call = timed(
         lambda: NGBoostClassifier(n_estimators=stages, learning_rate=learning_rate).fit(X, y)
     )
     NGBoostClassifier(n_estimators=2, leaf_rule="ngboost").fit(X, y)

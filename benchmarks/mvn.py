@@ -24,20 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-
-def _time(fn: Callable[[], object], repeats: int) -> list[float]:
-    out = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
+from benchmarks._timing import repeat_times
 
 
 def make_data(n: int, d: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,8 +87,8 @@ def bench_dim(
             )
             fitted[:] = [model.fit(X, Y)]
 
-        result[f"natgrad_{rule}_first_call"] = _time(natgrad_fit, 1)[0]
-        result[f"natgrad_{rule}"] = statistics.median(_time(natgrad_fit, repeats))
+        result[f"natgrad_{rule}_first_call"] = repeat_times(natgrad_fit, 1)[0]
+        result[f"natgrad_{rule}"] = statistics.median(repeat_times(natgrad_fit, repeats))
         result[f"nll_natgrad_{rule}"] = float(fitted[0].predict_dist(X_test).nll(Y_test).mean())
 
     ngb_fitted: list = []
@@ -115,7 +106,7 @@ def bench_dim(
         )
         ngb_fitted[:] = [model.fit(X, Y)]
 
-    result["ngboost"] = statistics.median(_time(ngboost_fit, ngb_repeats))
+    result["ngboost"] = statistics.median(repeat_times(ngboost_fit, ngb_repeats))
     result["nll_ngboost"] = float(-np.mean(ngb_fitted[0].pred_dist(X_test).logpdf(Y_test)))
     for rule in ("fisher", "ngboost"):
         per_stage = result[f"natgrad_{rule}"] / n_stages

@@ -14,22 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks._timing import repeat_times
 from benchmarks._uci import load_split
-
-
-def _time(fn: Callable[[], object], repeats: int) -> list[float]:
-    out = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) -> dict:
@@ -51,8 +41,8 @@ def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) 
                 n_estimators=n_stages, learning_rate=0.01, max_depth=3, leaf_rule=rule
             ).fit(X, y)
 
-        first = _time(natgrad_fit, 1)[0]
-        times = _time(natgrad_fit, repeats)
+        first = repeat_times(natgrad_fit, 1)[0]
+        times = repeat_times(natgrad_fit, repeats)
         result[f"natgrad_{rule}"] = statistics.median(times)
         result[f"natgrad_{rule}_first_call"] = first
 
@@ -67,8 +57,8 @@ def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) 
             verbose=-1,
         ).fit(X, y)
 
-    _time(lgbm_fit, 1)
-    result["lightgbm"] = statistics.median(_time(lgbm_fit, repeats))
+    repeat_times(lgbm_fit, 1)
+    result["lightgbm"] = statistics.median(repeat_times(lgbm_fit, repeats))
 
     def ngboost_fit() -> None:
         base = DecisionTreeRegressor(criterion="friedman_mse", max_depth=3)
@@ -83,7 +73,7 @@ def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) 
             verbose=False,
         ).fit(X, y)
 
-    result["ngboost"] = statistics.median(_time(ngboost_fit, ngboost_repeats))
+    result["ngboost"] = statistics.median(repeat_times(ngboost_fit, ngboost_repeats))
     for rule in ("fisher", "ngboost"):
         t = result[f"natgrad_{rule}"]
         result[f"speedup_vs_ngboost_{rule}"] = result["ngboost"] / t

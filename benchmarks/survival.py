@@ -31,13 +31,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
+
+from benchmarks._timing import ngboost_tree, timed
 
 DATASETS = ("synthetic", "gbsg2", "rossi")
 NATGRAD_RULES = ("fisher", "ngboost")
@@ -139,23 +140,16 @@ def scores(time_: np.ndarray, event: np.ndarray, s: np.ndarray, scale: np.ndarra
     }
 
 
-def _timed(fit: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    model = fit()
-    return model, time.perf_counter() - start
-
-
 def run_split(split: Split, stages: int, learning_rate: float, min_samples_leaf: int) -> dict:
     from ngboost import NGBSurvival
     from ngboost.distns import LogNormal
-    from sklearn.tree import DecisionTreeRegressor
 
     from natgrad import NGBoostSurvival
 
     X, t, e, X_test, t_test, e_test, oracle = split
     out: dict[str, Any] = {"censored_share_train": float(1 - e.mean())}
     for rule in NATGRAD_RULES:
-        model, seconds = _timed(
+        model, seconds = timed(
             lambda rule=rule: NGBoostSurvival(
                 "lognormal",
                 n_estimators=stages,
@@ -169,10 +163,8 @@ def run_split(split: Split, stages: int, learning_rate: float, min_samples_leaf:
         out[f"natgrad_{rule}"] = scores(t_test, e_test, nat["scale"], np.exp(nat["loc"]))
         out[f"natgrad_{rule}"]["seconds"] = seconds
 
-    base = DecisionTreeRegressor(
-        criterion="friedman_mse", max_depth=3, min_samples_leaf=min_samples_leaf
-    )
-    model, seconds = _timed(
+    base = ngboost_tree(min_samples_leaf)
+    model, seconds = timed(
         lambda: NGBSurvival(
             Dist=LogNormal,
             Base=base,
@@ -213,7 +205,7 @@ def bench_dataset(
     X, t, e = all_splits[0][:3]
     # Compile natgrad's kernels (both leaf rules) before anything is timed; the first call's
     # time is reported.
-    _, first_call = _timed(
+    _, first_call = timed(
         lambda: NGBoostSurvival(n_estimators=stages, learning_rate=learning_rate).fit(X, t, e)
     )
     NGBoostSurvival(n_estimators=2, leaf_rule="ngboost").fit(X, t, e)
