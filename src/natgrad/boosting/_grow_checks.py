@@ -28,7 +28,12 @@ def pack_metric(metric: ArrayLike) -> NDArray[np.float64]:
     """
     arr = np.asarray(metric, dtype=np.float64)
     iu, ju = np.triu_indices(arr.shape[1])
-    return np.ascontiguousarray(arr[:, iu, ju])
+    # Column by column: several times faster than fancy indexing for small p (this runs
+    # every stage of the generic Fisher-rule path).
+    out = np.empty((arr.shape[0], iu.size))
+    for k, (i, j) in enumerate(zip(iu, ju, strict=True)):
+        out[:, k] = arr[:, i, j]
+    return out
 
 
 def _check_int(value, name: str, low: int, allow_none: bool = False) -> int | None:

@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from natgrad.boosting._categorical import n_categories
 from natgrad.boosting._descent import fisher_leaf_values
-from natgrad.boosting._grower import add_leaf_values
+from natgrad.boosting._grower import add_leaf_values, pack_metric
 from natgrad.boosting._line_search import search_step
 from natgrad.boosting._models import ExternalModel, NativeModel
 from natgrad.boosting._rowsolve import row_natural_gradients
@@ -121,11 +121,14 @@ class Trainer:
         fallback = est.base_learner is None and not use_fisher_leaves and monotonic_cst is None
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
-        upper = np.triu_indices(p)
+        diagonal = None
         if fused is not None:
             # The fused kernels write the stage's targets into these every stage.
             grad_buf = np.empty((n, p))
-            packed_buf = np.empty((n, upper[0].size))  # the "fisher" rule's metric
+            packed_buf = np.empty((n, p * (p + 1) // 2))  # the "fisher" rule's metric
+            if use_fisher_leaves:
+                # The same for every stage: the family's structure and the weights.
+                diagonal = fused.metric_diagonal(row_w is not None)
 
         progress = _progress(est)
         # The stage loop's BLAS calls are tiny dot products. Multi-threaded BLAS gains nothing
@@ -136,18 +139,16 @@ class Trainer:
             for stage in range(est.n_estimators):
                 rows = self._rows(n, est.subsample)
                 features = self._features(X.shape[1], est.colsample)
-                diagonal = None
                 if fused is not None:
                     if use_fisher_leaves:
                         fused.gradient_and_metric(theta, row_w, grad_buf, packed_buf)
                         target, packed, sw = grad_buf, packed_buf, None
-                        diagonal = fused.metric_diagonal(row_w is not None)
                     else:
                         fused.natural_gradient(theta, grad_buf)
                         target, packed, sw = grad_buf, None, row_w
                 else:
                     target, packed, sw = self._generic_targets(
-                        template, theta, y, row_w, use_fisher_leaves, upper
+                        template, theta, y, row_w, use_fisher_leaves
                     )
                 # The stage's direction for row i is values[index[i]] (leaf values and
                 # each row's leaf for a tree).
@@ -161,8 +162,10 @@ class Trainer:
                     # No step along the "ngboost" leaves lowers the loss (not a descent
                     # direction): the same tree with Fisher leaves is one (`_descent`).
                     values = self._fisher_leaves(
-                        fused, template, theta, y, row_w, upper, rows, index, values.shape[0]
-                    )
+                        fused,
+                        None if fused is None else (grad_buf, packed_buf),
+                        template, theta, y, row_w, rows, index, values.shape[0],
+                    )  # fmt: skip
                     model.set_leaf_values(values)
                     step, current = _search_and_update(
                         fused, loss, theta, values, index, current, est.learning_rate
@@ -209,7 +212,6 @@ class Trainer:
         y: Array,
         row_w: Array | None,
         use_fisher_leaves: bool,
-        upper: tuple[np.ndarray, np.ndarray],
     ) -> tuple[Array, Array | None, Array | None]:
         """The stage's (target, packed metric, sample weight) through the family's and the
         score's NumPy methods: (wg, wF packed, None) for Fisher leaves, (F⁻¹g, None, w)
@@ -218,7 +220,7 @@ class Trainer:
         grad = self.score._grad(dist, y)
         metric = self.score.metric_at(dist, y)
         if use_fisher_leaves:
-            packed = _pack_upper(metric, upper)
+            packed = pack_metric(metric)
             if row_w is not None:
                 grad, packed = grad * row_w[:, None], packed * row_w[:, None]
             return grad, packed, None
@@ -227,11 +229,11 @@ class Trainer:
     def _fisher_leaves(
         self,
         fused: FusedStage | None,
+        buffers: tuple[Array, Array] | None,
         template: Distribution,
         theta: Array,
         y: Array,
         row_w: Array | None,
-        upper: tuple[np.ndarray, np.ndarray],
         rows: np.ndarray | None,
         index: NDArray[np.int32],
         n_leaves: int,
@@ -239,12 +241,13 @@ class Trainer:
         """The descent fallback (`_descent`): the "fisher" rule's values (n_leaves, p) of
         the stage's tree, whose rows' leaves are ``index``."""
         packed: Array | None
-        if fused is not None:
-            n, p = theta.shape
-            grad, packed = np.empty((n, p)), np.empty((n, upper[0].size))
+        if buffers is not None:
+            # The stage's buffers: its tree is grown, so they are free to overwrite.
+            assert fused is not None
+            grad, packed = buffers
             fused.gradient_and_metric(theta, row_w, grad, packed)
         else:
-            grad, packed, _ = self._generic_targets(template, theta, y, row_w, True, upper)
+            grad, packed, _ = self._generic_targets(template, theta, y, row_w, True)
         assert packed is not None  # the Fisher targets always carry the metric
         est = self.estimator
         return fisher_leaf_values(
@@ -294,17 +297,6 @@ def _search_and_update(
         add_leaf_values(theta, values, index, -step)
         current = loss(theta)
     return step, current
-
-
-def _pack_upper(metric: Array, upper: tuple[np.ndarray, np.ndarray]) -> Array:
-    """Upper triangles of the (n, p, p) metric blocks as (n, p(p+1)/2), row-major order.
-
-    Column by column, which is several times faster than fancy indexing for small p.
-    """
-    out = np.empty((metric.shape[0], upper[0].size))
-    for k, (i, j) in enumerate(zip(*upper, strict=True)):
-        out[:, k] = metric[:, i, j]
-    return out
 
 
 def _progress(est: Any) -> Any:
