@@ -200,6 +200,46 @@ def _model_html(model: Any) -> str:
     )
 
 
+def _page(
+    subtitle: str,
+    sections: str,
+    model: Any,
+    data_summary: Mapping[str, Any],
+    command: str,
+    version: str,
+) -> str:
+    """The whole HTML page: the head, the title, the task's ``sections``, then the data
+    summary, the model's settings and the command and version that every report ends with."""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="natgrad {_esc(version)}">
+<title>natgrad report</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<main>
+<h1>natgrad report</h1>
+<p class="subtitle">{_esc(subtitle)}</p>
+{sections}
+<section id="data"><h2>Data</h2>
+<div id="data-summary">{_value_html(dict(data_summary))}</div>
+</section>
+<section id="model"><h2>Model</h2>
+{_model_html(model)}
+</section>
+<section id="provenance"><h2>Command and version</h2>
+<pre id="command">{_esc(command)}</pre>
+<p id="version">natgrad {_esc(version)}</p>
+</section>
+</main>
+</body>
+</html>
+"""
+
+
 # ---------------------------------------------------------------------- validation and writing
 def _check_report_args(
     path: Any, model: Any, metrics: Any, data_summary: Any, command: Any, version: Any
@@ -367,20 +407,7 @@ def write_report(
     def fig(fig_id: str) -> str:
         return _figure_html(fig_id, *figures[fig_id])
 
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="natgrad {_esc(version)}">
-<title>natgrad report</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<h1>natgrad report</h1>
-<p class="subtitle">{_esc(subtitle)}</p>
-{no_val_note}
+    sections = f"""{no_val_note}
 <section id="metrics"><h2>Metrics</h2>
 {_metrics_html(metrics)}
 </section>
@@ -396,20 +423,8 @@ def write_report(
 <section id="importances"><h2>Feature importances</h2>
 {fig("fig-feature-importances")}
 </section>
-<section id="data"><h2>Data</h2>
-<div id="data-summary">{_value_html(dict(data_summary))}</div>
-</section>
-<section id="model"><h2>Model</h2>
-{_model_html(model)}
-</section>
-<section id="provenance"><h2>Command and version</h2>
-<pre id="command">{_esc(command)}</pre>
-<p id="version">natgrad {_esc(version)}</p>
-</section>
-</main>
-</body>
-</html>
 """
+    page = _page(subtitle, sections, model, data_summary, command, version)
     _write_atomic(out, page)
 
 
@@ -455,38 +470,14 @@ def _task_page(
     body = "\n".join(
         _figure_html(fig_id, title, image, caption) for fig_id, title, image, caption in figures
     )
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="generator" content="natgrad {_esc(version)}">
-<title>natgrad report</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<h1>natgrad report</h1>
-<p class="subtitle">{_esc(subtitle)}</p>
-<section id="metrics"><h2>Metrics</h2>
+    sections = f"""<section id="metrics"><h2>Metrics</h2>
 {table}
 </section>
 <section id="figures"><h2>Figures</h2>
 {body}
 </section>
-<section id="data"><h2>Data</h2>
-<div id="data-summary">{_value_html(dict(data_summary))}</div>
-</section>
-<section id="model"><h2>Model</h2>
-{_model_html(model)}
-</section>
-<section id="provenance"><h2>Command and version</h2>
-<pre id="command">{_esc(command)}</pre>
-<p id="version">natgrad {_esc(version)}</p>
-</section>
-</main>
-</body>
-</html>
 """
+    page = _page(subtitle, sections, model, data_summary, command, version)
     _write_atomic(out, page)
 
 
