@@ -8,6 +8,7 @@ import pytest
 import natgrad.boosting._stage as stage
 from natgrad import NGBoostRegressor
 from natgrad.boosting._binning import BinMapper
+from natgrad.boosting._diagonal_split import diagonal_layout
 from natgrad.boosting._grower import grow_tree
 from natgrad.distributions import Exponential, Laplace, LogNormal, Normal, Poisson
 from natgrad.scores import LogScore
@@ -171,3 +172,55 @@ def test_fisher_fit_is_unchanged_by_the_diagonal_layout(monkeypatch):
     dense = NGBoostRegressor(**kw).fit(X, y)
     np.testing.assert_allclose(fast.predict(X), dense.predict(X), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(fast.train_loss_, dense.train_loss_, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "family", [Normal, Laplace, Exponential, Poisson], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_stage_channels_grow_the_tree_of_gradient_and_metric(family, weighted):
+    # The stage kernels' direct channel writing (`gradient_channels` + `grow_tree(channels=)`)
+    # against the two-step path (`gradient_and_metric`, then the grower's own copy).
+    X, _, _, rng = _data(seed=7)
+    mapper, binned = _mapper(X)
+    p = len(family.param_names)
+    y = rng.poisson(3.0, N).astype(float) if family is Poisson else np.abs(rng.normal(size=N))
+    y += 0.0 if family is Poisson else 0.1
+    theta = np.asfortranarray(0.3 * rng.normal(size=(N, p)) + 0.5 * np.tanh(X[:, [0]]))
+    theta[np.isnan(theta)] = 0.0
+    w = rng.uniform(0.2, 2.0, N) if weighted else None
+    fused = stage.fused_stage(family, LogScore(), {}, y, np.full(N, 1.0 / N))
+    assert fused is not None
+    fused.set_params(theta)
+    grad, packed = np.empty((N, p)), np.empty((N, p * (p + 1) // 2))
+    fused.gradient_and_metric(theta, w, grad, packed)
+    diag = fused.metric_diagonal(weighted)
+    kw = {"max_depth": 4, "min_samples_leaf": 10, **_bins(mapper)}
+    ref = grow_tree(binned, grad, packed, metric_diagonal=diag, **kw)
+    if diag is not None:
+        columns = diagonal_layout(diag)[2]
+    else:
+        columns = np.arange(p * (p + 1) // 2)
+    channels = np.empty((N, p + columns.size))
+    fused.gradient_channels(theta, w, columns, channels)
+    got = grow_tree(binned, None, metric_diagonal=diag, channels=channels, **kw)
+    assert ref[0].n_leaves > 2
+    _assert_same_tree(ref, got)
+
+
+def test_channels_are_validated():
+    X, grad, h00, _ = _data()
+    mapper, binned = _mapper(X)
+    good = np.zeros((N, 3))
+    with pytest.raises(ValueError, match="'gradients', 'metric' and 'sample_weight' arguments"):
+        grow_tree(binned, grad, channels=good, metric_diagonal=[np.nan, 2.0], **_bins(mapper))
+    with pytest.raises(ValueError, match=r"'channels' argument of grow_tree must be a C-cont"):
+        grow_tree(
+            binned, None, channels=good[:, :2], metric_diagonal=[np.nan, 2.0], **_bins(mapper)
+        )
+    with pytest.raises(ValueError, match=r"must be a float64 array"):
+        grow_tree(binned, None, channels=good.astype(np.float32), **_bins(mapper))
+    with pytest.raises(ValueError, match=r"with p >= 2 when 'channels' is given"):
+        grow_tree(
+            binned, None, channels=np.zeros((N, 2)), metric_diagonal=[np.nan], **_bins(mapper)
+        )

@@ -196,6 +196,28 @@ def test_histogram_parallel_row_blocks():
     np.testing.assert_array_equal(hist[0, :, 2], np.bincount(binned[:, 0], minlength=256))
 
 
+@pytest.mark.parametrize("n_vals", [2, 3, 5])
+def test_histogram_identity_rows_fast_path(n_vals):
+    # `identity=True` (the root of a tree on every row) skips the row index: the same sums
+    # as the indexed fold on [start, stop) of an identity index, serial and parallel sizes.
+    rng = np.random.default_rng(6)
+    for n in (500, 20_000):
+        binned = np.asfortranarray(rng.integers(0, 256, size=(n, 3), dtype=np.uint8))
+        vals = rng.normal(size=(n, n_vals))
+        rows = np.arange(n, dtype=np.int32)
+        features = np.arange(3, dtype=np.int32)
+        no_partials = np.zeros((0, 3, 256, n_vals + 1))
+        fast, ref = np.zeros((3, 256, n_vals + 1)), np.zeros((3, 256, n_vals + 1))
+        build_histogram(binned, rows, 7, n - 3, features, vals, fast, no_partials, 2, True)
+        build_histogram(binned, rows, 7, n - 3, features, vals, ref, no_partials, 2)
+        np.testing.assert_allclose(fast, ref, rtol=1e-12, atol=1e-12)
+        for c in range(n_vals):
+            np.testing.assert_allclose(
+                fast[1, :, c], np.bincount(binned[7 : n - 3, 1], vals[7 : n - 3, c], 256),
+                atol=1e-9,
+            )  # fmt: skip
+
+
 def test_fill_channels_both_modes():
     rng = np.random.default_rng(5)
     g, w = rng.normal(size=(6, 2)), rng.uniform(0.5, 2, 6)

@@ -9,6 +9,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
+from ._diagonal_split import diagonal_layout
+
 __all__ = ["pack_metric"]
 
 _WHERE = "grow_tree"
@@ -166,3 +168,50 @@ def _check_diagonal(metric_diagonal, p: int) -> NDArray[np.float64]:
             f"or NaN values. Got {describe(metric_diagonal)} instead."
         )
     return diag
+
+
+def _check_channels(binned, channels, gradients, metric, sample_weight, metric_diagonal):
+    """Validated ``binned`` and caller-written histogram channels of `grow_tree`: returns
+    (binned, channels, p, diagonal layout or None)."""
+    if gradients is not None or metric is not None or sample_weight is not None:
+        raise ValueError(
+            f"The 'gradients', 'metric' and 'sample_weight' arguments of {_WHERE} must be None "
+            "when 'channels' is given (the channels carry them). Got "
+            f"{describe(gradients)}, {describe(metric)} and {describe(sample_weight)} instead."
+        )
+    if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
+        raise ValueError(
+            f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
+            f"Got {describe(binned)} instead."
+        )
+    binned = np.asfortranarray(binned)
+    n = binned.shape[0]
+    if not isinstance(channels, np.ndarray) or channels.dtype != np.float64:
+        raise ValueError(
+            f"The 'channels' argument of {_WHERE} must be a float64 array. "
+            f"Got {describe(channels)} instead."
+        )
+    width = channels.shape[1] if channels.ndim == 2 else -1
+    layout = None
+    if metric_diagonal is not None:
+        diag = np.asarray(metric_diagonal, dtype=np.float64)
+        p = diag.shape[0] if diag.ndim == 1 else 0
+        if p < 2:
+            raise ValueError(
+                f"The 'metric_diagonal' argument of {_WHERE} must have shape (p,) with p >= 2 "
+                f"when 'channels' is given. Got {describe(metric_diagonal)} instead."
+            )
+        layout = diagonal_layout(_check_diagonal(diag, p))
+        expected = p + layout[2].size
+    else:
+        # Dense layout: C = p + p (p + 1) / 2 fixes p.
+        p = 1
+        while p + p * (p + 1) // 2 < width:
+            p += 1
+        expected = p + p * (p + 1) // 2
+    if channels.shape != (n, expected) or not channels.flags.c_contiguous:
+        raise ValueError(
+            f"The 'channels' argument of {_WHERE} must be a C-contiguous array of shape "
+            f"({n}, {expected}). Got {describe(channels)} instead."
+        )
+    return binned, channels, p, layout

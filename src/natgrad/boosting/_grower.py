@@ -33,6 +33,7 @@ from ._diagonal_split import diagonal_layout, expand_diagonal, fill_diagonal_cha
 from ._grow_checks import (
     _WHERE,
     _check_arrays,
+    _check_channels,
     _check_diagonal,
     _check_features,
     _check_float,
@@ -125,7 +126,7 @@ class Tree:
 
 def grow_tree(
     binned: NDArray[np.uint8],
-    gradients: ArrayLike,
+    gradients: ArrayLike | None,
     metric: ArrayLike | None = None,
     sample_weight: ArrayLike | None = None,
     *,
@@ -143,6 +144,7 @@ def grow_tree(
     monotonic_cst: ArrayLike | None = None,
     is_categorical: ArrayLike | None = None,
     metric_diagonal: ArrayLike | None = None,
+    channels: NDArray[np.float64] | None = None,
 ) -> tuple[Tree, NDArray[np.int32]]:
     """Grow one vector-leaf tree on the per-row targets ``gradients``.
 
@@ -151,7 +153,7 @@ def grow_tree(
     binned : ndarray of shape (n, d), uint8
         Bins from `BinMapper.transform`; Fortran order (another layout is copied, which
         costs a pass over the data every call).
-    gradients : array-like of shape (n, p) or (n,)
+    gradients : array-like of shape (n, p) or (n,), or None
         Per-row targets ``g_i`` (1-D means p = 1), not weighted: natural gradients for the
         "ngboost" rule, plain gradients for the "fisher" rule.
     metric : array-like of shape (n, p (p + 1) / 2) or (n, p, p), or None
@@ -202,6 +204,15 @@ def grow_tree(
         included). The histograms then carry fewer channels and the split scan is
         separable (`natgrad.boosting._diagonal_split`); the tree is the same up to
         rounding. None, or with ``metric`` None or p = 1: the dense layout.
+    channels : ndarray of shape (n, C), float64, or None
+        The Fisher rule's histogram channel values written by the caller, for callers that
+        compute the per-row gradient and metric in a compiled pass anyway (the fused stage
+        kernels, `natgrad.boosting._stage`) and so save the copy into the histogram layout.
+        With ``metric_diagonal`` (p > 1) the diagonal layout, ``C = p + n_varying``: the
+        ``w_i g_i``, then the varying diagonal entries of ``w_i F_i`` in parameter order;
+        without it the dense layout, ``C = p + p (p + 1) / 2``: ``w_i g_i``, then the packed
+        ``w_i F_i``. ``gradients``, ``metric`` and ``sample_weight`` must then be None: the
+        weights are in the channels. Rows outside ``rows`` are not read.
 
     Returns
     -------
@@ -210,9 +221,16 @@ def grow_tree(
         Leaf number of every row: from the growth partition for the rows in ``rows``, by a
         binned traversal for the others.
     """
-    binned, grads, met, sw = _check_arrays(binned, gradients, metric, sample_weight)
+    if channels is not None:
+        binned, vals, p, diag_layout = _check_channels(
+            binned, channels, gradients, metric, sample_weight, metric_diagonal
+        )
+        matrix, sw = True, None  # the Fisher rule's layouts; weights are in the channels
+    else:
+        binned, grads, met, sw = _check_arrays(binned, gradients, metric, sample_weight)
+        p = grads.shape[1]
+        matrix = met is not None
     n, d = binned.shape
-    p = grads.shape[1]
     max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
     max_leaves = _check_int(max_leaves, "max_leaves", 1, allow_none=True)
     if max_depth is None and max_leaves is None:
@@ -239,9 +257,11 @@ def grow_tree(
     m = part.size
     depth_cap = 2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max
     n_leaves_cap = min(max_leaves or depth_cap, depth_cap, max(1, m // min_samples_leaf))
-    matrix = met is not None
     diag_map, diag_const = _NO_DIAG, _NO_DIAG_CONST
-    if metric_diagonal is not None and matrix and p > 1:
+    if channels is not None:
+        if diag_layout is not None:
+            diag_map, diag_const, _ = diag_layout
+    elif metric_diagonal is not None and matrix and p > 1:
         diag_map, diag_const, columns = diagonal_layout(_check_diagonal(metric_diagonal, p))
         vals = np.empty((n, p + columns.size))  # count not stored
         fill_diagonal_channels(
@@ -395,9 +415,11 @@ def _grow(
     n_check = 0
     if max_depth > 0 and m >= min_split and max_leaves > 1 and features.size > 0:
         pool, slot[0], n_used, n_free = take_slot(pool, n_used, free, n_free)
+        # Without row subsampling the root's rows are 0 .. n-1 in order (`_check_rows`).
         build_histogram(
-            binned, part, start[0], count[0], features, vals, pool[slot[0]], partials, n_threads
-        )
+            binned, part, start[0], count[0], features, vals, pool[slot[0]], partials, n_threads,
+            not traverse_rest,
+        )  # fmt: skip
         # The root sums are any one feature's histogram summed over its bins.
         h_sums[:] = pool[slot[0], features[0]].sum(axis=0)
         check[0] = 0

@@ -86,10 +86,30 @@ def _fold(col, rows, start, stop, vals, h, n_vals):
         h[b, n_vals] += 1.0
 
 
+@njit(nogil=True, fastmath=FASTMATH, inline="always")
+def _fold_identity(col, start, stop, vals, h, n_vals):
+    # `_fold` for rows[ii] == ii (the root of a tree on every row): no index load, and the
+    # bins and channel values stream in order (measured 1.2-1.4x faster on protein).
+    for r in range(start, stop):
+        b = col[r]
+        for c in range(n_vals):
+            h[b, c] += vals[r, c]
+        h[b, n_vals] += 1.0
+
+
 @njit(nogil=True, fastmath=FASTMATH)
-def _fold_dispatch(col, rows, start, stop, vals, h):
+def _fold_dispatch(col, rows, start, stop, vals, h, identity=False):
     n_vals = vals.shape[1]
-    if n_vals == 1:
+    if identity:
+        if n_vals == 2:
+            _fold_identity(col, start, stop, vals, h, 2)
+        elif n_vals == 3:
+            _fold_identity(col, start, stop, vals, h, 3)
+        elif n_vals == 4:
+            _fold_identity(col, start, stop, vals, h, 4)
+        else:
+            _fold_identity(col, start, stop, vals, h, n_vals)
+    elif n_vals == 1:
         _fold(col, rows, start, stop, vals, h, 1)
     elif n_vals == 2:
         _fold(col, rows, start, stop, vals, h, 2)
@@ -130,7 +150,9 @@ def accumulate_histogram(binned, rows, start, stop, features, vals, hist):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def build_histogram(binned, rows, start, stop, features, vals, hist, partials, n_threads):
+def build_histogram(
+    binned, rows, start, stop, features, vals, hist, partials, n_threads, identity=False
+):
     """Histogram of the rows ``rows[start:stop]``, overwriting the active features of ``hist``.
 
     Parallel over groups of features (one group per thread); when there are fewer active
@@ -147,6 +169,9 @@ def build_histogram(binned, rows, start, stop, features, vals, hist, partials, n
         Scratch space for block partials; ``n_partials = 0`` disables row blocks.
     n_threads : int
         Number of numba threads (`numba.get_num_threads` is not cacheable inside a kernel).
+    identity : bool, default=False
+        The caller guarantees ``rows[i] == i`` on ``[start, stop)``: the fold then reads the
+        rows in order, without the index.
     """
     n_feat = features.size
     m = stop - start
@@ -176,7 +201,7 @@ def build_histogram(binned, rows, start, stop, features, vals, hist, partials, n
             te = min(e, ts + _TILE_ROWS)
             for j in range(group, n_feat, n_groups):
                 f = features[j]
-                _fold_dispatch(binned[:, f], rows, ts, te, vals, out[f])
+                _fold_dispatch(binned[:, f], rows, ts, te, vals, out[f], identity)
     if n_blocks > 1:
         n_bins = hist.shape[1]
         K = hist.shape[2]

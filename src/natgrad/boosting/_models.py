@@ -104,16 +104,18 @@ class NativeModel:
 
     def fit_stage_leaves(
         self,
-        target: Array,
+        target: Array | None,
         metric: Array | None,
         sample_weight: Array | None,
         rows: Array | None,
         features: Array | None,
         metric_diagonal: Array | None = None,
+        channels: Array | None = None,
     ) -> tuple[Array, NDArray[np.int32]]:
         """As `fit_stage`, with the output as (leaf values (n_leaves, p), leaf of each row
         (n,) int32): the stage's output for row i is ``values[index[i]]``.
-        ``metric_diagonal``: `grow_tree`'s, from the stage kernels that computed ``metric``."""
+        ``metric_diagonal`` and ``channels``: `grow_tree`'s, from the stage kernels (with
+        ``channels``, ``target``, ``metric`` and ``sample_weight`` are None)."""
         tree, leaf_of_row = grow_tree(
             self._binned,
             target,
@@ -122,6 +124,7 @@ class NativeModel:
             rows=rows,
             feature_mask=features,
             metric_diagonal=metric_diagonal,
+            channels=channels,
             **self.grow_params,
             **self._bins,
         )
@@ -187,15 +190,17 @@ class ExternalModel:
 
     def fit_stage_leaves(
         self,
-        target: Array,
+        target: Array | None,
         metric: Array | None,
         sample_weight: Array | None,
         rows: Array | None,
         features: Array | None,
         metric_diagonal: Array | None = None,
+        channels: Array | None = None,
     ) -> tuple[Array, NDArray[np.int32]]:
         """`fit_stage` in `NativeModel.fit_stage_leaves`'s form: every row its own leaf
-        (``metric_diagonal`` is not used)."""
+        (``metric_diagonal`` is not used; ``channels`` belong to the native trees only)."""
+        assert target is not None and channels is None
         return self.fit_stage(target, metric, sample_weight, rows, features), self._identity
 
     def fit_stage(

@@ -247,6 +247,28 @@ class FusedStage:
         w = row_weight if row_weight is not None else self._no_values[0]
         _grad_metric(self.code, theta, self._exp, self.target, w, weighted, grad, packed)
 
+    def gradient_channels(
+        self, theta: Array, row_weight: Array | None, columns: Array, out: Array
+    ) -> None:
+        """Write the Fisher rule's histogram channels of `grow_tree` into ``out``: wᵢgᵢ,
+        then the entries ``columns`` (indices into the packed upper triangle) of wᵢFᵢ.
+
+        ``columns`` = all ``p (p + 1) / 2`` entries gives the dense layout, the varying
+        diagonal entries (`_diagonal_split.diagonal_layout`) the diagonal one. One pass
+        instead of `gradient_and_metric` and the grower's copy into its layout.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n, p)
+        row_weight : ndarray of shape (n,) or None
+            None means unit weights.
+        columns : ndarray of shape (n_columns,), int64
+        out : ndarray of shape (n, p + n_columns), C-contiguous
+        """
+        weighted = row_weight is not None
+        w = row_weight if row_weight is not None else self._no_values[0]
+        _grad_channels(self.code, theta, self._exp, self.target, w, weighted, columns, out)
+
     def metric_diagonal(self, weighted: bool) -> Array | None:
         """The diagonal of every row's ``wᵢFᵢ`` from `gradient_and_metric` when all the
         blocks are diagonal, else None: per parameter its value in every row, NaN where it
@@ -402,6 +424,22 @@ def _grad_metric(code, theta, exp_theta, target, w, weighted, grad, packed):  # 
             grad[i, 1] = g1
             packed[i, 1] = f01
             packed[i, 2] = f11
+
+
+@njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def _grad_channels(code, theta, exp_theta, target, w, weighted, columns, out):  # pragma: no cover
+    n = target.shape[0]
+    p = theta.shape[1]
+    n_cols = columns.size
+    for i in prange(n):
+        g0, g1, f00, f01, f11 = _row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
+        wi = w[i] if weighted else 1.0
+        out[i, 0] = wi * g0
+        if p == 2:
+            out[i, 1] = wi * g1
+        for j in range(n_cols):
+            c = columns[j]  # packed (0, 0), (0, 1), (1, 1)
+            out[i, p + j] = wi * (f00 if c == 0 else (f01 if c == 1 else f11))
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from natgrad.boosting._categorical import n_categories
 from natgrad.boosting._descent import fisher_leaf_values
+from natgrad.boosting._diagonal_split import diagonal_layout
 from natgrad.boosting._grower import add_leaf_values, pack_metric
 from natgrad.boosting._line_search import search_step
 from natgrad.boosting._models import ExternalModel, NativeModel
@@ -121,14 +122,20 @@ class Trainer:
         fallback = est.base_learner is None and not use_fisher_leaves and monotonic_cst is None
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
-        diagonal = None
+        diagonal = channels = columns = None
         if fused is not None:
             # The fused kernels write the stage's targets into these every stage.
             grad_buf = np.empty((n, p))
             packed_buf = np.empty((n, p * (p + 1) // 2))  # the "fisher" rule's metric
             if use_fisher_leaves:
-                # The same for every stage: the family's structure and the weights.
+                # The same for every stage: the family's structure and the weights. The
+                # kernels write the grower's histogram channels directly (no copy).
                 diagonal = fused.metric_diagonal(row_w is not None)
+                if diagonal is not None and p > 1:
+                    columns = diagonal_layout(diagonal)[2]
+                else:
+                    diagonal, columns = None, np.arange(p * (p + 1) // 2)
+                channels = np.empty((n, p + columns.size))
 
         progress = _progress(est)
         # The stage loop's BLAS calls are tiny dot products. Multi-threaded BLAS gains nothing
@@ -141,8 +148,9 @@ class Trainer:
                 features = self._features(X.shape[1], est.colsample)
                 if fused is not None:
                     if use_fisher_leaves:
-                        fused.gradient_and_metric(theta, row_w, grad_buf, packed_buf)
-                        target, packed, sw = grad_buf, packed_buf, None
+                        assert channels is not None and columns is not None
+                        fused.gradient_channels(theta, row_w, columns, channels)
+                        target, packed, sw = None, None, None
                     else:
                         fused.natural_gradient(theta, grad_buf)
                         target, packed, sw = grad_buf, None, row_w
@@ -153,7 +161,7 @@ class Trainer:
                 # The stage's direction for row i is values[index[i]] (leaf values and
                 # each row's leaf for a tree).
                 values, index = model.fit_stage_leaves(
-                    target, packed, sw, rows, features, metric_diagonal=diagonal
+                    target, packed, sw, rows, features, metric_diagonal=diagonal, channels=channels
                 )
                 step, current = _search_and_update(
                     fused, loss, theta, values, index, current, est.learning_rate
