@@ -212,6 +212,44 @@ def test_every_univariate_family_is_covered():
     assert univariate == set(UNIVARIATE_TARGETS)
 
 
+# ---------------------------------------------------------------------------- invariance
+@pytest.mark.parametrize("rule", ["fisher", "ngboost"])
+@pytest.mark.parametrize("family", ["normal", "laplace", "normal-generic"])
+def test_trees_do_not_depend_on_the_units_of_y(data, rule, family, monkeypatch):
+    # Changing the units of y (y -> c y + b) shifts the location and log-scale by known
+    # amounts; both leaf rules must grow the same trees, so the fitted distributions
+    # transform exactly. Unbalanced, the "ngboost" rule's shared tree let the location's
+    # squared errors (in units of y squared) outweigh the log-scale's, or the reverse.
+    # (normal, laplace: the compiled stage kernels; normal-generic: the NumPy path.)
+    if family == "normal-generic":
+        import natgrad.boosting._stage as stage
+
+        monkeypatch.setattr(stage, "ENABLED", False)
+        family = "normal"
+    X, y, _ = data
+    kw = {"n_estimators": 60, "learning_rate": 0.1, "leaf_rule": rule, "max_depth": 3}
+    c, b = 1e4, -3.0
+    base = NGBoostRegressor(family, **kw).fit(X, y)
+    unit = NGBoostRegressor(family, **kw).fit(X, c * y + b)
+    p0, p1 = base.predict_dist(X).params, unit.predict_dist(X).params
+    np.testing.assert_allclose(p1[:, 0], c * p0[:, 0] + b, rtol=1e-7, atol=1e-7 * c)
+    np.testing.assert_allclose(p1[:, 1], p0[:, 1] + np.log(c), rtol=0, atol=1e-7)
+
+
+def test_ngboost_rule_units_matter_without_balancing(data, monkeypatch):
+    # The same check fails with the balancing switched off: it is what makes the rule
+    # invariant (the test above can fail).
+    import natgrad.boosting._trainer as trainer
+
+    monkeypatch.setattr(trainer, "_balance_units", lambda fisher_mean: np.ones_like(fisher_mean))
+    X, y, _ = data
+    kw = {"n_estimators": 60, "learning_rate": 0.1, "leaf_rule": "ngboost"}
+    base = NGBoostRegressor(**kw).fit(X, y)
+    unit = NGBoostRegressor(**kw).fit(X, 1e4 * y)
+    loc0, loc1 = base.predict_dist(X).params[:, 0], unit.predict_dist(X).params[:, 0]
+    assert np.max(np.abs(loc1 - 1e4 * loc0)) > 1e-3 * 1e4
+
+
 # ---------------------------------------------------------------------------- extreme data
 @pytest.mark.parametrize("factor", [1e-6, 1e6])
 @pytest.mark.parametrize("rule", ["fisher", "ngboost"])

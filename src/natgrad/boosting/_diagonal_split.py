@@ -20,9 +20,10 @@ The numeric split scan is separable: with ``H`` diagonal the score is
     score(G, H) = f sum_k G_k^2 / (H_kk + f lambda)
 
 (``f`` the leaf prior's shrinkage, `natgrad.boosting._leaf_solve`), which the scan evaluates
-for all thresholds in branch-free loops over the bins. It agrees with the dense scan up to
-rounding: the same pivot test (every ``H_kk + f lambda`` above ``1e-12`` times the largest),
-and a threshold that fails it is scored by the dense damped solve.
+in one pass over the thresholds, summing over the parameters in registers. It agrees with
+the dense scan up to rounding: the same pivot test (every ``H_kk + f lambda`` above
+``1e-12`` times the largest), and a threshold that fails it is scored by the dense damped
+solve.
 """
 
 from __future__ import annotations
@@ -100,70 +101,6 @@ def left_sums_diagonal(h, best_bin, best_mgl, missing_bin, p, diag_map, diag_con
 
 
 @njit(nogil=True, fastmath=FASTMATH, error_model="numpy")
-def _child_scores(cum, h, nb, missing_bin, mv, parent, p, l2, prior, diag_map, diag_const,
-                  total, scratch):  # fmt: skip
-    # Separable scores of both children at every threshold into scratch[0], scratch[1];
-    # scratch[2] > 0 where a pivot test fails. One scratch block: no allocation per call.
-    cnt = h.shape[1] - 1
-    cm = mv * h[missing_bin, cnt]
-    sl, sr, bad = scratch[0], scratch[1], scratch[2]
-    hi_l, hi_r, lo_l, lo_r = scratch[3], scratch[4], scratch[5], scratch[6]
-    ridge_l, ridge_r, fl, fr = scratch[7], scratch[8], scratch[9], scratch[10]
-    sl[:nb] = 0.0
-    sr[:nb] = 0.0
-    hi_l[:nb] = -np.inf
-    hi_r[:nb] = -np.inf
-    lo_l[:nb] = np.inf
-    lo_r[:nb] = np.inf
-    if prior > 0.0:
-        for t in range(nb):
-            nl_ = max(cum[cnt, t] + cm, 0.0)
-            nr_ = max(total - nl_, 0.0)
-            fl[t] = nl_ / (nl_ + prior) if nl_ > 0.0 else 1.0
-            fr[t] = nr_ / (nr_ + prior) if nr_ > 0.0 else 1.0
-            ridge_l[t] = fl[t] * l2
-            ridge_r[t] = fr[t] * l2
-    else:
-        ridge_l[:nb] = l2
-        ridge_r[:nb] = l2
-    for k in range(p):
-        gm = mv * h[missing_bin, k]
-        gp = parent[k]
-        hp = parent[p + _packed(k, k, p)]
-        c = diag_map[k]
-        # Left diagonal sums into `bad` (free until the pivot test below).
-        if c >= 0:
-            hm = mv * h[missing_bin, c]
-            for t in range(nb):
-                bad[t] = cum[c, t] + hm
-        else:
-            ck = diag_const[k]
-            for t in range(nb):
-                bad[t] = ck * (cum[cnt, t] + cm)
-        for t in range(nb):
-            a = cum[k, t] + gm
-            b = gp - a
-            hl = bad[t]
-            dl = hl + ridge_l[t]
-            dr = hp - hl + ridge_r[t]
-            # A zero denominator fails the pivot test below: any nonzero divisor keeps
-            # the loop free of division-by-zero checks.
-            sl[t] += a * a / (dl if dl != 0.0 else 1.0)
-            sr[t] += b * b / (dr if dr != 0.0 else 1.0)
-            hi_l[t] = max(hi_l[t], dl)
-            hi_r[t] = max(hi_r[t], dr)
-            lo_l[t] = min(lo_l[t], dl)
-            lo_r[t] = min(lo_r[t], dr)
-    for t in range(nb):
-        if prior > 0.0:
-            sl[t] *= fl[t]
-            sr[t] *= fr[t]
-        ok = (lo_l[t] > _PIVOT_RTOL * hi_l[t]) & (lo_r[t] > _PIVOT_RTOL * hi_r[t])
-        ok &= (sl[t] == sl[t]) & (sr[t] == sr[t])  # NaN: the dense path decides
-        bad[t] = 0.0 if ok else 1.0
-
-
-@njit(nogil=True, fastmath=FASTMATH, error_model="numpy")
 def scan_diagonal(
     h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior, diag_map, diag_const
 ):
@@ -172,64 +109,91 @@ def scan_diagonal(
     ``h`` (n_bins, Kh) is the feature's diagonal-layout histogram, ``parent`` the node's
     dense sums. Candidates, the minimum leaf size and the tie order (threshold, then missing
     right before missing left) are those of the dense scan.
+
+    One pass over the thresholds: the left sums are a running prefix, and each candidate's
+    two child scores are summed over the parameters in registers (no per-threshold arrays:
+    3-4x faster than a pass per quantity over the bins).
     """
     Kh = h.shape[1]
     cnt = Kh - 1
-    nb = n_bins_nm
     K = parent.shape[0]
     n_missing = h[missing_bin, cnt]
     total = parent[K - 1]
     n_dir = 2 if n_missing != 0.0 else 1
-    # One allocation: prefix sums cum[k, t] (channel k over bins 0..t), the gains of each
-    # direction, the scratch of `_child_scores`.
-    block = np.empty((Kh + n_dir + 11, max(nb, 1)))
-    cum = block[:Kh]
-    gains = block[Kh : Kh + n_dir]
-    scratch = block[Kh + n_dir :]
-    for k in range(Kh):
-        acc = 0.0
-        for t in range(nb):
-            acc += h[t, k]
-            cum[k, t] = acc
-    sl, sr, bad = scratch[0], scratch[1], scratch[2]
-    for direction in range(n_dir):
-        mv = float(direction)  # 1.0 when the missing bin joins the left child
-        _child_scores(
-            cum, h, nb, missing_bin, mv, parent, p, l2, prior, diag_map, diag_const, total,
-            scratch,
-        )  # fmt: skip
-        cm = mv * n_missing
-        g = gains[direction]
-        for t in range(nb):
-            nl = cum[cnt, t] + cm
-            ok = (nl >= min_leaf) & (total - nl >= min_leaf) & (h[t, cnt] > 0.0)
-            g[t] = sl[t] + sr[t] - parent_score if ok else -np.inf
-        for t in range(nb):
-            if bad[t] > 0.0 and g[t] > -np.inf:
-                # A pivot test failed: the dense damped solve, as the dense scan does.
-                g[t] = _dense_gain(cum, h, t, mv, missing_bin, parent, p, l2, prior,
-                                   diag_map, diag_const, parent_score)  # fmt: skip
+    acc = np.zeros(Kh)
     best_gain = -np.inf
     best_bin = -1
     best_mgl = False
-    for t in range(nb):
+    for t in range(n_bins_nm):
+        for k in range(Kh):
+            acc[k] += h[t, k]
+        if h[t, cnt] <= 0.0:
+            continue  # an empty bin repeats the previous threshold's split
         for direction in range(n_dir):
-            if gains[direction, t] > best_gain:
-                best_gain = gains[direction, t]
+            mv = float(direction)  # 1.0 when the missing bin joins the left child
+            nl = acc[cnt] + mv * n_missing
+            nr = total - nl
+            if nl < min_leaf or nr < min_leaf:
+                continue
+            fl = 1.0
+            fr = 1.0
+            if prior > 0.0:
+                nl_ = max(nl, 0.0)
+                nr_ = max(total - nl_, 0.0)
+                fl = nl_ / (nl_ + prior) if nl_ > 0.0 else 1.0
+                fr = nr_ / (nr_ + prior) if nr_ > 0.0 else 1.0
+            ridge_l = fl * l2 if prior > 0.0 else l2
+            ridge_r = fr * l2 if prior > 0.0 else l2
+            sl = 0.0
+            sr = 0.0
+            hi_l = -np.inf
+            hi_r = -np.inf
+            lo_l = np.inf
+            lo_r = np.inf
+            for k in range(p):
+                a = acc[k] + mv * h[missing_bin, k]
+                b = parent[k] - a
+                c = diag_map[k]
+                if c >= 0:
+                    hl = acc[c] + mv * h[missing_bin, c]
+                else:
+                    hl = diag_const[k] * nl
+                dl = hl + ridge_l
+                dr = parent[p + _packed(k, k, p)] - hl + ridge_r
+                # A zero denominator fails the pivot test below: any nonzero divisor keeps
+                # the loop free of division-by-zero checks.
+                sl += a * a / (dl if dl != 0.0 else 1.0)
+                sr += b * b / (dr if dr != 0.0 else 1.0)
+                hi_l = max(hi_l, dl)
+                hi_r = max(hi_r, dr)
+                lo_l = min(lo_l, dl)
+                lo_r = min(lo_r, dr)
+            sl *= fl
+            sr *= fr
+            ok = (lo_l > _PIVOT_RTOL * hi_l) and (lo_r > _PIVOT_RTOL * hi_r)
+            if ok and sl == sl and sr == sr:
+                g = sl + sr - parent_score
+            else:
+                # A pivot test failed (or NaN): the dense damped solve, as the dense scan.
+                g = _dense_gain(acc, h, mv, missing_bin, parent, p, l2, prior, diag_map,
+                                diag_const, parent_score)  # fmt: skip
+            if g > best_gain:
+                best_gain = g
                 best_bin = t
                 best_mgl = direction == 1
     return best_gain, best_bin, best_mgl
 
 
 @njit(nogil=True, fastmath=FASTMATH, error_model="numpy")
-def _dense_gain(cum, h, t, mv, missing_bin, parent, p, l2, prior, diag_map, diag_const,
+def _dense_gain(acc, h, mv, missing_bin, parent, p, l2, prior, diag_map, diag_const,
                 parent_score):  # fmt: skip
-    # Gain of threshold t by the dense (damped) solve of both children.
+    # Gain of the threshold whose left prefix sums are ``acc`` by the dense (damped) solve
+    # of both children.
     Kh = h.shape[1]
     K = parent.shape[0]
     h_l = np.empty(Kh)
     for k in range(Kh):
-        h_l[k] = cum[k, t] + mv * h[missing_bin, k]
+        h_l[k] = acc[k] + mv * h[missing_bin, k]
     cand = np.empty(K)
     right = np.empty(K)
     expand_diagonal(h_l, p, diag_map, diag_const, cand)

@@ -138,6 +138,15 @@ class NativeModel:
         tree.leaf_values[:] = values
         tree.value[tree.leaf_index] = values
 
+    def unscale_pending(self, factor: Array) -> Array:
+        """Multiply every value of the pending tree by ``factor`` (p,) per parameter (the
+        "ngboost" rule's balanced targets back in parameter units); returns its leaf values."""
+        assert self._pending is not None
+        tree = self._pending
+        tree.value[:] *= factor
+        tree.leaf_values[:] *= factor
+        return tree.leaf_values
+
     def commit(self, scale: float) -> None:
         assert self._pending is not None
         # Monotone trees keep θ monotone only through a non-positive scale.

@@ -165,6 +165,7 @@ class FusedStage:
         self._exp = np.empty(y.shape[0])
         self._no_values = np.zeros((1, entry.n_params))
         self._no_index = np.zeros(1, dtype=np.int32)
+        self._ones = np.ones(entry.n_params)
 
     def set_params(self, theta: Array, *, loss: bool = True) -> float:
         """Cache exp(±θ[:, c]) of ``theta`` (n, p) and return the loss Σ wᵢ S(θᵢ, yᵢ)
@@ -281,9 +282,28 @@ class FusedStage:
             diag[:] = np.nan
         return diag
 
-    def natural_gradient(self, theta: Array, out: Array) -> None:
-        """Write Fᵢ⁻¹gᵢ into ``out`` (n, p)."""
-        _natural_gradient(self.code, theta, self._exp, self.target, out)
+    def mean_fisher_diagonal(self, row_weight: Array | None) -> Array | None:
+        """The weighted mean over rows of the diagonal of Fᵢ at the parameters of the last
+        `set_params`, (p,), for the families with diagonal Fisher blocks (else None): the
+        "ngboost" rule's split metric (`natgrad.boosting._trainer`). Their varying entry is
+        the location's, exp(−2 log σ) = e² from the cache; the other one is constant."""
+        if self._fisher_diagonal is None:
+            return None
+        diag = np.array(self._fisher_diagonal, dtype=np.float64)
+        e = self._exp
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Dot products: no (n,) temporary every stage.
+            if row_weight is None:
+                mean = (e @ e) / e.shape[0]
+            else:
+                mean = ((row_weight * e) @ e) / row_weight.sum()
+        diag[np.isnan(diag)] = mean
+        return diag
+
+    def natural_gradient(self, theta: Array, out: Array, unit: Array | None = None) -> None:
+        """Write Fᵢ⁻¹gᵢ into ``out`` (n, p), each column times ``unit`` (p,) if given."""
+        scale = self._ones if unit is None else np.ascontiguousarray(unit, dtype=np.float64)
+        _natural_gradient(self.code, theta, self._exp, self.target, scale, out)
 
 
 # ---------------------------------------------------------------------- compiled row formulas
@@ -443,7 +463,7 @@ def _grad_channels(code, theta, exp_theta, target, w, weighted, columns, out):  
 
 
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def _natural_gradient(code, theta, exp_theta, target, out):  # pragma: no cover - compiled
+def _natural_gradient(code, theta, exp_theta, target, unit, out):  # pragma: no cover - compiled
     n = target.shape[0]
     p = theta.shape[1]
     for i in prange(n):
@@ -455,9 +475,9 @@ def _natural_gradient(code, theta, exp_theta, target, out):  # pragma: no cover 
             x1 = g1 / f11 if p == 2 else 0.0
         else:
             x0, x1 = _solve2(f00, f01, f11, g0, g1, p)
-        out[i, 0] = x0
+        out[i, 0] = x0 * unit[0]
         if p == 2:
-            out[i, 1] = x1
+            out[i, 1] = x1 * unit[1]
 
 
 # Columns of the per-leaf sums (`_leaf_stats`), by family:

@@ -41,6 +41,8 @@ class Trainer:
     rng: np.random.RandomState
     train_loss: list[float] = field(default_factory=list)
     validation_loss: list[float] = field(default_factory=list)
+    # Mean Fisher diagonal of the generic path's last targets (the "ngboost" rule's units).
+    _fisher_mean: Array | None = None
 
     def fit(
         self,
@@ -122,6 +124,10 @@ class Trainer:
         fallback = est.base_learner is None and not use_fisher_leaves and monotonic_cst is None
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
+        # The "ngboost" rule's shared tree fits all p columns of F⁻¹g at once: its split gain
+        # adds their squared errors, so the columns are put in one unit first
+        # (docs/design.md "Balanced splits for the ngboost rule").
+        balance = not use_fisher_leaves and isinstance(model, NativeModel) and p > 1
         diagonal = channels = columns = None
         if fused is not None:
             # The fused kernels write the stage's targets into these every stage.
@@ -146,23 +152,33 @@ class Trainer:
             for stage in range(est.n_estimators):
                 rows = self._rows(n, est.subsample)
                 features = self._features(X.shape[1], est.colsample)
+                unit = None  # the "ngboost" rule's column units, when balanced
                 if fused is not None:
                     if use_fisher_leaves:
                         assert channels is not None and columns is not None
                         fused.gradient_channels(theta, row_w, columns, channels)
                         target, packed, sw = None, None, None
                     else:
-                        fused.natural_gradient(theta, grad_buf)
+                        fisher_mean = fused.mean_fisher_diagonal(row_w) if balance else None
+                        unit = None if fisher_mean is None else _balance_units(fisher_mean)
+                        fused.natural_gradient(theta, grad_buf, unit)
                         target, packed, sw = grad_buf, None, row_w
                 else:
                     target, packed, sw = self._generic_targets(
                         template, theta, y, row_w, use_fisher_leaves
                     )
+                    if balance:
+                        assert target is not None and self._fisher_mean is not None
+                        unit = _balance_units(self._fisher_mean)
+                        target *= unit  # a fresh array of the generic path
                 # The stage's direction for row i is values[index[i]] (leaf values and
                 # each row's leaf for a tree).
                 values, index = model.fit_stage_leaves(
                     target, packed, sw, rows, features, metric_diagonal=diagonal, channels=channels
                 )
+                if unit is not None:
+                    assert isinstance(model, NativeModel)
+                    values = model.unscale_pending(1.0 / unit)
                 step, current = _search_and_update(
                     fused, loss, theta, values, index, current, est.learning_rate
                 )
@@ -227,6 +243,9 @@ class Trainer:
         dist = template.with_params(theta, validate=False)
         grad = self.score._grad(dist, y)
         metric = self.score.metric_at(dist, y)
+        diag = np.einsum("ikk->ik", metric)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._fisher_mean = np.average(diag, axis=0, weights=row_w)
         if use_fisher_leaves:
             packed = pack_metric(metric)
             if row_w is not None:
@@ -305,6 +324,14 @@ def _search_and_update(
         add_leaf_values(theta, values, index, -step)
         current = loss(theta)
     return step, current
+
+
+def _balance_units(fisher_mean: Array) -> Array:
+    """Per-parameter factors sqrt(F̄ₖₖ) that make the columns of F⁻¹g unit-free: the
+    "ngboost" rule's tree then fits them in the norm of the mean Fisher diagonal. A
+    degenerate mean (zero, infinite, NaN) leaves its column as it is."""
+    ok = np.isfinite(fisher_mean) & (fisher_mean > 0.0)
+    return np.where(ok, np.sqrt(np.where(ok, fisher_mean, 1.0)), 1.0)
 
 
 def _progress(est: Any) -> Any:
