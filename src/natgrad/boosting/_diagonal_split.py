@@ -28,6 +28,8 @@ solve.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, prange
 
@@ -61,6 +63,15 @@ def diagonal_layout(metric_diagonal: np.ndarray) -> tuple[np.ndarray, np.ndarray
     columns : ndarray of shape (n_varying,), int64
         Columns of the packed metric copied into the histogram channels, in channel order.
     """
+    arr = np.ascontiguousarray(metric_diagonal, dtype=np.float64)
+    # The trainer asks for the same layout every stage: computed once per distinct input.
+    diag_map, diag_const, columns = _layout(arr.tobytes())
+    return diag_map.copy(), diag_const.copy(), columns.copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _layout(key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    metric_diagonal = np.frombuffer(key, dtype=np.float64)
     p = metric_diagonal.shape[0]
     varying = np.isnan(metric_diagonal)
     diag_map = np.full(p, -1, dtype=np.int64)

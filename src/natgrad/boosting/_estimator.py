@@ -512,7 +512,10 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         `NGBoostSurvival` defaults to 3; for regression on small data sets (and
         ``min_samples_leaf=1``) 3-5 is a reasonable choice (docs/design.md, "Leaf prior").
     leaf_rule : {"fisher", "ngboost"}, default="fisher"
-        ``"ngboost"``: least squares on per-row natural gradients Fᵢ⁻¹gᵢ (NGBoost's step).
+        ``"ngboost"``: least squares on per-row natural gradients Fᵢ⁻¹gᵢ (NGBoost's step:
+        leaf values are their leaf means); the shared tree's split gain weighs each
+        parameter by the stage's mean Fisher diagonal, so it does not depend on the units
+        of y (docs/design.md, "Balanced splits for the ngboost rule").
         ``"fisher"``: each leaf takes the natural-gradient step of its own parameters,
         (Σ wᵢFᵢ + λI)⁻¹ Σ wᵢgᵢ, with the matching split gain (DESIGN.md).
     max_bins : int, default=255

@@ -184,12 +184,12 @@ def _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_scor
 
 @njit(nogil=True, fastmath=FASTMATH)
 def _best_for_feature(
-    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, left_out,
-    monotone, sign, lower, upper, prior,
+    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, monotone, sign,
+    lower, upper, prior,
 ):  # fmt: skip
-    """Best (gain, bin, missing_go_left) of one feature; the left sums go to ``left_out``.
-
-    ``monotone``: scan with `scan_monotone` (``sign`` (p,) int8, bounds (p,))."""
+    """Best (gain, bin, missing_go_left) of one feature (`find_best_split` sums the left
+    child of the winning feature only). ``monotone``: scan with `scan_monotone` (``sign``
+    (p,) int8, bounds (p,))."""
     if monotone:
         best = scan_monotone(
             h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, sign,
@@ -199,41 +199,27 @@ def _best_for_feature(
         best = _scan_matrix(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior)
     else:
         best = _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior)
-    best_gain, best_bin, best_mgl = best
-    if best_bin >= 0:
-        K = h.shape[1]
-        for k in range(K):
-            left_out[k] = 0.0
-        for t in range(best_bin + 1):
-            for k in range(K):
-                left_out[k] += h[t, k]
-        if best_mgl:
-            for k in range(K):
-                left_out[k] += h[missing_bin, k]
-    return best_gain, best_bin, best_mgl
+    return best
 
 
 @njit(nogil=True, fastmath=FASTMATH)
 def _diagonal_feature(
-    h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, left_out, monotone, sign,
-    lower, upper, prior, diag_map, diag_const,
+    h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, monotone, sign, lower,
+    upper, prior, diag_map, diag_const,
 ):  # fmt: skip
     """`_best_for_feature` for a diagonal-layout histogram ``h`` (n_bins, Kh): the separable
     scan, or under monotone constraints the dense scan of the expanded histogram."""
     if not monotone:
-        best = scan_diagonal(
+        return scan_diagonal(
             h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior, diag_map,
             diag_const,
         )  # fmt: skip
-        if best[1] >= 0:
-            left_sums_diagonal(h, best[1], best[2], missing_bin, p, diag_map, diag_const, left_out)
-        return best
     dense = np.empty((h.shape[0], parent.shape[0]))
     for b in range(h.shape[0]):
         expand_diagonal(h[b], p, diag_map, diag_const, dense[b])
     return _best_for_feature(
-        dense, n_bins_nm, missing_bin, parent, p, True, l2, min_leaf, parent_score, left_out,
-        True, sign, lower, upper, prior,
+        dense, n_bins_nm, missing_bin, parent, p, True, l2, min_leaf, parent_score, True, sign,
+        lower, upper, prior,
     )  # fmt: skip
 
 
@@ -326,7 +312,6 @@ def find_best_split(
     f_gain = np.empty(n_feat)
     f_bin = np.empty(n_feat, dtype=np.int64)
     f_mgl = np.empty(n_feat, dtype=np.bool_)
-    f_left = np.empty((n_feat, K))
     min_leaf = max(float(min_samples_leaf), 1.0)
     for j in prange(n_feat):
         f = features[j]
@@ -336,12 +321,12 @@ def find_best_split(
         if diag_map is not None:
             g, t, mgl = _diagonal_feature(
                 hist[f], n_bins_non_missing[f], missing_bin, parent, p, l2, min_leaf, ps,
-                f_left[j], monotone, sign, lower, upper, prior, diag_map, diag_const,
+                monotone, sign, lower, upper, prior, diag_map, diag_const,
             )  # fmt: skip
         else:
             g, t, mgl = _best_for_feature(
                 hist[f], n_bins_non_missing[f], missing_bin, parent, p, matrix, l2, min_leaf, ps,
-                f_left[j], monotone, sign, lower, upper, prior,
+                monotone, sign, lower, upper, prior,
             )  # fmt: skip
         f_gain[j] = g
         f_bin[j] = t
@@ -355,9 +340,23 @@ def find_best_split(
     if best < 0:
         return -np.inf, -1, 0, False
     f = features[best]
+    # The left child's sums, for the winning feature only: bins up to the threshold, plus
+    # the missing-value bin when it goes left (expanded to the dense layout if diagonal).
+    h = hist[f]
+    if diag_map is not None:
+        left_sums_diagonal(h, f_bin[best], f_mgl[best], missing_bin, p, diag_map, diag_const,
+                           left_sums)  # fmt: skip
+    else:
+        for k in range(K):
+            left_sums[k] = 0.0
+        for t in range(f_bin[best] + 1):
+            for k in range(K):
+                left_sums[k] += h[t, k]
+        if f_mgl[best]:
+            for k in range(K):
+                left_sums[k] += h[missing_bin, k]
     right = np.empty(K)
     for k in range(K):
-        left_sums[k] = f_left[best, k]
         right[k] = parent[k] - left_sums[k]
     mgl = f_mgl[best]
     if hist[f, missing_bin, cnt_h] == 0.0:
