@@ -85,6 +85,22 @@ def test_diagonal_layout_grows_the_dense_tree(case, constant):
     _assert_same_tree(dense, grow_tree(binned, grad, packed, metric_diagonal=diagonal, **kw))
 
 
+@pytest.mark.parametrize("constant", [True, False], ids=["constant", "varying"])
+@pytest.mark.parametrize("l2", [0.0, 0.5])
+def test_two_parameter_fast_scan_without_missing_values(constant, l2):
+    # Nodes without missing values and without a leaf prior take `_scan_two`: the same
+    # trees as the dense layout, with a constant or a varying second diagonal entry.
+    X, grad, h00, rng = _data(seed=8, missing=0.0)
+    mapper, binned = _mapper(X)
+    h11 = np.full(N, 2.0) if constant else rng.uniform(0.5, 1.5, N)
+    packed = _packed(h00, h11)
+    kw = {"max_depth": 5, "min_samples_leaf": 5, "l2_regularization": l2, **_bins(mapper)}
+    dense = grow_tree(binned, grad, packed, **kw)
+    assert dense[0].n_leaves > 8
+    diagonal = [np.nan, 2.0] if constant else [np.nan, np.nan]
+    _assert_same_tree(dense, grow_tree(binned, grad, packed, metric_diagonal=diagonal, **kw))
+
+
 def test_diagonal_layout_with_categorical_feature_and_weights():
     X, grad, h00, rng = _data(seed=1)
     X[:, 3] = np.where(np.isnan(X[:, 3]), 2.0, X[:, 3])
