@@ -70,15 +70,20 @@ def _as_2d(value, name: str, n: int, width: int | None = None) -> NDArray[np.flo
     return arr
 
 
-def _check_arrays(binned, gradients, metric, sample_weight):
-    """Validated ``binned`` (Fortran order), gradients (n, p), packed metric or None, and
-    sample weights or None (None also when all weights are one)."""
+def _check_binned(binned) -> NDArray[np.uint8]:
+    """``binned`` as a 2-D uint8 array in Fortran order (a copy only if it is not)."""
     if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
         raise ValueError(
             f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
             f"Got {describe(binned)} instead."
         )
-    binned = np.asfortranarray(binned)
+    return np.asfortranarray(binned)
+
+
+def _check_arrays(binned, gradients, metric, sample_weight):
+    """Validated ``binned`` (Fortran order), gradients (n, p), packed metric or None, and
+    sample weights or None (None also when all weights are one)."""
+    binned = _check_binned(binned)
     n = binned.shape[0]
     grads = np.asarray(gradients, dtype=np.float64)
     grads = _as_2d(grads[:, None] if grads.ndim == 1 else grads, "gradients", n)
@@ -179,12 +184,7 @@ def _check_channels(binned, channels, gradients, metric, sample_weight, metric_d
             "when 'channels' is given (the channels carry them). Got "
             f"{describe(gradients)}, {describe(metric)} and {describe(sample_weight)} instead."
         )
-    if not isinstance(binned, np.ndarray) or binned.dtype != np.uint8 or binned.ndim != 2:
-        raise ValueError(
-            f"The 'binned' argument of {_WHERE} must be a 2-D uint8 array. "
-            f"Got {describe(binned)} instead."
-        )
-    binned = np.asfortranarray(binned)
+    binned = _check_binned(binned)
     n = binned.shape[0]
     if not isinstance(channels, np.ndarray) or channels.dtype != np.float64:
         raise ValueError(
