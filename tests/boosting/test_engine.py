@@ -542,3 +542,41 @@ def test_grow_tree_validation():
         grow_tree(binned, g, min_samples_leaf=0, **_kw(mapper))
     with pytest.raises(ValueError, match="'binned'"):
         grow_tree(binned.astype(np.int64), g, **_kw(mapper))
+
+
+@pytest.mark.parametrize("subsample", [False, True])
+def test_planned_growth_equals_grow_tree(subsample):
+    # The trainer's per-stage entry (`make_plan` once, `grow_planned` per tree) grows the
+    # public `grow_tree`'s trees, real thresholds included, over many trees on one plan.
+    from natgrad.boosting._grow_checks import _check_rows
+    from natgrad.boosting._grower import grow_planned, make_plan
+
+    rng, X, mapper, binned = _problem(11, n=600, d=4, max_bins=16)
+    binned = np.asfortranarray(binned)
+    bins = {
+        "n_bins_non_missing": mapper.n_bins_non_missing_,
+        "missing_values_bin_idx": mapper.missing_values_bin_idx_,
+        "bin_thresholds": mapper.bin_thresholds_,
+        "monotonic_cst": None,
+        "is_categorical": None,
+    }
+    settings = {"max_depth": 3, "max_leaves": None, "min_samples_leaf": 5,
+                "l2_regularization": 0.1, "leaf_prior": 0.0}  # fmt: skip
+    plan = make_plan(binned, 2, False, None, **settings, **bins, min_gain_to_split=0.0)
+    for stage in range(5):
+        g = np.ascontiguousarray(rng.normal(size=(600, 2)) + X[:, [0]] * (stage + 1))
+        g[np.isnan(g)] = 0.0
+        rows = np.sort(rng.choice(600, 400, replace=False)).astype(np.int32) if subsample else None
+        mask = np.array([True, stage % 2 == 0, True, True])
+        ref, ref_leaf = grow_tree(binned, g, rows=rows, feature_mask=mask, **settings, **bins)
+        got, got_leaf = grow_planned(plan, g, _check_rows(rows, 600), subsample, mask)
+        np.testing.assert_array_equal(got_leaf, ref_leaf)
+        np.testing.assert_array_equal(got.feature, ref.feature)
+        np.testing.assert_array_equal(got.threshold, ref.threshold)
+        np.testing.assert_array_equal(got.leaf_values, ref.leaf_values)
+        split = got.feature >= 0
+        assert split.any()
+        for node in np.flatnonzero(split):  # the real threshold of the split's bin
+            thr = mapper.bin_thresholds_[got.feature[node]]
+            t = got.bin_threshold[node]
+            assert got.threshold[node] == (thr[t] if t < thr.shape[0] else np.inf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -138,17 +139,21 @@ def _check_monotone(monotonic_cst, p: int, d: int) -> NDArray[np.int8]:
     return np.ascontiguousarray(cst.T, dtype=np.int8)
 
 
-def _split_categorical(features, is_categorical, d: int):
-    """The active features split into (numeric, categorical) int32 arrays."""
-    if is_categorical is None:
-        return features, features[:0]
+def _check_categorical(is_categorical, d: int) -> NDArray[np.bool_]:
     cat = np.asarray(is_categorical, dtype=bool)
     if cat.shape != (d,):
         raise ValueError(
             f"The 'is_categorical' argument of {_WHERE} must have shape ({d},). "
             f"Got {describe(is_categorical)} instead."
         )
-    on = cat[features]
+    return cat
+
+
+def _split_categorical(features, is_categorical, d: int):
+    """The active features split into (numeric, categorical) int32 arrays."""
+    if is_categorical is None:
+        return features, features[:0]
+    on = _check_categorical(is_categorical, d)[features]
     return features[~on], features[on]
 
 
@@ -215,3 +220,109 @@ def _check_channels(binned, channels, gradients, metric, sample_weight, metric_d
             f"({n}, {expected}). Got {describe(channels)} instead."
         )
     return binned, channels, p, layout
+
+
+@dataclass(frozen=True, eq=False)
+class GrowPlan:
+    """The arguments of `grow_tree` that stay the same from tree to tree, validated once.
+
+    A trainer grows hundreds of trees on the same binned matrix with the same settings;
+    `make_plan` checks and converts those settings once, and `_grower.grow_planned` grows
+    each tree from the plan and that tree's channel values (`grow_tree` builds a plan per
+    call).
+    """
+
+    binned: NDArray[np.uint8]
+    p: int
+    matrix: bool
+    max_depth: int  # 2**62 when unlimited
+    depth_cap: int
+    max_leaves: int | None
+    min_samples_leaf: int
+    l2: float
+    prior: float
+    min_gain: float
+    n_bins_non_missing: NDArray[np.int32]
+    missing_bin: int
+    sign: NDArray[np.int8]
+    is_categorical: NDArray[np.bool_] | None
+    features: NDArray[np.int32]  # every feature, split into numeric and categorical:
+    num_features: NDArray[np.int32]
+    cat_features: NDArray[np.int32]
+    diag_map: NDArray[np.int64]  # empty: the dense layout
+    diag_const: NDArray[np.float64]
+    thresholds: NDArray[np.float64]  # (d, n_bins): real threshold of each bin, inf past the last
+
+
+def make_plan(
+    binned,
+    p: int,
+    matrix: bool,
+    diag_layout,
+    *,
+    max_depth,
+    max_leaves,
+    min_samples_leaf,
+    l2_regularization,
+    leaf_prior,
+    min_gain_to_split,
+    n_bins_non_missing,
+    missing_values_bin_idx,
+    bin_thresholds,
+    monotonic_cst,
+    is_categorical,
+) -> GrowPlan:
+    """Validate `grow_tree`'s per-fit arguments (its docstring) into a `GrowPlan`.
+    ``diag_layout``: `diagonal_layout`'s output for the diagonal layout, or None."""
+    binned = _check_binned(binned)
+    d = binned.shape[1]
+    max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
+    max_leaves = _check_int(max_leaves, "max_leaves", 1, allow_none=True)
+    if max_depth is None and max_leaves is None:
+        raise ValueError(
+            f"The 'max_depth' and 'max_leaves' arguments of {_WHERE} must not both be None."
+        )
+    min_leaf = int(_check_int(min_samples_leaf, "min_samples_leaf", 1))  # type: ignore[arg-type]
+    nbnm = np.ascontiguousarray(n_bins_non_missing, dtype=np.int32)
+    missing_bin = int(missing_values_bin_idx)
+    if nbnm.shape != (d,) or not 0 < missing_bin <= 255:
+        raise ValueError(
+            f"The 'n_bins_non_missing' and 'missing_values_bin_idx' arguments of {_WHERE} "
+            f"must have shape ({d},) and be in [1, 255]. Got {describe(nbnm)} and "
+            f"{describe(missing_values_bin_idx)} instead."
+        )
+    features = np.arange(d, dtype=np.int32)
+    is_cat = None if is_categorical is None else _check_categorical(is_categorical, d)
+    num_features, cat_features = _split_categorical(features, is_cat, d)
+    thresholds = np.full((d, missing_bin + 1), np.inf)
+    for f in range(d):
+        thr = np.asarray(bin_thresholds[f], dtype=np.float64)
+        k = min(thr.shape[0], missing_bin + 1)
+        thresholds[f, :k] = thr[:k]
+    diag_map, diag_const = (_NO_DIAG, _NO_DIAG_CONST) if diag_layout is None else diag_layout[:2]
+    return GrowPlan(
+        binned=binned,
+        p=p,
+        matrix=matrix,
+        max_depth=max_depth if max_depth is not None else 2**62,
+        depth_cap=2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max,
+        max_leaves=max_leaves,
+        min_samples_leaf=min_leaf,
+        l2=_check_float(l2_regularization, "l2_regularization", 0.0),
+        prior=_check_float(leaf_prior, "leaf_prior", 0.0),
+        min_gain=_check_float(min_gain_to_split, "min_gain_to_split", -np.inf),
+        n_bins_non_missing=nbnm,
+        missing_bin=missing_bin,
+        sign=_check_monotone(monotonic_cst, p, d),
+        is_categorical=is_cat,
+        features=features,
+        num_features=num_features,
+        cat_features=cat_features,
+        diag_map=diag_map,
+        diag_const=diag_const,
+        thresholds=thresholds,
+    )
+
+
+_NO_DIAG = np.zeros(0, dtype=np.int64)  # dense layout
+_NO_DIAG_CONST = np.zeros(0)

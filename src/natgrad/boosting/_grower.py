@@ -23,24 +23,20 @@ import numpy as np
 from numba import get_num_threads, njit
 from numpy.typing import ArrayLike, NDArray
 
-from natgrad._validation import describe
-
 # numba's cache is keyed on the source file of each cached function only: after editing a
 # kernel imported here (histograms, splits, binned traversal), touch this file or delete
 # __pycache__/*.nbi, or `_grow` keeps running the old compiled code.
 from ._categorical_split import N_WORDS, find_best_categorical_split
 from ._diagonal_split import diagonal_layout, expand_diagonal, fill_diagonal_channels
 from ._grow_checks import (
-    _WHERE,
+    GrowPlan,
     _check_arrays,
     _check_channels,
     _check_diagonal,
     _check_features,
-    _check_float,
-    _check_int,
-    _check_monotone,
     _check_rows,
     _split_categorical,
+    make_plan,
     pack_metric,
 )
 from ._histogram import (
@@ -59,7 +55,15 @@ from ._partition import (
 )
 from ._splitting import child_bounds, clipped_value, find_best_split, leaf_value
 
-__all__ = ["Tree", "add_leaf_values", "grow_tree", "pack_metric"]
+__all__ = [
+    "GrowPlan",
+    "Tree",
+    "add_leaf_values",
+    "grow_planned",
+    "grow_tree",
+    "make_plan",
+    "pack_metric",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -230,91 +234,105 @@ def grow_tree(
         binned, grads, met, sw = _check_arrays(binned, gradients, metric, sample_weight)
         p = grads.shape[1]
         matrix = met is not None
-    n, d = binned.shape
-    max_depth = _check_int(max_depth, "max_depth", 0, allow_none=True)
-    max_leaves = _check_int(max_leaves, "max_leaves", 1, allow_none=True)
-    if max_depth is None and max_leaves is None:
-        raise ValueError(
-            f"The 'max_depth' and 'max_leaves' arguments of {_WHERE} must not both be None."
-        )
-    min_samples_leaf = int(_check_int(min_samples_leaf, "min_samples_leaf", 1))  # type: ignore[arg-type]
-    l2 = _check_float(l2_regularization, "l2_regularization", 0.0)
-    prior = _check_float(leaf_prior, "leaf_prior", 0.0)
-    min_gain = _check_float(min_gain_to_split, "min_gain_to_split", -np.inf)
-    nbnm = np.ascontiguousarray(n_bins_non_missing, dtype=np.int32)
-    missing_bin = int(missing_values_bin_idx)
-    if nbnm.shape != (d,) or not 0 < missing_bin <= 255:
-        raise ValueError(
-            f"The 'n_bins_non_missing' and 'missing_values_bin_idx' arguments of {_WHERE} "
-            f"must have shape ({d},) and be in [1, 255]. Got {describe(nbnm)} and "
-            f"{describe(missing_values_bin_idx)} instead."
-        )
+        diag_layout = None
+        if metric_diagonal is not None and matrix and p > 1:
+            diag_layout = diagonal_layout(_check_diagonal(metric_diagonal, p))
+    n = binned.shape[0]
+    plan = make_plan(
+        binned, p, matrix, diag_layout, max_depth=max_depth, max_leaves=max_leaves,
+        min_samples_leaf=min_samples_leaf, l2_regularization=l2_regularization,
+        leaf_prior=leaf_prior, min_gain_to_split=min_gain_to_split,
+        n_bins_non_missing=n_bins_non_missing, missing_values_bin_idx=missing_values_bin_idx,
+        bin_thresholds=bin_thresholds, monotonic_cst=monotonic_cst,
+        is_categorical=is_categorical,
+    )  # fmt: skip
     part = _check_rows(rows, n)
-    features = _check_features(feature_mask, d)
-    sign = _check_monotone(monotonic_cst, p, d)
-    num_features, cat_features = _split_categorical(features, is_categorical, d)
-
-    m = part.size
-    depth_cap = 2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max
-    n_leaves_cap = min(max_leaves or depth_cap, depth_cap, max(1, m // min_samples_leaf))
-    diag_map, diag_const = _NO_DIAG, _NO_DIAG_CONST
-    if channels is not None:
+    if channels is None:
         if diag_layout is not None:
-            diag_map, diag_const, _ = diag_layout
-    elif metric_diagonal is not None and matrix and p > 1:
-        diag_map, diag_const, columns = diagonal_layout(_check_diagonal(metric_diagonal, p))
-        vals = np.empty((n, p + columns.size))  # count not stored
-        fill_diagonal_channels(
-            grads, _ONE if sw is None else sw, met, part, columns, sw is not None, vals
-        )
-    elif sw is None and not matrix:
-        vals = grads  # the count channel doubles as the weight sum: no copy
+            columns = diag_layout[2]
+            vals = np.empty((n, p + columns.size))  # count not stored
+            fill_diagonal_channels(
+                grads, _ONE if sw is None else sw, met, part, columns, sw is not None, vals
+            )
+        elif sw is None and not matrix:
+            vals = grads  # the count channel doubles as the weight sum: no copy
+        else:
+            vals = np.empty((n, n_channels(p, matrix, sw is not None) - 1))  # count not stored
+            fill_channels(
+                grads,
+                _ONE if sw is None else sw,
+                _NO_METRIC if met is None else met,
+                part,
+                matrix,
+                sw is not None,
+                vals,
+            )
+    return grow_planned(plan, vals, part, rows is not None, feature_mask)
+
+
+def grow_planned(
+    plan: GrowPlan,
+    vals: NDArray[np.float64],
+    part: NDArray[np.int32],
+    subsampled: bool,
+    feature_mask: ArrayLike | None,
+) -> tuple[Tree, NDArray[np.int32]]:
+    """Grow one tree from a `GrowPlan` (`_grow_checks.make_plan`) and its channel values.
+
+    The trainer's per-stage entry: only what changes from tree to tree is passed, and only
+    the feature mask is checked. ``vals`` (n, C) are the histogram channel values in the
+    plan's layout (`grow_tree`'s ``channels``; for the scalar unweighted layout, the
+    targets themselves), ``part`` the stage's rows, sorted, as a fresh int32 array that the
+    growth reorders (`_grow_checks._check_rows`), ``subsampled`` whether some rows are left
+    out (their leaves are then found by a binned traversal).
+    """
+    d = plan.binned.shape[1]
+    if feature_mask is None:
+        features, num_features, cat_features = (
+            plan.features, plan.num_features, plan.cat_features
+        )  # fmt: skip
     else:
-        vals = np.empty((n, n_channels(p, matrix, sw is not None) - 1))  # count not stored
-        fill_channels(
-            grads,
-            _ONE if sw is None else sw,
-            _NO_METRIC if met is None else met,
-            part,
-            matrix,
-            sw is not None,
-            vals,
-        )
+        features = _check_features(feature_mask, d)
+        num_features, cat_features = _split_categorical(features, plan.is_categorical, d)
+    n_leaves_cap = min(
+        plan.max_leaves or plan.depth_cap,
+        plan.depth_cap,
+        max(1, part.size // plan.min_samples_leaf),
+    )
     out = _grow(
-        binned,
+        plan.binned,
         vals,
         part,
         features,
-        nbnm,
-        missing_bin,
-        p,
-        matrix,
-        max_depth if max_depth is not None else 2**62,
+        plan.n_bins_non_missing,
+        plan.missing_bin,
+        plan.p,
+        plan.matrix,
+        plan.max_depth,
         n_leaves_cap,
-        min_samples_leaf,
-        l2,
-        min_gain,
-        rows is not None,
+        plan.min_samples_leaf,
+        plan.l2,
+        plan.min_gain,
+        subsampled,
         get_num_threads(),
-        sign,
+        plan.sign,
         num_features,
         cat_features,
-        prior,
-        diag_map,
-        diag_const,
+        plan.prior,
+        plan.diag_map,
+        plan.diag_const,
     )
-    return _as_tree(out, bin_thresholds), out[-1]
+    return _as_tree(out, plan.thresholds), out[-1]
 
 
 # Placeholders for unused kernel inputs (no per-stage allocation).
 _ONE = np.ones(1)
 _NO_METRIC = np.zeros((1, 1))
-_NO_DIAG = np.zeros(0, dtype=np.int64)  # dense layout
-_NO_DIAG_CONST = np.zeros(0)
 
 
-def _as_tree(out, bin_thresholds) -> Tree:
-    """Trim the capacity-sized node arrays of `_grow` and add the real thresholds."""
+def _as_tree(out, thresholds) -> Tree:
+    """Trim the capacity-sized node arrays of `_grow` and add the real thresholds
+    (``thresholds``: the plan's (d, n_bins) table)."""
     n_nodes = out[0]
     feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth = (
         a[:n_nodes] for a in out[1:11]
@@ -327,10 +345,8 @@ def _as_tree(out, bin_thresholds) -> Tree:
         cat_index[is_cat] = np.arange(int(is_cat.sum()), dtype=np.int32)
         cat_bitsets = np.ascontiguousarray(out[14][:n_nodes][is_cat])
     threshold = np.full(n_nodes, np.nan)
-    for node in np.flatnonzero((feature >= 0) & ~is_cat):
-        thr = bin_thresholds[feature[node]]
-        t = bin_thr[node]
-        threshold[node] = thr[t] if t < thr.shape[0] else np.inf
+    split = (feature >= 0) & ~is_cat
+    threshold[split] = thresholds[feature[split], bin_thr[split]]
     return Tree(
         feature,
         bin_thr,

@@ -23,7 +23,9 @@ from sklearn.base import clone
 from sklearn.utils.validation import has_fit_parameter
 
 from natgrad.boosting._binning import BinMapper
-from natgrad.boosting._grower import Tree, grow_tree
+from natgrad.boosting._diagonal_split import diagonal_layout
+from natgrad.boosting._grow_checks import _check_rows
+from natgrad.boosting._grower import GrowPlan, Tree, grow_planned, grow_tree, make_plan
 from natgrad.boosting._predictor import Ensemble
 from natgrad.distributions._base import Array
 
@@ -65,6 +67,8 @@ class NativeModel:
             max_bins=max_bins, random_state=random_state, n_categories=n_categories
         )
         self._pending: Tree | None = None
+        self._plan: GrowPlan | None = None
+        self._plan_key: tuple | None = None
 
     @property
     def n_stages(self) -> int:
@@ -116,18 +120,39 @@ class NativeModel:
         (n,) int32): the stage's output for row i is ``values[index[i]]``.
         ``metric_diagonal`` and ``channels``: `grow_tree`'s, from the stage kernels (with
         ``channels``, ``target``, ``metric`` and ``sample_weight`` are None)."""
-        tree, leaf_of_row = grow_tree(
-            self._binned,
-            target,
-            metric,
-            sample_weight,
-            rows=rows,
-            feature_mask=features,
-            metric_diagonal=metric_diagonal,
-            channels=channels,
-            **self.grow_params,
-            **self._bins,
-        )
+        if channels is not None or (metric is None and sample_weight is None):
+            # The trainer's common layouts (the kernels' Fisher channels; unweighted least
+            # squares on the targets themselves): the per-fit settings are validated once.
+            assert channels is not None or target is not None
+            vals = channels if channels is not None else np.ascontiguousarray(target, np.float64)
+            assert vals.ndim == 2  # the trainer's (n, p) buffers
+            p = vals.shape[1] if channels is None else self.n_params
+            key = (p, channels is not None, None if metric_diagonal is None else
+                   np.asarray(metric_diagonal, dtype=np.float64).tobytes())  # fmt: skip
+            if self._plan is None or self._plan_key != key:
+                layout = None
+                if channels is not None and metric_diagonal is not None and p > 1:
+                    layout = diagonal_layout(np.asarray(metric_diagonal, dtype=np.float64))
+                self._plan = make_plan(
+                    self._binned, p, channels is not None, layout, **self.grow_params,
+                    **self._bins, min_gain_to_split=0.0,
+                )  # fmt: skip
+                self._plan_key = key
+            part = _check_rows(rows, self._binned.shape[0])
+            tree, leaf_of_row = grow_planned(self._plan, vals, part, rows is not None, features)
+        else:
+            tree, leaf_of_row = grow_tree(
+                self._binned,
+                target,
+                metric,
+                sample_weight,
+                rows=rows,
+                feature_mask=features,
+                metric_diagonal=metric_diagonal,
+                channels=channels,
+                **self.grow_params,
+                **self._bins,
+            )
         self._pending = tree
         return tree.leaf_values, leaf_of_row
 
@@ -162,6 +187,7 @@ class NativeModel:
         return self.ensemble._run_predict(X, binned, use_binned, t - 1, t, out)
 
     def finish(self) -> None:
+        self._plan = None  # holds the binned matrix
         self._binned = None  # type: ignore[assignment]
         self._binned_val = None
         self._pending = None
