@@ -59,6 +59,7 @@ def run_split(
     patience: int | None,
     min_leaf: int,
     leaf_prior: float = 0.0,
+    subsample: float = 1.0,
 ) -> dict:
     from natgrad import NGBoostRegressor
 
@@ -72,6 +73,9 @@ def run_split(
         leaf_rule=rule,
         min_samples_leaf=min_leaf,
         leaf_prior=leaf_prior,
+        # Row subsampling per stage, seeded by the split (the same seed for both fits).
+        subsample=subsample,
+        random_state=split,
     )
     chooser = NGBoostRegressor(n_estimators=max_stages, n_iter_no_change=patience, **params)
     chooser.fit(
@@ -123,6 +127,12 @@ def main(argv: list[str] | None = None) -> None:
         help="natgrad's leaf_prior (pseudo-rows of the node's mean Fisher; the regressor's "
         "default is 0)",
     )
+    parser.add_argument(
+        "--subsample",
+        type=float,
+        default=1.0,
+        help="natgrad's row subsample per stage (the regressor's default is 1.0: all rows)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.json"))
     args = parser.parse_args(argv)
 
@@ -139,7 +149,16 @@ def main(argv: list[str] | None = None) -> None:
 
                 min_leaf = NGBoostRegressor().min_samples_leaf
             rows = [
-                run_split(name, s, rule, args.max_stages, args.patience, min_leaf, args.leaf_prior)
+                run_split(
+                    name,
+                    s,
+                    rule,
+                    args.max_stages,
+                    args.patience,
+                    min_leaf,
+                    args.leaf_prior,
+                    args.subsample,
+                )  # fmt: skip
                 for s in range(k)
             ]
             nll = summarise([r["nll"] for r in rows])
@@ -160,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
                 "seconds": time.perf_counter() - start,
                 "min_samples_leaf": min_leaf,
                 "leaf_prior": args.leaf_prior,
+                "subsample": args.subsample,
             }
             print(
                 f"{rule:8s} {name:28s} NLL {nll[0]:7.3f} ± {nll[1]:.3f} (se {nll[2]:.3f}) "
