@@ -48,9 +48,10 @@ from ._histogram import (
 )
 from ._partition import (
     add_leaf_values,
+    bitset_sides,
     partition,
-    partition_bits,
     take_slot,
+    threshold_sides,
     traverse_unassigned,
 )
 from ._splitting import child_bounds, clipped_value, find_best_split, leaf_value
@@ -411,6 +412,7 @@ def _grow(
     lower = np.full((max_nodes, p), -np.inf)
     upper = np.full((max_nodes, p), np.inf)
     tmp = np.empty(m, dtype=np.int32)
+    sides = np.empty(missing_bin + 1, dtype=np.uint8)  # 1: the bin goes left (`partition`)
     # Histogram slots (at most one per splittable leaf), grown on demand; block partials
     # only when there are fewer features than threads.
     slot = np.full(max_nodes, -1, dtype=np.int64)
@@ -494,13 +496,12 @@ def _grow(
         s = start[best]
         e = s + count[best]
         if cand_cat[best]:
-            nl = partition_bits(binned[:, f], part, s, e, cand_bits[best], tmp)
+            bitset_sides(cand_bits[best], sides)
             is_cat[best] = True
             cat_bits[best] = cand_bits[best]
         else:
-            nl = partition(
-                binned[:, f], part, s, e, cand_bin[best], cand_mgl[best], missing_bin, tmp
-            )
+            threshold_sides(cand_bin[best], cand_mgl[best], missing_bin, sides)
+        nl = partition(binned[:, f], part, s, e, sides, tmp)
         lc = n_nodes
         rc = n_nodes + 1
         n_nodes += 2

@@ -11,39 +11,45 @@ from numba import njit, prange
 
 from ._predictor import leaf_of_binned_row
 
-__all__ = ["add_leaf_values", "partition", "partition_bits", "take_slot", "traverse_unassigned"]
+__all__ = [
+    "add_leaf_values",
+    "bitset_sides",
+    "partition",
+    "take_slot",
+    "threshold_sides",
+    "traverse_unassigned",
+]
 
 
 @njit(nogil=True)
-def partition_bits(col, part, start, stop, bits, tmp):
-    # As `partition`, for a categorical split: bin b goes left when bit b of `bits` is set.
-    n_left = 0
-    n_right = 0
-    for ii in range(start, stop):
-        r = part[ii]
-        b = col[r]
-        go = np.int64((bits[b >> 5] >> (b & 31)) & 1)
-        part[start + n_left] = r
-        tmp[n_right] = r
-        n_left += go
-        n_right += 1 - go
-    for k in range(n_right):
-        part[start + n_left + k] = tmp[k]
-    return n_left
+def threshold_sides(t, mgl, missing_bin, sides):
+    """Fill ``sides`` (n_bins,) uint8 with 1 for the bins a numeric split sends left:
+    ``b <= t``, and the missing-value bin when ``mgl``."""
+    for b in range(sides.shape[0]):
+        sides[b] = (b <= t) | (mgl & (b == missing_bin))
 
 
 @njit(nogil=True)
-def partition(col, part, start, stop, t, mgl, missing_bin, tmp):
+def bitset_sides(bits, sides):
+    """Fill ``sides`` (n_bins,) uint8 with 1 for the bins a categorical split sends left:
+    bit ``b`` of ``bits`` set."""
+    for b in range(sides.shape[0]):
+        sides[b] = (bits[b >> 5] >> (b & 31)) & 1
+
+
+@njit(nogil=True)
+def partition(col, part, start, stop, sides, tmp):
     # Stable: both children keep increasing row order. Left rows are compacted in place
     # (the write index never passes the read index), right rows go through `tmp`.
     # Branch-free: the row is written to both places and only one cursor advances (a
-    # random split would mispredict half of the branches).
+    # random split would mispredict half of the branches). ``sides[b]`` (from
+    # `threshold_sides` or `bitset_sides`) is 1 where bin b goes left: one loop for
+    # numeric and categorical splits.
     n_left = 0
     n_right = 0
     for ii in range(start, stop):
         r = part[ii]
-        b = col[r]
-        go = np.int64((b <= t) | (mgl & (b == missing_bin)))
+        go = np.int64(sides[col[r]])
         part[start + n_left] = r
         tmp[n_right] = r
         n_left += go

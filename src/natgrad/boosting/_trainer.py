@@ -130,10 +130,13 @@ class Trainer:
         balance = not use_fisher_leaves and isinstance(model, NativeModel) and p > 1
         diagonal = channels = columns = None
         if fused is not None:
-            # The fused kernels write the stage's targets into these every stage.
-            grad_buf = np.empty((n, p))
-            packed_buf = np.empty((n, p * (p + 1) // 2))  # the "fisher" rule's metric
-            if use_fisher_leaves:
+            # The fused kernels write the stage's targets into these every stage: F⁻¹g for
+            # the "ngboost" rule (with g and F for its descent fallback), the histogram
+            # channels for the "fisher" rule.
+            if not use_fisher_leaves:
+                grad_buf = np.empty((n, p))
+                packed_buf = np.empty((n, p * (p + 1) // 2))
+            else:
                 # The same for every stage: the family's structure and the weights. The
                 # kernels write the grower's histogram channels directly (no copy).
                 diagonal = fused.metric_diagonal(row_w is not None)
