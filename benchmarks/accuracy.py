@@ -59,7 +59,8 @@ def run_split(
     patience: int | None,
     min_leaf: int,
     leaf_prior: float = 0.0,
-    subsample: float = 1.0,
+    subsample: float | None = None,
+    colsample: float = 1.0,
 ) -> dict:
     from natgrad import NGBoostRegressor
 
@@ -74,7 +75,8 @@ def run_split(
         min_samples_leaf=min_leaf,
         leaf_prior=leaf_prior,
         # Row subsampling per stage, seeded by the split (the same seed for both fits).
-        subsample=subsample,
+        subsample=NGBoostRegressor().subsample if subsample is None else subsample,
+        colsample=colsample,
         random_state=split,
     )
     chooser = NGBoostRegressor(n_estimators=max_stages, n_iter_no_change=patience, **params)
@@ -130,11 +132,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--subsample",
         type=float,
+        default=None,
+        help="natgrad's row subsample per stage (default: the regressor's default, 0.3; 1.0 "
+        "uses all rows)",
+    )
+    parser.add_argument(
+        "--colsample",
+        type=float,
         default=1.0,
-        help="natgrad's row subsample per stage (the regressor's default is 1.0: all rows)",
+        help="natgrad's column subsample per stage (the regressor's default is 1.0: all columns)",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.json"))
     args = parser.parse_args(argv)
+    from natgrad import NGBoostRegressor
 
     results: dict = {}
     if args.out.exists():
@@ -145,8 +155,6 @@ def main(argv: list[str] | None = None) -> None:
             start = time.perf_counter()
             min_leaf = args.min_samples_leaf
             if min_leaf is None:
-                from natgrad import NGBoostRegressor
-
                 min_leaf = NGBoostRegressor().min_samples_leaf
             rows = [
                 run_split(
@@ -158,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
                     min_leaf,
                     args.leaf_prior,
                     args.subsample,
+                    args.colsample,
                 )  # fmt: skip
                 for s in range(k)
             ]
@@ -179,7 +188,10 @@ def main(argv: list[str] | None = None) -> None:
                 "seconds": time.perf_counter() - start,
                 "min_samples_leaf": min_leaf,
                 "leaf_prior": args.leaf_prior,
-                "subsample": args.subsample,
+                "subsample": NGBoostRegressor().subsample
+                if args.subsample is None
+                else args.subsample,
+                "colsample": args.colsample,
             }
             print(
                 f"{rule:8s} {name:28s} NLL {nll[0]:7.3f} ± {nll[1]:.3f} (se {nll[2]:.3f}) "

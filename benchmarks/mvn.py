@@ -84,6 +84,7 @@ def bench_dim(
                 learning_rate=0.01,
                 max_depth=3,
                 leaf_rule=rule,
+                subsample=1.0,  # all rows every stage, as NGBoost
             )
             fitted[:] = [model.fit(X, Y)]
 
@@ -117,6 +118,7 @@ def bench_dim(
             learning_rate=0.01,
             max_depth=3,
             leaf_rule=rule,
+            subsample=1.0,  # all rows every stage, as NGBoost
         ).fit(X, Y)
         match = None
         for stage, dist in enumerate(long.staged_predict_dist(X_test), start=1):

@@ -38,7 +38,11 @@ def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) 
 
         def natgrad_fit(rule: str = rule) -> None:
             NGBoostRegressor(
-                n_estimators=n_stages, learning_rate=0.01, max_depth=3, leaf_rule=rule
+                n_estimators=n_stages,
+                learning_rate=0.01,
+                max_depth=3,
+                leaf_rule=rule,
+                subsample=1.0,  # the protocol: all rows every stage, as NGBoost
             ).fit(X, y)
 
         first = repeat_times(natgrad_fit, 1)[0]

@@ -182,7 +182,13 @@ def test_fisher_fit_is_unchanged_by_the_diagonal_layout(monkeypatch):
     rng = np.random.default_rng(6)
     X = rng.standard_normal((800, 3))
     y = X[:, 0] + np.exp(0.5 * X[:, 1]) * rng.normal(size=800)
-    kw = {"n_estimators": 30, "learning_rate": 0.1, "max_depth": 3, "leaf_rule": "fisher"}
+    kw = {
+        "n_estimators": 30,
+        "learning_rate": 0.1,
+        "max_depth": 3,
+        "leaf_rule": "fisher",
+        "random_state": 0,
+    }
     fast = NGBoostRegressor(**kw).fit(X, y)
     monkeypatch.setattr(stage.FusedStage, "metric_diagonal", lambda self, weighted: None)
     dense = NGBoostRegressor(**kw).fit(X, y)

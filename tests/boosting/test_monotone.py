@@ -269,9 +269,13 @@ def test_two_dimensional_array_and_feature_names():
     pd = pytest.importorskip("pandas")
     X, y = _regression_data(500, 4)
     frame = pd.DataFrame(X, columns=["a", "b", "c"])
-    by_name = NGBoostRegressor(monotonic_cst={"loc": {"a": -1}, "log_scale": {"c": 1}}, **FAST)
+    by_name = NGBoostRegressor(
+        monotonic_cst={"loc": {"a": -1}, "log_scale": {"c": 1}}, random_state=0, **FAST
+    )
     by_name.fit(frame, y)
-    array = NGBoostRegressor(monotonic_cst=[[-1, 0, 0], [0, 0, 1]], **FAST).fit(X, y)
+    array = NGBoostRegressor(monotonic_cst=[[-1, 0, 0], [0, 0, 1]], random_state=0, **FAST).fit(
+        X, y
+    )
     np.testing.assert_array_equal(by_name.predict_dist(frame).params, array.predict_dist(X).params)
     assert _max_violation(array, 0, 0, -1, X) <= 1e-12
 
@@ -296,7 +300,7 @@ def test_classifier_and_survival_take_constraints():
 def test_get_params_clone_and_save_load(tmp_path):
     X, y = _regression_data(300, 2)
     cst = {"loc": {0: 1}, "log_scale": np.array([0, 0, -1])}
-    model = NGBoostRegressor(monotonic_cst=cst, **FAST).fit(X, y)
+    model = NGBoostRegressor(monotonic_cst=cst, random_state=0, **FAST).fit(X, y)
     assert model.get_params()["monotonic_cst"] is cst
     assert clone(model).get_params()["monotonic_cst"]["loc"] == {0: 1}
     path = tmp_path / "m.ngm"

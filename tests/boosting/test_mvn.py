@@ -209,7 +209,11 @@ def test_compat_multivariate_normal_is_the_native_model(data) -> None:
     compat = NGBRegressor(Dist=MultivariateNormal(2), n_estimators=20, verbose=False)
     compat.fit(X[:500], Y[:500])
     native = NGBoostRegressor(
-        "multivariate_normal", n_estimators=20, leaf_rule="ngboost", min_samples_leaf=1
+        "multivariate_normal",
+        n_estimators=20,
+        leaf_rule="ngboost",
+        min_samples_leaf=1,
+        subsample=1.0,  # NGBoost's minibatch_frac=1.0
     ).fit(X[:500], Y[:500])
     pred = compat.pred_dist(X_test[:50])
     assert pred.params["loc"].shape == (50, 2) and pred.params["scale"].shape == (50, 2, 2)

@@ -104,10 +104,10 @@ def test_integer_weights_equal_duplicated_rows():
     w = rng.integers(1, 4, size=300)
     for rule in ("fisher", "ngboost"):
         # min_samples_leaf and leaf_prior count rows, not weight: with 1 and 0 both fits
-        # see the same splits and leaves.
-        kw = dict(
-            n_estimators=20, learning_rate=0.1, min_samples_leaf=1, leaf_prior=0.0, leaf_rule=rule
-        )
+        # see the same splits and leaves. Every row each stage: a subsample of the
+        # duplicated rows is not a subsample of the weighted ones.
+        kw = dict(n_estimators=20, learning_rate=0.1, min_samples_leaf=1, leaf_prior=0.0)
+        kw.update(leaf_rule=rule, subsample=1.0)
         a = NGBoostRegressor(**kw).fit(X, y, sample_weight=w)
         b = NGBoostRegressor(**kw).fit(np.repeat(X, w, axis=0), np.repeat(y, w))
         np.testing.assert_allclose(a.predict_dist(X).params, b.predict_dist(X).params, atol=1e-8)
@@ -127,7 +127,7 @@ def test_missing_values_are_used():
 
 def test_feature_importances(data):
     X, y, _ = data
-    model = NGBoostRegressor(n_estimators=100, learning_rate=0.1).fit(X, y)
+    model = NGBoostRegressor(n_estimators=100, learning_rate=0.1, subsample=1.0).fit(X, y)
     imp = model.feature_importances_
     assert imp.shape == (2, 5)
     np.testing.assert_allclose(imp.sum(axis=1), 1.0)
@@ -227,7 +227,13 @@ def test_trees_do_not_depend_on_the_units_of_y(data, rule, family, monkeypatch):
         monkeypatch.setattr(stage, "ENABLED", False)
         family = "normal"
     X, y, _ = data
-    kw = {"n_estimators": 60, "learning_rate": 0.1, "leaf_rule": rule, "max_depth": 3}
+    kw = {
+        "n_estimators": 60,
+        "learning_rate": 0.1,
+        "leaf_rule": rule,
+        "max_depth": 3,
+        "random_state": 0,
+    }
     c, b = 1e4, -3.0
     base = NGBoostRegressor(family, **kw).fit(X, y)
     unit = NGBoostRegressor(family, **kw).fit(X, c * y + b)

@@ -150,7 +150,7 @@ def test_without_censoring_equals_the_regressor():
     rng = np.random.default_rng(4)
     time = median * np.exp(0.5 * rng.standard_normal(500))
     # The same leaf prior on both (the survival default is 3, the regressor's 0).
-    kw = dict(n_estimators=20, learning_rate=0.1, leaf_prior=3.0)
+    kw = dict(n_estimators=20, learning_rate=0.1, leaf_prior=3.0, subsample=1.0)
     surv = NGBoostSurvival("weibull", **kw).fit(X, time, np.ones(500))
     reg = NGBoostRegressor("weibull", **kw).fit(X, time)
     np.testing.assert_allclose(surv.init_params_, reg.init_params_, atol=1e-5)

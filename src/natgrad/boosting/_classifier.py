@@ -32,7 +32,9 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         works for two classes.
     **kwargs
         Every other hyper-parameter as in `NGBoostRegressor` (``n_estimators``,
-        ``learning_rate``, ``max_depth``, ``leaf_rule``, ...).
+        ``learning_rate``, ``max_depth``, ``leaf_rule``, ...), except that ``subsample``
+        defaults to 1.0 (every row each stage): the regressor's 0.3 was chosen on regression
+        benchmarks (docs/benchmarks.md).
 
     Attributes
     ----------
