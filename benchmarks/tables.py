@@ -177,9 +177,12 @@ def main() -> None:
             print(f"## {name}\n")
             print(render(json.loads(path.read_text())))
             print()
+    # One column pair per (file, rule): several files hold the same rule under different
+    # settings (the default row subsample, all rows, half the rows).
     accuracy: dict = {}
     for path in sorted(RESULTS.glob("accuracy*.json")):
-        accuracy.update(json.loads(path.read_text()))
+        for rule, rows in json.loads(path.read_text()).items():
+            accuracy[f"{rule} ({path.stem})"] = rows
     if accuracy:
         print("## accuracy\n")
         print(accuracy_table(accuracy))
