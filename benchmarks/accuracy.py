@@ -61,6 +61,7 @@ def run_split(
     leaf_prior: float = 0.0,
     subsample: float | None = None,
     colsample: float = 1.0,
+    max_depth: int = 3,
 ) -> dict:
     from natgrad import NGBoostRegressor
 
@@ -70,7 +71,7 @@ def run_split(
     val, train = _holdout(data.X_train.shape[0], split)
     params = dict(
         learning_rate=0.01,
-        max_depth=3,
+        max_depth=max_depth,
         leaf_rule=rule,
         min_samples_leaf=min_leaf,
         leaf_prior=leaf_prior,
@@ -142,6 +143,12 @@ def main(argv: list[str] | None = None) -> None:
         default=1.0,
         help="natgrad's column subsample per stage (the regressor's default is 1.0: all columns)",
     )
+    parser.add_argument(
+        "--max-depth",
+        type=int,
+        default=3,
+        help="natgrad's tree depth (default 3: NGBoost's published setting)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.json"))
     args = parser.parse_args(argv)
     from natgrad import NGBoostRegressor
@@ -167,6 +174,7 @@ def main(argv: list[str] | None = None) -> None:
                     args.leaf_prior,
                     args.subsample,
                     args.colsample,
+                    args.max_depth,
                 )  # fmt: skip
                 for s in range(k)
             ]
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> None:
                 if args.subsample is None
                 else args.subsample,
                 "colsample": args.colsample,
+                "max_depth": args.max_depth,
             }
             print(
                 f"{rule:8s} {name:28s} NLL {nll[0]:7.3f} ± {nll[1]:.3f} (se {nll[2]:.3f}) "

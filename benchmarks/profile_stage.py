@@ -33,6 +33,7 @@ _PARTS = [
     ("natgrad.boosting._grower", None, "_as_tree", "  _as_tree"),
     ("natgrad.boosting._trainer", None, "_search_and_update", "line search and update"),
     ("natgrad.boosting._models", "NativeModel", "commit", "commit (ensemble append)"),
+    ("natgrad.boosting._trainer", "Trainer", "_rows", "row subsample draw"),
 ]
 
 
@@ -58,6 +59,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("dataset")
     parser.add_argument("leaf_rule", choices=["fisher", "ngboost"])
     parser.add_argument("--stages", type=int, default=1000)
+    parser.add_argument("--max-depth", type=int, default=3)
+    parser.add_argument(
+        "--subsample", type=float, default=1.0, help="row subsample (1.0: the speed protocol)"
+    )
     args = parser.parse_args(argv)
 
     split = load_split(args.dataset, 0)
@@ -73,9 +78,10 @@ def main(argv: list[str] | None = None) -> None:
         NGBoostRegressor(
             n_estimators=stages,
             learning_rate=0.01,
-            max_depth=3,
+            max_depth=args.max_depth,
             leaf_rule=args.leaf_rule,
-            subsample=1.0,  # the speed protocol's model
+            subsample=args.subsample,  # 1.0 (the default here): the speed protocol's model
+            random_state=0,
         ).fit(split.X_train, split.y_train)
         return time.perf_counter() - start
 

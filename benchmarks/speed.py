@@ -22,7 +22,14 @@ from benchmarks._timing import repeat_times
 from benchmarks._uci import load_split
 
 
-def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) -> dict:
+def bench_dataset(
+    name: str,
+    n_stages: int,
+    repeats: int,
+    ngboost_repeats: int,
+    natgrad_depth: int = 3,
+    natgrad_subsample: float = 1.0,
+) -> dict:
     import lightgbm
     from ngboost import NGBRegressor
     from ngboost.distns import Normal as NGBNormal
@@ -32,7 +39,13 @@ def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) 
 
     split = load_split(name, 0)
     X, y = split.X_train, split.y_train
-    result: dict = {"dataset": name, "n_rows": int(X.shape[0]), "n_features": int(X.shape[1])}
+    result: dict = {
+        "dataset": name,
+        "n_rows": int(X.shape[0]),
+        "n_features": int(X.shape[1]),
+        "natgrad_max_depth": natgrad_depth,
+        "natgrad_subsample": natgrad_subsample,
+    }
 
     for rule in ("fisher", "ngboost"):
 
@@ -40,9 +53,9 @@ def bench_dataset(name: str, n_stages: int, repeats: int, ngboost_repeats: int) 
             NGBoostRegressor(
                 n_estimators=n_stages,
                 learning_rate=0.01,
-                max_depth=3,
+                max_depth=natgrad_depth,  # the protocol: 3, as NGBoost's trees
                 leaf_rule=rule,
-                subsample=1.0,  # the protocol: all rows every stage, as NGBoost
+                subsample=natgrad_subsample,  # the protocol: all rows every stage, as NGBoost
             ).fit(X, y)
 
         first = repeat_times(natgrad_fit, 1)[0]
@@ -91,12 +104,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--stages", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ngboost-repeats", type=int, default=1)
+    parser.add_argument(
+        "--natgrad-max-depth",
+        type=int,
+        default=3,
+        help="natgrad's tree depth (the protocol: 3, NGBoost's; NGBoost and LightGBM keep 3)",
+    )
+    parser.add_argument(
+        "--natgrad-subsample",
+        type=float,
+        default=1.0,
+        help="natgrad's row subsample per stage (the protocol: 1.0, all rows)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed.json"))
     args = parser.parse_args(argv)
 
     rows = []
     for name in args.datasets:
-        row = bench_dataset(name, args.stages, args.repeats, args.ngboost_repeats)
+        row = bench_dataset(
+            name,
+            args.stages,
+            args.repeats,
+            args.ngboost_repeats,
+            args.natgrad_max_depth,
+            args.natgrad_subsample,
+        )
         rows.append(row)
         print(
             f"{name:28s} rows={row['n_rows']:6d}  "

@@ -406,6 +406,39 @@ def test_leaf_of_row_matches_predictor(subsample):
     np.testing.assert_array_equal(ens.apply(X), leaves)
 
 
+def test_rows_left_out_of_an_uneven_tree_find_their_leaves():
+    # Best-first growth leaves leaves at several depths: the branch-free walk of the rows
+    # left out of the subsample steps in place at a shallow leaf.
+    rng, X, mapper, binned = _problem(61, n=2000, d=4, max_bins=32)
+    g = rng.normal(size=(2000, 1)) + 3.0 * (np.nan_to_num(X[:, [0]]) > 0.5)
+    rows = np.sort(rng.choice(2000, 600, replace=False))
+    tree, lor = grow_tree(binned, g, rows=rows, max_depth=None, max_leaves=7, **_kw(mapper))
+    leaf_depths = tree.depth[tree.leaf_index]
+    assert leaf_depths.min() < leaf_depths.max()  # the case under test
+    ens = Ensemble(1, 4, mapper.missing_values_bin_idx_)
+    ens.append(tree, 1.0)
+    np.testing.assert_array_equal(ens.apply(binned, binned=True)[:, 0], lor)
+
+
+def test_sample_rows_draws_exactly_k_sorted_rows_uniformly():
+    from natgrad.boosting._trainer import sample_rows
+
+    gen = np.random.default_rng(0)
+    n, k, draws = 50, 15, 4000
+    counts = np.zeros(n)
+    for _ in range(draws):
+        rows = sample_rows(gen.random(n), k)
+        assert rows.dtype == np.int32 and rows.size == k
+        assert np.all(np.diff(rows) > 0) and rows[0] >= 0 and rows[-1] < n
+        counts[rows] += 1
+    # Each row is drawn with probability k/n: its count is binomial(draws, k/n).
+    p = k / n
+    se = np.sqrt(draws * p * (1 - p))
+    assert np.abs(counts - draws * p).max() < 4.5 * se
+    assert sample_rows(gen.random(n), n).tolist() == list(range(n))
+    assert sample_rows(gen.random(n), 1).size == 1
+
+
 def test_predictor_raw_binned_staged_and_importances():
     rng, X, mapper, binned = _problem(70, n=2000, d=4, max_bins=32)
     g = rng.normal(size=(2000, 2)) + np.nan_to_num(X[:, [0, 2]])

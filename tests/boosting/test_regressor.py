@@ -232,7 +232,9 @@ def test_trees_do_not_depend_on_the_units_of_y(data, rule, family, monkeypatch):
         "learning_rate": 0.1,
         "leaf_rule": rule,
         "max_depth": 3,
-        "random_state": 0,
+        # Every row: the invariance is exact in exact arithmetic, but rounding differs with
+        # the units, and over 60 subsampled stages a line-search tie can fall either way.
+        "subsample": 1.0,
     }
     c, b = 1e4, -3.0
     base = NGBoostRegressor(family, **kw).fit(X, y)

@@ -128,9 +128,8 @@ def test_leaf_prior_is_free_of_the_units_of_y():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 3))
     y = X[:, 0] + (0.3 + 0.3 * (X[:, 1] > 0)) * rng.normal(size=300)
-    kw = dict(
-        n_estimators=60, learning_rate=0.1, min_samples_leaf=2, leaf_prior=5.0, random_state=0
-    )
+    # Every row, as in test_trees_do_not_depend_on_the_units_of_y.
+    kw = dict(n_estimators=60, learning_rate=0.1, min_samples_leaf=2, leaf_prior=5.0, subsample=1.0)
     a = NGBoostRegressor(**kw).fit(X, y).predict_dist(X)
     b = NGBoostRegressor(**kw).fit(X, 1000.0 * y + 7.0).predict_dist(X)
     np.testing.assert_allclose(b.loc, 1000.0 * a.loc + 7.0, rtol=1e-6, atol=1e-6)

@@ -64,11 +64,50 @@ def traverse_unassigned(
     binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin, cat_index,
     cat_bits,
 ):  # fmt: skip
+    """``leaf_of_row[i]`` for the rows still at -1 (those left out of a row subsample).
+
+    Trees without categorical splits take a branch-free walk: every step reads the row's
+    bin and picks a child by arithmetic, and a leaf steps to itself, so each row makes as
+    many steps as the tree is deep with no unpredictable branch (kin8nm: the walk of the
+    70 % of rows left out of ``subsample=0.3`` took longer than growing the tree on the
+    other 30 % when it branched at every node).
+    """
+    n_nodes = left.size
+    if (cat_index[:n_nodes] >= 0).any():
+        for i in prange(leaf_of_row.size):
+            if leaf_of_row[i] < 0:
+                node = leaf_of_binned_row(
+                    binned, i, 0, feature, bin_thr, mgl, left, right, missing_bin, cat_index,
+                    cat_bits,
+                )  # fmt: skip
+                leaf_of_row[i] = node_leaf[node]
+        return
+    # Per node: the feature read (0 at leaves), the children (the node itself at leaves),
+    # the threshold and the missing-value side; and the depth of the deepest leaf.
+    feat = np.zeros(n_nodes, dtype=np.intp)
+    go_l = np.empty(n_nodes, dtype=np.intp)
+    go_r = np.empty(n_nodes, dtype=np.intp)
+    thr = np.zeros(n_nodes, dtype=np.intp)
+    miss_l = np.zeros(n_nodes, dtype=np.bool_)
+    depth = np.zeros(n_nodes, dtype=np.intp)
+    max_depth = 0
+    for nd in range(n_nodes):
+        if left[nd] == -1:
+            go_l[nd] = go_r[nd] = nd
+        else:
+            feat[nd], thr[nd], miss_l[nd] = feature[nd], bin_thr[nd], mgl[nd]
+            go_l[nd], go_r[nd] = left[nd], right[nd]
+            depth[left[nd]] = depth[right[nd]] = depth[nd] + 1
+            max_depth = max(max_depth, depth[nd] + 1)
     for i in prange(leaf_of_row.size):
         if leaf_of_row[i] < 0:
-            node = leaf_of_binned_row(
-                binned, i, 0, feature, bin_thr, mgl, left, right, missing_bin, cat_index, cat_bits
-            )
+            node = 0
+            for _ in range(max_depth):
+                b = np.intp(binned[i, feat[node]])
+                # The missing-value bin is above every threshold: it goes left only by
+                # its learned side.
+                gl = (b <= thr[node]) | ((b == missing_bin) & miss_l[node])
+                node = go_r[node] + gl * (go_l[node] - go_r[node])
             leaf_of_row[i] = node_leaf[node]
 
 

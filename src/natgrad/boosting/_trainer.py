@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
@@ -43,6 +44,8 @@ class Trainer:
     validation_loss: list[float] = field(default_factory=list)
     # Mean Fisher diagonal of the generic path's last targets (the "ngboost" rule's units).
     _fisher_mean: Array | None = None
+    # The row subsample's uniforms, seeded once per fit from ``rng``.
+    _row_uniforms: np.random.Generator | None = None
 
     def fit(
         self,
@@ -288,7 +291,9 @@ class Trainer:
         if subsample >= 1.0:
             return None
         k = max(1, int(round(subsample * n)))
-        return np.sort(self.rng.choice(n, size=k, replace=False)).astype(np.int32)
+        if self._row_uniforms is None:  # reproducible under random_state
+            self._row_uniforms = np.random.default_rng(self.rng.randint(np.iinfo(np.int32).max))
+        return sample_rows(self._row_uniforms.random(n), k)
 
     def _features(self, d: int, colsample: float) -> np.ndarray | None:
         if colsample >= 1.0:
@@ -297,6 +302,23 @@ class Trainer:
         mask = np.zeros(d, dtype=np.bool_)
         mask[self.rng.choice(d, size=k, replace=False)] = True
         return mask
+
+
+@njit(cache=True, nogil=True)
+def sample_rows(uniforms: Array, k: int) -> NDArray[np.int32]:  # pragma: no cover - compiled
+    """``k`` of the rows ``0 .. n-1`` (``n = uniforms.size``) drawn uniformly without
+    replacement, in increasing order: selection sampling, which takes row i when
+    ``uniforms[i] (rows left) < (rows still needed)`` and so takes exactly ``k``. One pass
+    over ``n`` uniforms, where ``RandomState.choice(n, k, replace=False)`` shuffles all
+    ``n`` rows and the sample must then be sorted (kin8nm: about 45 against 144 µs a stage,
+    `benchmarks.profile_stage --subsample 0.3`, "row subsample draw")."""
+    n = uniforms.size
+    out = np.empty(k + 1, dtype=np.int32)
+    j = 0
+    for i in range(n):
+        out[j] = i  # kept only when taken (branch-free)
+        j += uniforms[i] * (n - i) < (k - j)
+    return out[:k]
 
 
 def _search_and_update(
