@@ -533,7 +533,8 @@ default="from_dtype"
         leaf values come from those rows, the line search and the update use every row.
         Row subsampling keeps the predicted scale from collapsing on regions the training
         rows fit closely; on the UCI benchmark it gives the better test likelihood on seven
-        of nine sets (docs/benchmarks.md, "Row subsampling"). 1.0 uses every row.
+        of nine sets (docs/benchmarks.md, "Accuracy on the nine UCI datasets"). 1.0 uses
+        every row.
     colsample : float, default=1.0
         Fraction of features each stage's tree may split on.
     validation_fraction : float, optional

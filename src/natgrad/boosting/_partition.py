@@ -83,7 +83,8 @@ def traverse_unassigned(
                 leaf_of_row[i] = node_leaf[node]
         return
     # Per node: the feature read (0 at leaves), the children (the node itself at leaves),
-    # the threshold and the missing-value side; and the depth of the deepest leaf.
+    # the threshold and the missing-value side; and the depth of the deepest leaf (one pass
+    # in node order: `_grow` numbers children after their parent).
     feat = np.zeros(n_nodes, dtype=np.intp)
     go_l = np.empty(n_nodes, dtype=np.intp)
     go_r = np.empty(n_nodes, dtype=np.intp)
