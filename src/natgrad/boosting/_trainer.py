@@ -310,9 +310,7 @@ def sample_rows(uniforms: Array, k: int) -> NDArray[np.int32]:  # pragma: no cov
     replacement, in increasing order: selection sampling, which takes row i when
     ``uniforms[i] (rows left) < (rows still needed)`` and so takes exactly ``k``. One pass
     over ``n`` uniforms, where ``RandomState.choice(n, k, replace=False)`` shuffles all
-    ``n`` rows and the sample must then be sorted (kin8nm: about 50 against 145 µs a stage
-    with the uniforms' draw, `benchmarks.profile_stage --subsample 0.3`, "row subsample
-    draw")."""
+    ``n`` rows and the sample must then be sorted (docs/design.md, "Written by hand")."""
     n = uniforms.size
     out = np.empty(k + 1, dtype=np.int32)
     j = 0
