@@ -34,9 +34,9 @@ def test_censoring_rate_hits_the_target_share(bench):
 
 
 def test_survival_scores_match_natgrads(bench):
-    from natgrad._censored import CensoredLogScore
     from natgrad.distributions import LogNormal
     from natgrad.metrics import concordance_index
+    from natgrad.scores import CensoredLogScore
 
     rng = np.random.default_rng(0)
     n = 200

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from natgrad._censored import (
+from natgrad.distributions import Exponential, Gamma, LogNormal, Normal, Weibull
+from natgrad.scores._censored import (
     CensoredLogScore,
     _gamma_terms,
     _log_q_continued_fraction,
     _log_sf_gamma,
 )
-from natgrad.distributions import Exponential, Gamma, LogNormal, Normal, Weibull
 
 SCORE = CensoredLogScore()
 

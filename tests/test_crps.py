@@ -1,6 +1,6 @@
 """CRPScore: the score against its definition, its gradient, its metric and propriety.
 
-Every closed form of `natgrad._crps` is checked against an independent route: the CRPS and
+Every closed form of `natgrad.scores.CRPScore` is checked against an independent route: the CRPS and
 the metric against adaptive quadrature of their defining integrals (using the families' own
 `scipy.stats` distribution functions), the gradient against central finite differences, and
 the metric against the second-order expansion of the expected score that defines it.
@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize
 
-from natgrad._crps import CRPScore
 from natgrad.distributions import Laplace, LogNormal, Normal, get
-from natgrad.scores import get_score
+from natgrad.scores import CRPScore, get_score
 
 CRPS = CRPScore()
 

@@ -331,8 +331,8 @@ def test_classifier_object_labels_rejected(tmp_path):
 
 @pytest.mark.parametrize("metric", [None, "fisher"])
 def test_survival_round_trip(tmp_path, metric):
-    from natgrad._censored import CensoredLogScore
     from natgrad.boosting import NGBoostSurvival
+    from natgrad.scores import CensoredLogScore
 
     rng = np.random.default_rng(2)
     X = rng.normal(size=(150, 2))

@@ -282,7 +282,7 @@ def evaluate_survival(dist: Distribution, time: ArrayLike, event: ArrayLike) -> 
     -------
     dict of str to float
     """
-    from natgrad._censored import CensoredLogScore
+    from natgrad.scores import CensoredLogScore
 
     where = "natgrad.metrics.evaluate_survival"
     t, e = _check_survival(time, event, where)

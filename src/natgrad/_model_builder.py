@@ -85,7 +85,7 @@ class _Builder:
         return est
 
     def censored_score(self, spec: Any) -> Any:
-        from natgrad._censored import CensoredLogScore
+        from natgrad.scores import CensoredLogScore
 
         if (
             not isinstance(spec, dict)

@@ -9,9 +9,9 @@ import pytest
 from sklearn.base import clone
 
 from natgrad import NGBoostRegressor
-from natgrad._censored import CensoredLogScore
 from natgrad.boosting._survival import NGBoostSurvival
 from natgrad.distributions import Exponential, LogNormal, get
+from natgrad.scores import CensoredLogScore
 
 
 def censored_data(

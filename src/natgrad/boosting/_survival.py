@@ -1,7 +1,7 @@
 """Natural-gradient boosting for right-censored time-to-event data.
 
 The model is `NGBoostRegressor`'s, with targets (time, event) and the censored log score
-(`natgrad._censored.CensoredLogScore`): −log f(t) for observed events, −log S(t) for censored
+(`natgrad.scores.CensoredLogScore`): −log f(t) for observed events, −log S(t) for censored
 rows. θ⁽⁰⁾ is the censored maximum-likelihood fit of the family to all rows; each stage's
 natural gradient uses the metric of `CensoredLogScore.metric_at` (the Fisher information of a
 censored row at its censoring time, the family's Fisher for event rows).
@@ -17,11 +17,10 @@ from scipy import optimize
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from natgrad._censored import CensoredLogScore
 from natgrad._validation import as_float_array, check_sample_weight, describe
 from natgrad.boosting._estimator import _NGBoostBase
 from natgrad.distributions._base import Array, Distribution
-from natgrad.scores import Score
+from natgrad.scores import CensoredLogScore, Score
 
 
 def _is_structured(value: Any) -> bool:

@@ -48,7 +48,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
-from natgrad._censored import CensoredLogScore
 from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
 from natgrad.compat._ngboost_names import (
     CRPS,
@@ -75,7 +74,7 @@ from natgrad.compat._ngboost_names import (
     k_categorical,
 )
 from natgrad.distributions._base import Array, Distribution
-from natgrad.scores import Score, get_score
+from natgrad.scores import CensoredLogScore, Score, get_score
 
 __all__ = [
     "CRPS",

@@ -65,7 +65,7 @@ from natgrad.distributions._base import Array, Distribution
 from natgrad.distributions.laplace import Laplace
 from natgrad.distributions.lognormal import LogNormal
 from natgrad.distributions.normal import Normal
-from natgrad.scores import _SCORES, Score
+from natgrad.scores._base import Score
 
 __all__ = ["CRPScore"]
 
@@ -234,8 +234,3 @@ class CRPScore(Score):
     def metric(self, dist: Distribution) -> Array:
         """M(θ) = 2 ∫ ∇F ∇Fᵀ dx, the Hessian of the CRPS divergence: shape (n, 2, 2)."""
         return self._kernels(dist, "metric")[2](dist.params)
-
-
-# Registration by name for `natgrad.scores.get_score`: here rather than in scores.py, because
-# this module may be imported first, before scores.py could see CRPScore.
-_SCORES[CRPScore.name] = CRPScore

@@ -8,8 +8,8 @@ three things to the learners, all in the family's unconstrained coordinates:
 * ``metric(dist)``: the metric whose inverse turns the gradient into the natural gradient,
   shape (n, p, p). For the log score it is the Fisher information.
 
-Learners know only this interface, so a new rule (CRPS comes with boosting) needs no change to
-the families.
+Learners know only this interface, so a new rule needs no change to the families. The rules
+that have a name (``"log"``, ``"crps"``) are listed in `natgrad.scores.SCORES`.
 """
 
 from __future__ import annotations
@@ -78,23 +78,3 @@ class LogScore(Score):
 
     def metric(self, dist: Distribution) -> Array:
         return dist.fisher()
-
-
-_SCORES: dict[str, type[Score]] = {"log": LogScore}
-
-
-def get_score(score: str | Score) -> Score:
-    """A scoring rule by name (``"log"``) or an instance passed through."""
-    if isinstance(score, Score):
-        return score
-    if not isinstance(score, str) or score not in _SCORES:
-        raise ValueError(
-            f"The 'score' argument must be one of {', '.join(repr(s) for s in _SCORES)}. "
-            f"Got {score!r} instead."
-        )
-    return _SCORES[score]()
-
-
-# CRPScore subclasses Score, so its module is imported last, once Score and _SCORES exist; it
-# adds "crps" to _SCORES itself, which works whichever of the two modules is imported first.
-import natgrad._crps  # noqa: E402, F401

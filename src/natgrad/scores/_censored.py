@@ -71,7 +71,7 @@ from natgrad.distributions.exponential import Exponential
 from natgrad.distributions.gamma import Gamma
 from natgrad.distributions.lognormal import LogNormal
 from natgrad.distributions.weibull import Weibull
-from natgrad.scores import Score
+from natgrad.scores._base import Score
 
 _EULER = np.euler_gamma
 _PI2_6 = np.pi**2 / 6.0
