@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "distributions": ("natgrad.distributions", None),
     "optim": ("natgrad.optim", None),
+    "nn": ("natgrad.nn", None),
     "scores": ("natgrad.scores", None),
     "testing": ("natgrad.testing", None),
     "metrics": ("natgrad.metrics", None),
