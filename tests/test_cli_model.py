@@ -20,9 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from natgrad import io
-from natgrad._cli_model import commands
 from natgrad._data import DEMO_TARGET, demo_path, load_demo
 from natgrad.boosting import NGBoostRegressor
+from natgrad.cli._model import commands
 
 FAST = ["--n-estimators", "10", "--learning-rate", "0.3", "--quiet"]
 GOLDEN = ["mean", "std", "q_0.05", "q_0.5", "q_0.95", "lower_0.8", "upper_0.8"]
@@ -384,7 +384,7 @@ def test_model_saved_from_python_without_column_names(concrete, tmp_path):
 
 
 def test_unwritable_output_is_one_line_exit_1(fitted, concrete, tmp_path, monkeypatch):
-    import natgrad._cli_model as cli_model
+    import natgrad.cli._model as cli_model
 
     def denied(frame, path, kind):
         raise PermissionError(13, "Permission denied", str(path))
@@ -446,7 +446,7 @@ def _natgrad() -> list[str]:
     if "fit" in getattr(natgrad.cli.main, "commands", {}) and Path(script).exists():
         return [script]
     code = (
-        "import click; from natgrad._cli_model import commands; "
+        "import click; from natgrad.cli._model import commands; "
         "click.Group('natgrad', commands=commands)(prog_name='natgrad')"
     )
     return [sys.executable, "-c", code]

@@ -26,6 +26,7 @@ from natgrad.distributions import (
     StudentT,
     Weibull,
 )
+from natgrad.metrics._regression import _crps_by_quantiles
 
 KEYS = ["nll", "crps", "rmse", "mae", "coverage_50", "coverage_80", "coverage_95"]
 
@@ -79,9 +80,7 @@ def test_numerical_crps_equals_the_definition(dist, y):
 def test_numerical_crps_agrees_with_the_normal_closed_form():
     dist = Normal(np.linspace(-2, 2, 7), np.linspace(0.1, 3.0, 7))
     y = np.array([0.0, 1.0, -3.0, 0.2, 5.0, -1.0, 2.0])
-    np.testing.assert_allclose(
-        metrics._crps_by_quantiles(dist, y), metrics.crps(dist, y), rtol=1e-4
-    )
+    np.testing.assert_allclose(_crps_by_quantiles(dist, y), metrics.crps(dist, y), rtol=1e-4)
 
 
 def test_crps_of_a_point_mass_limit_is_the_absolute_error():

@@ -443,7 +443,7 @@ def test_shap_values_add_up_with_categorical_splits():
 def test_cli_fit_and_predict_with_a_text_column(tmp_path):
     from click.testing import CliRunner
 
-    from natgrad._cli_model import fit, predict
+    from natgrad.cli._model import fit, predict
 
     X, y, c = _interleaved(n=300)
     df = pd.DataFrame({"color": c, "x": X["x"], "y": y})

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 from scipy import optimize
 
+from natgrad._typing import Array
 from natgrad._validation import (
     as_float_array,
     check_finite,
@@ -29,8 +30,6 @@ from natgrad._validation import (
     describe,
 )
 from natgrad.distributions._support import REAL, Support
-
-Array = NDArray[np.float64]
 
 # KL divergences in closed form, keyed by the pair of families (p, q).
 _KL_REGISTRY: dict[tuple[type, type], Callable[[Any, Any], Array]] = {}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from natgrad._compare import Run
+    from natgrad._compare.results import Run
     from natgrad.fit import Objective
 
 _COLORS = {

@@ -1,62 +1,21 @@
-"""Evaluation metrics of predictive distributions for regression.
-
-A model predicts a batch of n distributions P₁, …, Pₙ (`natgrad.distributions`) for n observed
-targets y₁, …, yₙ. The metrics here judge them from every side a user cares about:
-
-* the log score (``nll``) and the continuous ranked probability score (``crps``), both proper
-  scoring rules (lower is better);
-* the accuracy of the point prediction (``rmse``, ``mae``);
-* calibration: the share of targets inside central intervals (``coverage_50``, ``coverage_80``,
-  ``coverage_95``) and a calibration error computed from the probability integral transform
-  (PIT, `pit`).
-
-`evaluate` computes them all; `format_table` lays them out for a terminal.
-"""
+"""Metrics of predictive distributions for regression (re-exported by `natgrad.metrics`)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
-from natgrad._metrics_tasks import (
-    CALIBRATION_LEVELS,
-    CLASSIFICATION_DESCRIPTIONS,
-    RELIABILITY_BINS,
-    SURVIVAL_DESCRIPTIONS,
-    concordance_index,
-    evaluate_classification,
-    evaluate_survival,
-    kaplan_meier,
-    reliability_curve,
-)
+from natgrad._targets import check_predicted_targets
+from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_finite, check_rng, describe
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 
-__all__ = [
-    "CALIBRATION_LEVELS",
-    "CLASSIFICATION_DESCRIPTIONS",
-    "RELIABILITY_BINS",
-    "SURVIVAL_DESCRIPTIONS",
-    "COVERAGE_LEVELS",
-    "calibration_curve",
-    "concordance_index",
-    "coverage",
-    "crps",
-    "evaluate",
-    "evaluate_classification",
-    "evaluate_survival",
-    "kaplan_meier",
-    "reliability_curve",
-    "format_table",
-    "pit",
-    "point_prediction",
-]
-
+#: Grid of probabilities α = 0.05, 0.10, …, 0.95 on which the PIT's distribution function is
+#: compared with the uniform one (`calibration_curve`, ``calibration_error``).
+CALIBRATION_LEVELS: Array = np.round(np.arange(1, 20) / 20.0, 2)
 #: Nominal levels of the central intervals whose coverage `evaluate` reports.
 COVERAGE_LEVELS: tuple[float, ...] = (0.5, 0.8, 0.95)
 #: Quadrature points of the numerical CRPS (midpoint rule in the probability τ).
@@ -69,7 +28,8 @@ _DEFAULT_SEED = 0
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_HALF = math.sqrt(0.5)
 
-_DESCRIPTIONS = {
+#: Descriptions of the regression metrics (`evaluate`).
+REGRESSION_DESCRIPTIONS = {
     "nll": "mean negative log-likelihood",
     "crps": "mean continuous ranked probability score",
     "rmse": "root mean squared error of the point prediction",
@@ -79,39 +39,6 @@ _DESCRIPTIONS = {
     "coverage_95": "share of targets inside the central 95% interval",
     "calibration_error": "mean |share(PIT <= a) - a| over a = 0.05, 0.10, ..., 0.95",
 }
-
-
-# ---------------------------------------------------------------------- validation
-def _check_inputs(dist: Any, y: ArrayLike, where: str) -> Array:
-    """Validate a batch of univariate distributions and its targets; return y of shape (n,)."""
-    if not isinstance(dist, Distribution):
-        raise TypeError(
-            f"The 'dist' argument of {where} must be a natgrad distribution batch (e.g. "
-            f"model.predict_dist(X)). Got {describe(dist)} instead."
-        )
-    if dist.event_dim != 0:
-        raise ValueError(
-            f"The 'dist' argument of {where} must be a univariate family. Got "
-            f"{type(dist).__name__}, which has vector targets."
-        )
-    arr = as_float_array(y, "y", where)
-    n = len(dist)
-    if arr.ndim != 1 or arr.shape[0] != n:
-        raise ValueError(
-            f"The 'y' argument of {where} must have shape ({n},), one target per predicted "
-            f"distribution. Got shape {arr.shape} instead."
-        )
-    check_finite(arr, "y", where)
-    dist._check_support(arr, where)
-    try:
-        # Unordered families (categorical labels) have no cdf, quantiles or intervals.
-        dist[:1].cdf(arr[:1])
-    except NotImplementedError as exc:
-        raise TypeError(
-            f"The 'dist' argument of {where} must have ordered targets and a distribution "
-            f"function. Got {type(dist).__name__}, which has none."
-        ) from exc
-    return arr
 
 
 def _normal_cdf(z: Array) -> Array:
@@ -249,7 +176,7 @@ def crps(dist: Distribution, y: ArrayLike) -> Array:
         (Cauchy, Student's t with ν ≤ 1): its CRPS is infinite.
     """
     where = "natgrad.metrics.crps"
-    y = _check_inputs(dist, y, where)
+    y = check_predicted_targets(dist, y, where)
     if dist.discrete:
         raise ValueError(
             f"The 'dist' argument of {where} must be a continuous family. Got the discrete "
@@ -289,7 +216,7 @@ def pit(dist: Distribution, y: ArrayLike, *, rng: np.random.Generator | None = N
         Values in [0, 1].
     """
     where = "natgrad.metrics.pit"
-    y = _check_inputs(dist, y, where)
+    y = check_predicted_targets(dist, y, where)
     upper = np.asarray(dist.cdf(y), dtype=np.float64)
     if not dist.discrete:
         return upper
@@ -362,7 +289,7 @@ def coverage(dist: Distribution, y: ArrayLike, levels: ArrayLike = COVERAGE_LEVE
     ndarray of shape (k,)
     """
     where = "natgrad.metrics.coverage"
-    y = _check_inputs(dist, y, where)
+    y = check_predicted_targets(dist, y, where)
     nominal = as_float_array(levels, "levels", where).ravel()
     if nominal.size == 0 or not np.all((nominal > 0) & (nominal < 1)):
         raise ValueError(
@@ -418,7 +345,7 @@ def evaluate(
     dict of str to float
     """
     where = "natgrad.metrics.evaluate"
-    y = _check_inputs(dist, y, where)
+    y = check_predicted_targets(dist, y, where)
     if rng is None:
         rng = np.random.default_rng(_DEFAULT_SEED)
     rng = check_rng(rng, where)
@@ -435,55 +362,3 @@ def evaluate(
     levels, observed = calibration_curve(pit(dist, y, rng=rng))
     out["calibration_error"] = float(np.mean(np.abs(observed - levels)))
     return out
-
-
-def _format_value(value: float) -> str:
-    if not math.isfinite(value):
-        return str(value)
-    if value == 0 or 1e-3 <= abs(value) < 1e6:
-        return f"{value:.4f}"
-    return f"{value:.3e}"
-
-
-def format_table(
-    metrics: Mapping[str, float], *, descriptions: Mapping[str, str] | None = None
-) -> str:
-    """An aligned plain-text table of metrics: name, value and meaning, one per line.
-
-    Parameters
-    ----------
-    metrics : mapping of str to float
-        E.g. the result of `evaluate`. Keys this module does not know get no description.
-    descriptions : mapping of str to str, optional
-        Meanings of the keys (default: those of `evaluate`; e.g. `CLASSIFICATION_DESCRIPTIONS`).
-
-    Returns
-    -------
-    str
-        Lines joined by newlines, without a trailing newline.
-    """
-    where = "natgrad.metrics.format_table"
-    if not isinstance(metrics, Mapping):
-        raise TypeError(
-            f"The 'metrics' argument of {where} must be a mapping of metric names to numbers. "
-            f"Got {describe(metrics)} instead."
-        )
-    rows = []
-    for key, value in metrics.items():
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-            raise TypeError(
-                f"The 'metrics' argument of {where} must map names to numbers. Got "
-                f"{describe(value)} for {key!r} instead."
-            )
-        meaning = (_DESCRIPTIONS if descriptions is None else descriptions).get(str(key), "")
-        rows.append((str(key), _format_value(float(value)), meaning))
-    header = ("metric", "value", "meaning")
-    width_name = max([len(header[0])] + [len(r[0]) for r in rows])
-    width_value = max([len(header[1])] + [len(r[1]) for r in rows])
-
-    def line(name: str, value: str, meaning: str) -> str:
-        return f"{name:<{width_name}}  {value:>{width_value}}  {meaning}".rstrip()
-
-    lines = [line(*header), line("-" * width_name, "-" * width_value, "-" * len(header[2]))]
-    lines += [line(*row) for row in rows]
-    return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The ``natgrad`` command line: a click group, one subcommand per task."""
+"""The ``natgrad`` click group and its ``compare`` command; the model commands come from
+`natgrad.cli._model`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from natgrad._cli_model import commands
+from natgrad.cli._model import commands
 
 
 @click.group()
@@ -73,7 +74,3 @@ def compare_command(
 
 for _command in commands:
     main.add_command(_command)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 
-from natgrad._cli_common import (
+from natgrad.cli._common import (
     _check_new,
     _command_line,
     _guarded,
@@ -33,7 +33,7 @@ from natgrad._cli_common import (
     _staged,
     _write_table,
 )
-from natgrad._cli_data import (
+from natgrad.cli._data import (
     _TABLES,
     TASK_FAMILIES,
     InputError,

@@ -25,7 +25,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from natgrad._report_figures import (
+from natgrad._targets import check_predicted_targets
+from natgrad._validation import as_float_array, describe
+from natgrad.metrics import REGRESSION_DESCRIPTIONS, format_value, pit
+from natgrad.report._figures import (
     _SEED,
     _plot_class_reliability,
     _plot_coverage,
@@ -36,18 +39,6 @@ from natgrad._report_figures import (
     _plot_pit_histogram,
     _plot_reliability,
 )
-from natgrad._validation import as_float_array, describe
-from natgrad.metrics import _DESCRIPTIONS, _check_inputs, _format_value, pit
-
-__all__ = [
-    "CLASSIFICATION_FIGURE_IDS",
-    "FIGURE_IDS",
-    "SURVIVAL_FIGURE_IDS",
-    "summarize_data",
-    "write_classification_report",
-    "write_report",
-    "write_survival_report",
-]
 
 #: The ``id`` of every figure in the report, in order of appearance.
 FIGURE_IDS: tuple[str, ...] = (
@@ -164,7 +155,7 @@ def _value_html(value: Any) -> str:
     if isinstance(value, list | tuple):
         return _esc(", ".join(str(v) for v in value))
     if isinstance(value, float | np.floating):
-        return _esc(_format_value(float(value)))
+        return _esc(format_value(float(value)))
     return _esc(value)
 
 
@@ -172,8 +163,8 @@ def _metrics_html(metrics: Mapping[str, float]) -> str:
     if not metrics:
         return '<p class="note">No metrics were given.</p>'
     rows = "".join(
-        f'<tr><th>{_esc(k)}</th><td class="num">{_esc(_format_value(float(v)))}</td>'
-        f"<td>{_esc(_DESCRIPTIONS.get(k, ''))}</td></tr>"
+        f'<tr><th>{_esc(k)}</th><td class="num">{_esc(format_value(float(v)))}</td>'
+        f"<td>{_esc(REGRESSION_DESCRIPTIONS.get(k, ''))}</td></tr>"
         for k, v in metrics.items()
     )
     head = "<tr><th>metric</th><th>value</th><th>meaning</th></tr>"
@@ -377,7 +368,7 @@ def write_report(
     }
     if X_val is not None and y_val is not None:
         dist = model.predict_dist(X_val)
-        y = _check_inputs(dist, y_val, where)
+        y = check_predicted_targets(dist, y_val, where)
         u = pit(dist, y, rng=np.random.default_rng(_SEED))
         figures["fig-pit-histogram"] = (titles["fig-pit-histogram"], *_plot_pit_histogram(u))
         figures["fig-reliability"] = (titles["fig-reliability"], *_plot_reliability(u))
@@ -459,7 +450,7 @@ def _task_page(
         f"{int(model.best_iteration_)} of {int(model.n_estimators_)} · natgrad {version}"
     )
     rows = "".join(
-        f'<tr><th>{_esc(k)}</th><td class="num">{_esc(_format_value(float(v)))}</td>'
+        f'<tr><th>{_esc(k)}</th><td class="num">{_esc(format_value(float(v)))}</td>'
         f"<td>{_esc(descriptions.get(k, ''))}</td></tr>"
         for k, v in metrics.items()
     )

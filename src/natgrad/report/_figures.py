@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from natgrad.distributions._base import Array, Distribution
+from natgrad._typing import Array
+from natgrad.distributions import Distribution
 from natgrad.metrics import calibration_curve, coverage, point_prediction
 
 #: At most this many validation rows in the interval plot (a seeded random sample).

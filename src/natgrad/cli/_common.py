@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from natgrad._cli_data import InputError
+from natgrad.cli._data import InputError
 
 
 def _guarded(fn: Callable[..., None]) -> Callable[..., None]:
