@@ -83,6 +83,34 @@ def test_numerical_crps_agrees_with_the_normal_closed_form():
     np.testing.assert_allclose(_crps_by_quantiles(dist, y), metrics.crps(dist, y), rtol=1e-4)
 
 
+def test_lognormal_crps_stays_accurate_where_its_mean_overflows():
+    # A mean e^{μ+σ²/2} beyond the float range times a probability that underflows: the
+    # closed form must take the products in log space (an inf · 0 gives NaN otherwise). The
+    # reference is Baran & Lerch's formula in 50-digit arithmetic.
+    import mpmath
+
+    mu, sigma, y = 706.0, 3.0, np.array([1.0, 1e300])
+    got = metrics.crps(LogNormal([mu, mu], sigma), y)
+    want = []
+    with mpmath.workdps(50):
+        for yi in y:
+            z = (mpmath.log(yi) - mu) / sigma
+            m = mpmath.exp(mu + mpmath.mpf(sigma) ** 2 / 2)
+            value = yi * (2 * mpmath.ncdf(z) - 1) - 2 * m * (
+                mpmath.ncdf(z - sigma) + mpmath.ncdf(sigma / mpmath.sqrt(2)) - 1
+            )
+            want.append(float(value))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_point_prediction_of_a_vector_family_is_its_mean():
+    dist = MultivariateNormal([[1.0, -2.0], [0.5, 3.0]], np.eye(2))
+    values, kind = metrics.point_prediction(dist)
+    np.testing.assert_array_equal(values, [[1.0, -2.0], [0.5, 3.0]])
+    assert kind == "mean"
+
+
 def test_crps_of_a_point_mass_limit_is_the_absolute_error():
     # As σ → 0 the CRPS tends to |y − μ| (it generalises the absolute error).
     dist = Normal([1.0, -2.0], 1e-9)

@@ -1,9 +1,11 @@
-"""Checks of observed targets against predicted distributions, shared by metrics and report."""
+"""Checks of observed targets, shared by the packages that receive them (one check each)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 
 from natgrad._typing import Array
@@ -51,3 +53,46 @@ def check_predicted_targets(dist: Any, y: ArrayLike, where: str) -> Array:
             f"function. Got {type(dist).__name__}, which has none."
         ) from exc
     return arr
+
+
+def check_time_event(
+    time: Array,
+    event: Array,
+    subjects: tuple[str, str],
+    *,
+    positive: bool = True,
+    first_row: int = 0,
+    error: Callable[[str], Exception] = ValueError,
+) -> None:
+    """Check right-censored targets: finite times > 0 (or ≥ 0) and event flags 0 or 1.
+
+    The one check of (time, event) pairs, whoever receives them (the censored log score,
+    survival boosting, the survival metrics, the command line).
+
+    Parameters
+    ----------
+    time, event : ndarray of shape (n,)
+        Event or censoring times, and event flags (1 observed, 0 right-censored).
+    subjects : (str, str)
+        How messages name the times and the flags, e.g. ``("The 'time' argument of f",
+        "The 'event' argument of f")``.
+    positive : bool, default=True
+        Times must be > 0; False allows 0 (e.g. PIT values treated as times).
+    first_row : int, default=0
+        The number messages give the first row (1 where rows are counted from 1).
+    error : callable, default=ValueError
+        Builds the exception raised from the message.
+    """
+    bad = np.flatnonzero(~(np.isfinite(time) & ((time > 0) if positive else (time >= 0))))
+    if bad.size:
+        kind, bounds = ("positive", "(0, inf)") if positive else ("non-negative", "[0, inf)")
+        raise error(
+            f"{subjects[0]} must hold finite {kind} times. Got {bad.size} value(s) outside "
+            f"{bounds}, e.g. {time[bad[0]]} at row {bad[0] + first_row}."
+        )
+    bad = np.flatnonzero((event != 0) & (event != 1))
+    if bad.size:
+        raise error(
+            f"{subjects[1]} must hold event flags 0 (censored) or 1 (observed). Got "
+            f"{bad.size} other value(s), e.g. {event[bad[0]]} at row {bad[0] + first_row}."
+        )

@@ -350,6 +350,8 @@ def _survival_columns(df: Any, time_col: str, event_col: str, path: Path) -> tup
     """Times (finite, > 0) and event flags (0 or 1) with at least one event."""
     import numpy as np
 
+    from natgrad._targets import check_time_event
+
     out = []
     for flag, name in (("--time", time_col), ("--event", event_col)):
         if name not in df.columns:
@@ -362,18 +364,13 @@ def _survival_columns(df: Any, time_col: str, event_col: str, path: Path) -> tup
             raise InputError(f"{path}: column {name!r} is missing at row {missing[0] + 1}")
         out.append(values)
     time, event = out
-    bad = np.flatnonzero(time <= 0)
-    if bad.size:
-        raise InputError(
-            f"{path}: time column {time_col!r} must hold positive times; row {bad[0] + 1} "
-            f"holds {float(time[bad[0]])!r}"
-        )
-    bad = np.flatnonzero((event != 0) & (event != 1))
-    if bad.size:
-        raise InputError(
-            f"{path}: event column {event_col!r} must hold 0 (censored) or 1 (event); row "
-            f"{bad[0] + 1} holds {float(event[bad[0]])!r}"
-        )
+    check_time_event(
+        time,
+        event,
+        (f"{path}: time column {time_col!r}", f"{path}: event column {event_col!r}"),
+        first_row=1,
+        error=InputError,
+    )
     if not event.any():
         raise InputError(
             f"{path}: event column {event_col!r} is 0 on every row (all censored); at least "

@@ -11,6 +11,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from natgrad._targets import check_time_event
 from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_finite, describe
 from natgrad.distributions import Distribution
@@ -36,10 +37,12 @@ def _check_survival(time: ArrayLike, event: ArrayLike, where: str) -> tuple[Arra
             f"The 'time' and 'event' arguments of {where} must be non-empty arrays of the "
             f"same shape (n,). Got shapes {t.shape} and {e.shape} instead."
         )
-    if not np.all(np.isfinite(t) & (t >= 0)):
-        raise ValueError(f"The 'time' argument of {where} must hold finite times >= 0.")
-    if not np.all((e == 0) | (e == 1)):
-        raise ValueError(f"The 'event' argument of {where} must hold 0 (censored) or 1 (event).")
+    check_time_event(
+        t,
+        e,
+        (f"The 'time' argument of {where}", f"The 'event' argument of {where}"),
+        positive=False,
+    )
     return t, e
 
 

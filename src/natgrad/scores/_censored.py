@@ -65,6 +65,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from natgrad._targets import check_time_event
 from natgrad._validation import as_float_array, check_option
 from natgrad.distributions._base import Array, Distribution
 from natgrad.distributions.exponential import Exponential
@@ -104,19 +105,11 @@ def check_censored_targets(y: ArrayLike, n: int, where: str, name: str = "y") ->
             f"The {name!r} argument of {where} must have shape ({n}, 2): a time and an event "
             f"flag per row. Got shape {arr.shape} instead."
         )
-    time, event = arr[:, 0], arr[:, 1]
-    bad = np.flatnonzero(~(np.isfinite(time) & (time > 0)))
-    if bad.size:
-        raise ValueError(
-            f"The times (column 0 of {name!r}) of {where} must be finite and positive. Got "
-            f"{bad.size} value(s) outside (0, inf), e.g. {time[bad[0]]} at row {bad[0]}."
-        )
-    bad = np.flatnonzero((event != 0) & (event != 1))
-    if bad.size:
-        raise ValueError(
-            f"The event flags (column 1 of {name!r}) of {where} must be 0 or 1. Got "
-            f"{bad.size} other value(s), e.g. {event[bad[0]]} at row {bad[0]}."
-        )
+    check_time_event(
+        arr[:, 0],
+        arr[:, 1],
+        (f"Column 0 of {name!r} of {where}", f"Column 1 of {name!r} of {where}"),
+    )
     return np.ascontiguousarray(arr)
 
 
