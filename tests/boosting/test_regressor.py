@@ -190,6 +190,7 @@ UNIVARIATE_TARGETS = {
     ),
     "bernoulli": lambda r, m: (r.random(m.size) < 1 / (1 + np.exp(-3 * m))).astype(float),
     "beta": lambda r, m: r.beta(2 + np.exp(m), 2.0),
+    "inverse_gaussian": lambda r, m: r.wald(np.exp(m), 4.0),
 }
 
 

@@ -30,6 +30,7 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "categorical": ("categorical", "Categorical"),
     "beta": ("beta", "Beta"),
     "multivariate_normal": ("multivariate_normal", "MultivariateNormal"),
+    "inverse_gaussian": ("inverse_gaussian", "InverseGaussian"),
 }
 _CLASSES = {cls: (module, name) for name, (module, cls) in _FAMILIES.items()}
 

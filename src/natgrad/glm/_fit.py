@@ -1,0 +1,607 @@
+"""`natgrad.glm.fit`: generalised linear models by Fisher scoring.
+
+For a GLM with mean μ = g⁻¹(η), η = X̃β + offset, the Fisher information of β is the Fisher
+of the output distribution pulled back through the model's Jacobian,
+
+    F(β) = X̃ᵀ W X̃,   Wᵢ = wᵢ aᵢ (dμᵢ/dηᵢ)² / (φ V(μᵢ))
+
+(w frequency weights, a binomial trials), and the natural-gradient step with step size 1,
+β ← β + F(β)⁻¹ ∇ℓ(β), is Fisher scoring. Written as a weighted least-squares problem it is
+IRLS: β ← (X̃ᵀWX̃ + P)⁻¹ X̃ᵀW z with working response z = η − offset + (y − μ)/(dμ/dη) and
+P = α Σw on the coefficients other than the intercept (the L2 penalty α/2 ‖β‖² of the
+deviance per unit weight, scikit-learn's convention). Each iteration is one pass over X.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import optimize
+
+from natgrad._validation import describe
+from natgrad.distributions._base import Array
+from natgrad.distributions.negative_binomial import _size_bracket
+from natgrad.glm._design import as_design
+from natgrad.glm._links import LINKS, Link, _ProbabilityLink
+from natgrad.glm._results import GLMResults
+from natgrad.glm._separation import check_separation
+from natgrad.glm._solve import (
+    cholesky_solve,
+    dependent_columns,
+    describe_dependence,
+    inverse_psd,
+    linear_predictor,
+    weighted_gram,
+)
+from natgrad.glm.families import Family, NegativeBinomial, get_family
+
+logger = logging.getLogger(__name__)
+
+_WHERE = "natgrad.glm.fit"
+# Step halvings tried when the penalised deviance rises or the mean leaves its space.
+_MAX_HALVINGS = 30
+# Outer rounds of the negative binomial fit (coefficients, then the size, alternately).
+_MAX_SIZE_ROUNDS = 100
+# The size r of a negative binomial without over-dispersion (no finite MLE): 1e6 · max(ȳ, 1).
+_MAX_SIZE_RATIO = 1e6
+
+
+class ConvergenceWarning(UserWarning):
+    """Fisher scoring stopped before the deviance settled (max_iter, or no step decreased it)."""
+
+
+@dataclass
+class _Problem:
+    """The validated inputs of one fit."""
+
+    X: Array
+    y: Array
+    w: Array  # frequency weights
+    a: Array  # prior weights: binomial trials, else ones
+    offset: Array | None
+    family: Family
+    link: Link
+    intercept: bool
+    alpha: float
+    names: list[str]
+    n_trials: Array | None
+
+    @property
+    def n_coef(self) -> int:
+        return self.X.shape[1] + int(self.intercept)
+
+
+@dataclass
+class _State:
+    """Everything that depends on β."""
+
+    beta: Array
+    eta: Array
+    mu: Array
+    mu_c: Array
+    deviance: float
+    objective: float
+
+
+# ---------------------------------------------------------------------- validation
+def _check_real(value: Any, name: str, low: float, low_open: bool) -> float:
+    ok = isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(float(value))
+    ok = ok and (value > low if low_open else value >= low)
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ValueError(
+            f"The {name!r} parameter of {_WHERE} must be a float in the range {bracket}{low}, "
+            f"inf). Got {describe(value)} instead."
+        )
+    return float(value)
+
+
+def _as_vector(value: Any, name: str, n: int) -> Array:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"The {name!r} argument of {_WHERE} must be array-like of numbers. "
+            f"Got {describe(value)} instead."
+        ) from exc
+    if arr.ndim == 0 and name != "y":
+        arr = np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must have shape ({n},) (one value per row of "
+            f"X). Got shape {arr.shape} instead."
+        )
+    if not np.isfinite(arr).all():
+        index = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise ValueError(
+            f"The {name!r} argument of {_WHERE} must be finite. Got {arr[index]} at index {index}."
+        )
+    return arr
+
+
+def _problem(
+    X: Any,
+    y: Any,
+    family: Any,
+    link: Any,
+    weights: Any,
+    offset: Any,
+    n_trials: Any,
+    fit_intercept: Any,
+    alpha: Any,
+) -> _Problem:
+    fam = get_family(family, _WHERE)
+    link_name = fam.links[0] if link is None else link
+    if not isinstance(link_name, str) or link_name not in fam.links:
+        raise ValueError(
+            f"The 'link' argument of {_WHERE} must be one of "
+            f"{', '.join(repr(k) for k in fam.links)} for the {fam.name} family (or None for "
+            f"{fam.links[0]!r}). Got {describe(link)} instead."
+        )
+    if not isinstance(fit_intercept, bool | np.bool_):
+        raise TypeError(
+            f"The 'fit_intercept' argument of {_WHERE} must be a bool. "
+            f"Got {describe(fit_intercept)} instead."
+        )
+    alpha = _check_real(alpha, "alpha", 0.0, low_open=False)
+    arr, names = as_design(X, _WHERE)
+    n = arr.shape[0]
+    yv = _as_vector(y, "y", n)
+    w = np.ones(n)
+    off = None if offset is None else _as_vector(offset, "offset", n)
+    a = np.ones(n)
+    trials = None
+    if n_trials is not None:
+        if fam.name != "binomial":
+            raise ValueError(
+                f"The 'n_trials' argument of {_WHERE} applies to the binomial family only. "
+                f"Got n_trials with family {fam.name!r}."
+            )
+        trials = _as_vector(n_trials, "n_trials", n)
+        if np.any(trials < 1) or np.any(trials != np.round(trials)):
+            raise ValueError(
+                f"The 'n_trials' argument of {_WHERE} must hold positive integers. Got "
+                f"{describe(n_trials)} instead."
+            )
+        bad = (yv < 0) | (yv > trials) | (yv != np.round(yv))
+        if bad.any():
+            index = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"The 'y' argument of {_WHERE} must hold success counts in 0..n_trials for the "
+                f"binomial family with n_trials. Got y={yv[index]} with n_trials="
+                f"{trials[index]} at index {index}."
+            )
+        a = trials
+        yv = yv / trials
+    fam.check_y(yv, _WHERE)
+    if fit_intercept:
+        names = ["const", *names]
+    return _Problem(
+        arr, yv, w, a, off, fam, LINKS[link_name](), bool(fit_intercept), alpha, names, trials
+    )
+
+
+# ---------------------------------------------------------------------- one iteration
+def _complement(link: Link, eta: Array, mu: Array) -> Array:
+    if isinstance(link, _ProbabilityLink):
+        return link.inverse_complement(eta)
+    return 1.0 - mu
+
+
+def _penalty(prob: _Problem) -> Array:
+    pen = np.full(prob.n_coef, prob.alpha * float(prob.w.sum()))
+    if prob.intercept:
+        pen[0] = 0.0
+    return pen
+
+
+def _evaluate(prob: _Problem, beta: Array, pen: Array) -> _State | None:
+    """The state at β, or None where the mean leaves the family's space."""
+    eta = linear_predictor(prob.X, prob.intercept, beta, prob.offset)
+    if not prob.link.valid_eta(eta):
+        return None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        mu = prob.link.inverse(eta)
+        if not prob.family.valid_mu(mu):
+            return None
+        mu_c = _complement(prob.link, eta, mu)
+        dev = float(np.dot(prob.w * prob.a, prob.family.unit_deviance(prob.y, mu, mu_c)))
+    if not np.isfinite(dev):
+        return None
+    return _State(beta, eta, mu, mu_c, dev, dev + float(pen @ (beta * beta)))
+
+
+def _working(prob: _Problem, eta: Array, mu: Array, mu_c: Array) -> tuple[Array, Array]:
+    """IRLS weights wᵢaᵢ(dμ/dη)²/V(μ) and working response η − offset + (y − μ)/(dμ/dη)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        d = prob.link.inverse_deriv(eta)
+        var = mu * mu_c if prob.family.name == "binomial" else prob.family.variance(mu)
+        ok = (var > 0) & (d != 0) & np.isfinite(d)
+        weight = np.where(ok, prob.w * prob.a * d * d / np.where(ok, var, 1.0), 0.0)
+        z = eta + np.where(ok, (prob.y - mu) / np.where(ok, d, 1.0), 0.0)
+    if prob.offset is not None:
+        z = z - prob.offset
+    return weight, z
+
+
+def _start(prob: _Problem, pen: Array) -> tuple[Array, Array, Array, _State | None]:
+    """Starting point: the family's starting means, and a fallback β that is valid."""
+    w_total = prob.w * prob.a
+    mu0 = prob.family.start_mu(prob.y, prob.w, prob.a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta0 = prob.link.link(mu0)
+    fallback = None
+    if prob.intercept:
+        mean = float(w_total @ prob.y) / float(w_total.sum())
+        beta = np.zeros(prob.n_coef)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            beta[0] = float(prob.link.link(np.array([mean]))[0])
+        if prob.offset is not None:
+            beta[0] -= float(np.average(prob.offset, weights=prob.w))
+        if np.isfinite(beta[0]):
+            fallback = _evaluate(prob, beta, pen)
+    if not (np.all(np.isfinite(eta0)) and prob.link.valid_eta(eta0)) and fallback is not None:
+        # Starting means outside the link's domain (a log link on negative targets).
+        return fallback.eta, fallback.mu, fallback.mu_c, fallback
+    return eta0, mu0, _complement(prob.link, eta0, mu0), fallback
+
+
+def _check_rank(prob: _Problem, gram: Array) -> None:
+    rank, dependent, combination = dependent_columns(gram)
+    if dependent:
+        names = [prob.names[j] for j in dependent]
+        n = int(np.count_nonzero(prob.w))
+        rows = f" (n_samples = {n} rows for {prob.n_coef} coefficients)" if n < prob.n_coef else ""
+        raise ValueError(
+            f"The 'X' argument of {_WHERE} is rank deficient{rows}: rank {rank} of "
+            f"{prob.n_coef} columns{' (counting the intercept)' if prob.intercept else ''}. "
+            f"Column(s) {', '.join(repr(n) for n in names)} are linear combinations of the "
+            f"others: {describe_dependence(prob.names, dependent, combination)}. Remove them, "
+            "or pass alpha > 0 (an L2 penalty makes the solution unique)."
+        )
+
+
+def _irls(
+    prob: _Problem, max_iter: int, tol: float, beta_init: Array | None, history: list[float]
+) -> tuple[_State, int, bool]:
+    """Fisher scoring with step halving; returns the final state, iterations, convergence.
+
+    Appends the penalised deviance after every iteration to ``history``.
+    """
+    pen = _penalty(prob)
+    state: _State | None = None
+    fallback: _State | None = None
+    if beta_init is not None:
+        state = _evaluate(prob, beta_init, pen)
+    if state is None:
+        eta, mu, mu_c, fallback = _start(prob, pen)
+    else:
+        eta, mu, mu_c = state.eta, state.mu, state.mu_c
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is reported
+        weight, z = _working(prob, eta, mu, mu_c)
+        gram, rhs = weighted_gram(prob.X, prob.intercept, weight, z)
+        gram[np.diag_indices_from(gram)] += pen
+        if n_iter == 1:
+            _check_rank(prob, gram)
+        proposal = cholesky_solve(gram, rhs)
+        previous = state if state is not None else fallback
+        new = _evaluate(prob, proposal, pen)
+        if previous is not None and _worse(new, previous):
+            logger.debug(
+                "Fisher scoring iteration %d: the full step %s",
+                n_iter,
+                "leaves the mean space" if new is None else "raises the deviance",
+            )
+        halvings = 0
+        while _worse(new, previous) and halvings < _MAX_HALVINGS and previous is not None:
+            halvings += 1
+            proposal = 0.5 * (proposal + previous.beta)
+            new = _evaluate(prob, proposal, pen)
+        if halvings:
+            logger.debug("Fisher scoring iteration %d: %d step halvings", n_iter, halvings)
+        if new is None or _worse(new, previous):
+            if state is None:
+                raise ValueError(
+                    f"{_WHERE} found no coefficients with valid means for the "
+                    f"{prob.family.name} family and the {prob.link.name!r} link from its "
+                    "starting values. Try another link (e.g. 'log'), or fit_intercept=True."
+                )
+            warnings.warn(
+                f"Fisher scoring stopped at iteration {n_iter}: {_MAX_HALVINGS} step halvings "
+                "did not decrease the deviance.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+            return state, n_iter, False
+        old, state = state, new
+        history.append(state.objective)
+        eta, mu, mu_c = state.eta, state.mu, state.mu_c
+        if old is not None and _small_step(prob, gram, old, state, weight, tol):
+            converged = True
+            break
+    if state is None:  # max_iter >= 1 always evaluates a state or raises
+        raise RuntimeError("Fisher scoring produced no iterate.")
+    return state, n_iter, converged
+
+
+def _small_step(
+    prob: _Problem, gram: Array, old: _State, new: _State, weight: Array, tol: float
+) -> bool:
+    """Convergence: the step's squared length in the Fisher metric, δᵀ(X̃ᵀWX̃ + P)δ/φ ≤ tol.
+
+    That is twice the KL divergence between the successive fitted models (to second order),
+    about Σⱼ (δⱼ/seⱼ)²: the coefficients move by less than √tol standard errors. φ is the
+    current Pearson estimate for families with a dispersion. A deviance that no longer
+    changes beyond rounding (1e-15 relative) also ends the iterations.
+    """
+    step = new.beta - old.beta
+    metric = float(step @ gram @ step)
+    if prob.family.estimate_scale:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            resid = (prob.y - old.mu) ** 2 / prob.family.variance(old.mu)
+        dof = max(float(prob.w.sum()) - prob.n_coef, 1.0)
+        phi = float(np.dot(prob.w * prob.a, resid)) / dof
+        metric = metric / phi if phi > 0 else 0.0
+    settled = abs(old.objective - new.objective) <= 1e-15 * (abs(new.objective) + 0.1)
+    return metric <= tol or settled
+
+
+def _worse(new: _State | None, previous: _State | None) -> bool:
+    """Whether a proposal is invalid or raises the penalised deviance."""
+    if new is None:
+        return True
+    if previous is None:
+        return False
+    return new.objective > previous.objective * (1.0 + 1e-12) + 1e-300
+
+
+# ---------------------------------------------------------------------- negative binomial size
+def _size_mle(prob: _Problem, mu: Array) -> float:
+    """The MLE of the negative binomial size r at fixed means (a 1-d root in log r).
+
+    The score of log r, r Σ wᵢ [ψ(yᵢ + r) − ψ(r) − log(1 + μᵢ/r) + (μᵢ − yᵢ)/(μᵢ + r)],
+    is the one natgrad's NegativeBinomial family uses for its own marginal fit. Data without
+    over-dispersion have no finite root: r = 1e6 · max(ȳ, 1) is returned.
+    """
+    y, w = prob.y, prob.w
+
+    def score(log_r: float) -> float:
+        r = float(np.exp(log_r))
+        return float(w @ _size_bracket(y, mu, np.asarray(r))) * r
+
+    b_max = float(np.log(_MAX_SIZE_RATIO * max(float(np.average(y, weights=w)), 1.0)))
+    if not np.any(y > 0) or score(b_max) >= 0.0:
+        return float(np.exp(b_max))
+    b_min = float(np.log(1e-4))
+    while score(b_min) <= 0.0 and b_min > -700.0:
+        b_min -= 10.0
+    root = optimize.brentq(score, b_min, b_max, xtol=1e-12, rtol=4 * np.finfo(float).eps)
+    return float(np.exp(root))
+
+
+def _fit_negative_binomial_size(
+    prob: _Problem, max_iter: int, tol: float, history: list[float]
+) -> tuple[_State, int, bool]:
+    """Joint MLE of β and r by alternating Fisher scoring for β and a 1-d root for r.
+
+    β and log r are orthogonal (their Fisher block is diagonal), so the alternation converges
+    fast: a few rounds, each warm-started from the previous β.
+    """
+    from natgrad.glm.families import Poisson
+
+    family = prob.family
+    if not isinstance(family, NegativeBinomial):  # pragma: no cover - guarded by the caller
+        raise TypeError("negative binomial family expected")
+    prob.family = Poisson()
+    state, total, converged = _irls(prob, max_iter, tol, None, history)
+    size = _size_mle(prob, state.mu)
+    last = -np.inf
+    for _ in range(_MAX_SIZE_ROUNDS):
+        prob.family = family.with_size(size)
+        state, n_iter, converged = _irls(prob, max_iter, tol, state.beta, history)
+        total += n_iter
+        new_size = _size_mle(prob, state.mu)
+        prob.family = family.with_size(new_size)
+        llf = float(prob.w @ prob.family.loglike_obs(prob.y, state.mu, state.mu_c, prob.a, 1.0))
+        done = abs(llf - last) <= tol * (abs(llf) + 0.1) and abs(np.log(new_size / size)) <= 1e-8
+        size, last = new_size, llf
+        if done:
+            break
+    else:
+        converged = False
+    prob.family = family.with_size(size)
+    # A last scoring pass at the final size, so that β and r are consistent.
+    state, n_iter, converged_last = _irls(prob, max_iter, tol, state.beta, history)
+    return state, total + n_iter, converged and converged_last
+
+
+# ---------------------------------------------------------------------- public entry point
+def _check_int(value: Any, name: str, low: int) -> int:
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < low:
+        raise ValueError(
+            f"The {name!r} parameter of {_WHERE} must be an int in the range [{low}, inf). "
+            f"Got {describe(value)} instead."
+        )
+    return int(value)
+
+
+def _check_weights(weights: Any, n: int) -> Array:
+    if weights is None:
+        return np.ones(n)
+    w = _as_vector(weights, "weights", n)
+    if (w < 0).any() or not (w > 0).any():
+        raise ValueError(
+            f"The 'weights' argument of {_WHERE} must be non-negative and not all zero. "
+            f"Got a minimum of {w.min()} and a sum of {w.sum()} instead."
+        )
+    return w
+
+
+def fit(
+    X: ArrayLike,
+    y: ArrayLike,
+    family: str | Family = "gaussian",
+    *,
+    link: str | None = None,
+    weights: ArrayLike | None = None,
+    offset: ArrayLike | None = None,
+    n_trials: ArrayLike | None = None,
+    fit_intercept: bool = True,
+    alpha: float = 0.0,
+    max_iter: int = 100,
+    tol: float = 1e-12,
+) -> GLMResults:
+    """Fit a generalised linear model by Fisher scoring (the natural gradient with step 1).
+
+    Each iteration solves one weighted least-squares problem (X̃ᵀWX̃ + P)β = X̃ᵀWz by a
+    Cholesky factorisation (see the module docstring); a step that raises the penalised
+    deviance (or leaves the family's mean space) is halved, up to 30 times.
+
+    Parameters
+    ----------
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        The design matrix, without an intercept column. A DataFrame's column names name the
+        coefficients (and the columns reported when X is rank deficient).
+    y : array-like of shape (n_samples,)
+        Targets in the family's support. Binomial: success counts with ``n_trials``, or
+        proportions in [0, 1] without.
+    family : {"gaussian", "binomial", "poisson", "gamma", "inverse_gaussian", \
+"negative_binomial"} or natgrad.glm.families.Family
+        The family; ``natgrad.glm.families.NegativeBinomial(size=r)`` fixes the negative
+        binomial size r (the string estimates it by maximum likelihood).
+    link : str, optional
+        The link (see `natgrad.glm.families`); default the family's canonical link (log for
+        the negative binomial).
+    weights : array-like of shape (n_samples,), optional
+        Frequency weights: a row of weight k counts as k identical rows.
+    offset : array-like of shape (n_samples,), optional
+        A known term added to the linear predictor (log exposure for counts).
+    n_trials : array-like of shape (n_samples,) or int, optional
+        Binomial only: trials per row; ``y`` then counts the successes.
+    fit_intercept : bool
+        Whether to add an intercept (named ``"const"``), which the penalty leaves out.
+    alpha : float
+        L2 penalty: minimises Σ wᵢ aᵢ d(yᵢ, μᵢ)/(2 Σ w) + (α/2)‖β‖² over the coefficients
+        other than the intercept (scikit-learn's objective). ``0`` is maximum likelihood.
+    max_iter : int
+        Most Fisher-scoring iterations (per round for an estimated negative binomial size).
+    tol : float
+        Convergence: the squared length of the last step in the Fisher metric,
+        δᵀ(X̃ᵀWX̃ + P)δ/φ ≈ Σⱼ (δⱼ/seⱼ)², is at most tol (every coefficient moved by less than
+        √tol standard errors; twice the KL divergence between the last two fits).
+
+    Returns
+    -------
+    GLMResults
+
+    Raises
+    ------
+    ValueError
+        On invalid input; when X is rank deficient (naming the dependent columns); when the
+        data are separated (`natgrad.glm.PerfectSeparationError`, a ValueError).
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the deviance has not settled after ``max_iter`` iterations, or no halved step
+        decreases it.
+    """
+    max_iter = _check_int(max_iter, "max_iter", 1)
+    tol = _check_real(tol, "tol", 0.0, low_open=True)
+    prob = _problem(X, y, family, link, None, offset, n_trials, fit_intercept, alpha)
+    prob.w = _check_weights(weights, prob.X.shape[0])
+    family_in = prob.family
+    history: list[float] = []
+    if isinstance(family_in, NegativeBinomial) and family_in.size is None:
+        state, n_iter, converged = _fit_negative_binomial_size(prob, max_iter, tol, history)
+        n_extra = 1
+    else:
+        state, n_iter, converged = _irls(prob, max_iter, tol, None, history)
+        n_extra = 0
+    if not converged:
+        warnings.warn(
+            f"Fisher scoring did not converge in {n_iter} iterations (tol={tol:g}); "
+            "increase max_iter.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if prob.alpha == 0.0 and prob.family.name in ("binomial", "poisson", "negative_binomial"):
+        check_separation(
+            prob.X,
+            prob.intercept,
+            prob.names,
+            prob.family.name,
+            prob.y,
+            prob.w,
+            state.mu,
+            state.mu_c,
+        )
+    result = _results(prob, state, n_iter, converged, n_extra)
+    result.deviance_history = np.asarray(history)
+    return result
+
+
+def _results(
+    prob: _Problem, state: _State, n_iter: int, converged: bool, n_extra: int
+) -> GLMResults:
+    fam, link, mu, mu_c, y = prob.family, prob.link, state.mu, state.mu_c, prob.y
+    wa = prob.w * prob.a
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        var = mu * mu_c if fam.name == "binomial" else fam.variance(mu)
+        d1 = link.inverse_deriv(state.eta)
+        d2 = link.inverse_deriv2(state.eta)
+        ok = var > 0
+        safe_var = np.where(ok, var, 1.0)
+        expected_w = np.where(ok, wa * d1 * d1 / safe_var, 0.0)
+        # −∂²ℓ/∂η² = a[μ'²/V − (y − μ)(μ''/V − μ'² V'/V²)] (φ = 1): equal to the expected
+        # weight for canonical links, where μ'/V is constant.
+        correction = (y - mu) * (d2 / safe_var - d1 * d1 * fam.variance_deriv(mu) / safe_var**2)
+        observed_w = np.where(ok, expected_w - wa * correction, 0.0)
+        pearson = float(np.sum(np.where(ok, wa * (y - mu) ** 2 / safe_var, 0.0)))
+    pen = _penalty(prob)
+    q = prob.n_coef
+    nobs = float(prob.w.sum())
+    if fam.estimate_scale:
+        df_resid = nobs - q
+        scale = pearson / df_resid if df_resid > 0 else float("nan")
+    else:
+        scale = 1.0
+    info_e, _ = weighted_gram(prob.X, prob.intercept, expected_w)
+    info_o, _ = weighted_gram(prob.X, prob.intercept, observed_w)
+    info_e[np.diag_indices(q)] += pen
+    info_o[np.diag_indices(q)] += pen
+    cov_e = scale * inverse_psd(info_e)
+    cov_o = scale * inverse_psd(info_o)
+    llf_scale = scale
+    if fam.name == "gaussian":
+        llf_scale = float(prob.w @ (y - mu) ** 2) / nobs
+    if llf_scale > 0 and np.isfinite(llf_scale):
+        llf = float(prob.w @ fam.loglike_obs(y, mu, mu_c, prob.a, llf_scale))
+    else:
+        llf = float("inf") if fam.name == "gaussian" else float("nan")
+    return GLMResults(
+        params=state.beta.copy(),
+        names=list(prob.names),
+        cov_expected=cov_e,
+        cov_observed=cov_o,
+        family=fam,
+        link=link,
+        intercept=prob.intercept,
+        scale=float(scale),
+        llf=llf,
+        deviance=state.deviance,
+        pearson_chi2=pearson,
+        n_extra_params=n_extra,
+        nobs=nobs,
+        n_iter=n_iter,
+        converged=converged,
+        alpha=prob.alpha,
+    )

@@ -1,0 +1,255 @@
+"""The result of `natgrad.glm.fit`: coefficients, their covariance, fit statistics, predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy import stats
+
+from natgrad._validation import check_option, describe
+from natgrad.distributions import Distribution
+from natgrad.distributions._base import Array
+from natgrad.glm._design import as_design
+from natgrad.glm._links import Link, _ProbabilityLink
+from natgrad.glm._solve import linear_predictor
+from natgrad.glm.families import Family, NegativeBinomial
+
+
+class GLMResults:
+    """A fitted generalised linear model.
+
+    Attributes
+    ----------
+    params : ndarray of shape (q,)
+        Coefficients β, the intercept first (named ``"const"``) when one was fitted.
+    param_names : list of str
+        ``"const"`` and the column names of X (``"x1"``, ... for arrays).
+    bse : ndarray of shape (q,)
+        Standard errors from the expected information, √diag(`cov_params`).
+    family : natgrad.glm.families.Family
+        The family (a negative binomial carries its fitted or fixed ``size``).
+    link : str
+        The link's name.
+    scale : float
+        The dispersion φ: Pearson χ²/(n − q) for the gaussian, gamma and inverse Gaussian
+        families, 1 for the others.
+    llf : float
+        Log-likelihood at the fit (weighted by the frequency weights), at the dispersion
+        ``scale`` (gaussian: at its maximum-likelihood value RSS/n).
+    deviance : float
+        Σ wᵢ aᵢ d(yᵢ, μᵢ), the unscaled deviance (without the L2 penalty).
+    pearson_chi2 : float
+        Σ wᵢ aᵢ (yᵢ − μᵢ)²/V(μᵢ).
+    aic, bic : float
+        −2 llf + 2k and −2 llf + k log n, k the number of coefficients (+1 for an estimated
+        negative binomial size), n the sum of the weights.
+    nobs : float
+        Sum of the frequency weights.
+    df_resid : float
+        nobs − q.
+    n_iter : int
+        Fisher-scoring iterations (for an estimated negative binomial size: over all rounds).
+    converged : bool
+    deviance_history : ndarray of shape (n_iter,)
+        The penalised deviance after every iteration: non-increasing within a round (a step
+        that would raise it is halved). For an estimated negative binomial size, the rounds
+        (each at a new size) follow each other.
+    alpha : float
+        The L2 penalty of the fit.
+    """
+
+    def __init__(
+        self,
+        *,
+        params: Array,
+        names: list[str],
+        cov_expected: Array,
+        cov_observed: Array,
+        family: Family,
+        link: Link,
+        intercept: bool,
+        scale: float,
+        llf: float,
+        deviance: float,
+        pearson_chi2: float,
+        n_extra_params: int,
+        nobs: float,
+        n_iter: int,
+        converged: bool,
+        alpha: float,
+    ) -> None:
+        self.params = params
+        self.param_names = names
+        self._cov = {"expected": cov_expected, "observed": cov_observed}
+        self.family = family
+        self._link = link
+        self.link = link.name
+        self._intercept = intercept
+        self.scale = scale
+        self.llf = llf
+        self.deviance = deviance
+        self.pearson_chi2 = pearson_chi2
+        self.nobs = nobs
+        self.df_resid = nobs - params.size
+        k = params.size + n_extra_params
+        self.aic = -2.0 * llf + 2.0 * k
+        self.bic = -2.0 * llf + k * np.log(nobs)
+        self.n_iter = n_iter
+        self.converged = converged
+        self.alpha = alpha
+        self.bse = np.sqrt(np.diag(cov_expected))
+        self.deviance_history = np.empty(0)
+
+    # ------------------------------------------------------------------ inference
+    def cov_params(self, cov: str = "expected") -> Array:
+        """Covariance of the coefficients, shape (q, q).
+
+        Parameters
+        ----------
+        cov : {"expected", "observed"}
+            φ times the inverse of the expected (Fisher) information X̃ᵀWX̃ (+ the L2
+            penalty), or of the observed information (the negative Hessian of the
+            log-likelihood, which adds −Σ (yᵢ − μᵢ) ∂²μ-terms for non-canonical links). They
+            are equal for canonical links.
+        """
+        key = check_option(cov, "cov", ("expected", "observed"), "GLMResults.cov_params")
+        return self._cov[key].copy()
+
+    @property
+    def zvalues(self) -> Array:
+        """params / bse, shape (q,)."""
+        return self.params / self.bse
+
+    @property
+    def pvalues(self) -> Array:
+        """Two-sided p-values of the z statistics (normal reference), shape (q,)."""
+        return 2.0 * stats.norm.sf(np.abs(self.zvalues))
+
+    def conf_int(self, alpha: float = 0.05) -> Array:
+        """Wald confidence intervals at level 1 − alpha, shape (q, 2)."""
+        if not isinstance(alpha, float | int) or isinstance(alpha, bool) or not 0 < alpha < 1:
+            raise ValueError(
+                "The 'alpha' argument of GLMResults.conf_int must be a float in the range "
+                f"(0, 1). Got {describe(alpha)} instead."
+            )
+        q = stats.norm.ppf(1.0 - alpha / 2.0)
+        return np.column_stack([self.params - q * self.bse, self.params + q * self.bse])
+
+    # ------------------------------------------------------------------ prediction
+    def _eta(self, X: ArrayLike, offset: ArrayLike | None) -> Array:
+        where = "GLMResults.predict"
+        arr, _ = as_design(X, where)
+        n_features = self.params.size - int(self._intercept)
+        if arr.ndim != 2 or arr.shape[1] != n_features:
+            raise ValueError(
+                f"The 'X' argument of {where} must have shape (n, {n_features}). "
+                f"Got shape {arr.shape} instead."
+            )
+        off = None
+        if offset is not None:
+            off = np.broadcast_to(np.asarray(offset, dtype=np.float64), (arr.shape[0],))
+        return linear_predictor(arr, self._intercept, self.params, off)
+
+    def predict(self, X: ArrayLike, offset: ArrayLike | None = None) -> Distribution:
+        """The predicted distribution of every row: a natgrad distribution batch.
+
+        Its ``mean()`` is μ = g⁻¹(X̃β + offset); intervals (``interval``), quantiles
+        (``ppf``) and samples (``sample``) come from the family. The binomial family predicts
+        the Bernoulli law of one trial.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, p)
+            Rows to predict, the columns of the fit (without the intercept).
+        offset : array-like of shape (n,) or scalar, optional
+            Added to the linear predictor (e.g. log exposure).
+        """
+        if not (np.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(
+                f"GLMResults.predict needs the dispersion of the {self.family.name} family, "
+                f"which could not be estimated (scale={self.scale}: as many coefficients as "
+                "rows, or a perfect fit). predict_mean gives the means."
+            )
+        eta = self._eta(X, offset)
+        with np.errstate(over="ignore"):
+            mu = self._link.inverse(eta)
+        if isinstance(self._link, _ProbabilityLink):
+            mu_c = self._link.inverse_complement(eta)
+        else:
+            mu_c = 1.0 - mu
+        if not self.family.valid_mu(mu):
+            raise ValueError(
+                f"The 'X' argument of GLMResults.predict gives means outside the "
+                f"{self.family.name} family's range through the {self.link!r} link."
+            )
+        return self.family.distribution(mu, mu_c, self.scale)
+
+    def predict_mean(self, X: ArrayLike, offset: ArrayLike | None = None) -> Array:
+        """The predicted means μ = g⁻¹(X̃β + offset), shape (n,) (the arguments of `predict`)."""
+        with np.errstate(over="ignore"):
+            return np.asarray(self._link.inverse(self._eta(X, offset)), dtype=np.float64)
+
+    # ------------------------------------------------------------------ reporting
+    def summary_frame(self, alpha: float = 0.05) -> Any:
+        """The coefficient table as a pandas DataFrame (coef, std err, z, P>|z|, CI)."""
+        import pandas as pd
+
+        ci = self.conf_int(alpha)
+        lo, hi = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+        return pd.DataFrame(
+            {
+                "coef": self.params,
+                "std err": self.bse,
+                "z": self.zvalues,
+                "P>|z|": self.pvalues,
+                lo: ci[:, 0],
+                hi: ci[:, 1],
+            },
+            index=self.param_names,
+        )
+
+    def summary(self, alpha: float = 0.05) -> str:
+        """A text table of the fit and its coefficients, in statsmodels' layout."""
+        size = ""
+        if isinstance(self.family, NegativeBinomial) and self.family.size is not None:
+            size = f"{self.family.size:.6g}"
+        left = [
+            ("Family:", self.family.name),
+            ("Link:", self.link),
+            ("No. Observations:", f"{self.nobs:g}"),
+            ("Df Residuals:", f"{self.df_resid:g}"),
+            ("Df Model:", f"{self.params.size - int(self._intercept)}"),
+            ("L2 alpha:", f"{self.alpha:g}"),
+        ]
+        right = [
+            ("Log-Likelihood:", f"{self.llf:.6g}"),
+            ("Deviance:", f"{self.deviance:.6g}"),
+            ("Pearson chi2:", f"{self.pearson_chi2:.3g}"),
+            ("Scale:", f"{self.scale:.6g}"),
+            ("No. Iterations:", f"{self.n_iter}{'' if self.converged else ' (not converged)'}"),
+            ("NB size:" if size else "AIC:", size or f"{self.aic:.6g}"),
+        ]
+        width = 78
+        title = "Generalized Linear Model Regression Results (natgrad, Fisher scoring)"
+        lines = [title.center(width), "=" * width]
+        for (lk, lv), (rk, rv) in zip(left, right, strict=True):
+            lines.append(f"{lk:<20}{lv:>18}   {rk:<20}{rv:>17}")
+        lines.append("=" * width)
+        frame = self.summary_frame(alpha)
+        name_w = max(10, *(len(n) for n in self.param_names))
+        header = f"{'':<{name_w}}" + "".join(f"{c:>11}" for c in frame.columns)
+        lines += [header[:width] if len(header) > width else header, "-" * len(header)]
+        for name, row in frame.iterrows():
+            cells = [f"{row.iloc[0]:11.4f}", f"{row.iloc[1]:11.3f}", f"{row.iloc[2]:11.3f}"]
+            cells += [f"{row.iloc[3]:11.3f}", f"{row.iloc[4]:11.3f}", f"{row.iloc[5]:11.3f}"]
+            lines.append(f"{name!s:<{name_w}}" + "".join(cells))
+        lines.append("=" * len(header))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"GLMResults(family={self.family.name!r}, link={self.link!r}, "
+            f"n_params={self.params.size}, llf={self.llf:.6g}, converged={self.converged})"
+        )
