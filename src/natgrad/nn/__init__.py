@@ -21,12 +21,14 @@ from natgrad.nn._likelihoods import (
     get_likelihood,
     likelihood_names,
 )
+from natgrad.nn._optimizer import NaturalGradient
 
 __all__ = [
     "Bernoulli",
     "Categorical",
     "Fisher",
     "Likelihood",
+    "NaturalGradient",
     "Normal",
     "NormalFixedScale",
     "Poisson",

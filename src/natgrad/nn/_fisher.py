@@ -42,6 +42,32 @@ def _check_positive_int(value: Any, name: str, where: str) -> int:
     return value
 
 
+def call_model(model: nn.Module, params: dict[str, Tensor], inputs: tuple[Tensor, ...]) -> Tensor:
+    """The model's outputs with ``params`` substituted, its buffers left untouched.
+
+    Buffers are passed as copies made inside the call, so that a module that updates them in
+    place (batch norm in training mode) neither changes the model nor breaks a `torch.func`
+    transform.
+    """
+    buffers = {k: b.clone() for k, b in model.named_buffers()}
+    return functional_call(model, (params, buffers), inputs)
+
+
+def model_jvp(
+    model: nn.Module,
+    params: dict[str, Tensor],
+    inputs: tuple[Tensor, ...],
+    tangents: list[Tensor],
+) -> Tensor:
+    """J v: the outputs' change along ``tangents`` (shaped like ``params``), forward mode."""
+
+    def forward(ps: dict[str, Tensor]) -> Tensor:
+        return call_model(model, ps, inputs)
+
+    tangent = dict(zip(params, tangents, strict=True))
+    return jvp(forward, (params,), (tangent,))[1]
+
+
 class Fisher:
     """The Fisher of a model's output distribution in its parameters, matrix-free.
 
@@ -158,7 +184,7 @@ class Fisher:
         self._ready = True
 
     def _forward(self, params: dict[str, Tensor]) -> Tensor:
-        return functional_call(self.model, params, self._inputs)
+        return call_model(self.model, params, self._inputs)
 
     # ------------------------------------------------------------------ attributes
     @property
@@ -191,8 +217,7 @@ class Fisher:
     def jvp(self, v: list[Tensor]) -> Tensor:
         """J v: the change of the outputs along ``v`` (a list shaped like the parameters)."""
         self._prepare()
-        tangent = dict(zip(self._params, v, strict=True))
-        return jvp(self._forward, (self._params,), (tangent,))[1]
+        return model_jvp(self.model, self._params, self._inputs, v)
 
     def vjp(self, u: Tensor) -> list[Tensor]:
         """Jᵀ u for ``u`` of shape (n, d), as a list shaped like the parameters."""
@@ -254,7 +279,7 @@ class Fisher:
 
         def one(u_i: Tensor, *x_i: Tensor) -> Tensor:
             def f(ps: dict[str, Tensor]) -> Tensor:
-                return functional_call(self.model, ps, tuple(x[None] for x in x_i))[0]
+                return call_model(self.model, ps, tuple(x[None] for x in x_i))[0]
 
             _, back = vjp(f, params)  # type: ignore[misc]
             (g,) = back(u_i)
