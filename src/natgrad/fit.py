@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
 from natgrad import optim
 from natgrad._natural import solve_psd
+from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_finite, check_sample_weight, describe
-from natgrad.distributions import Distribution, get
-from natgrad.distributions._base import has_closed_form_kl
-
-Array = NDArray[np.float64]
+from natgrad.distributions import Distribution, get, has_closed_form_kl
 
 logger = logging.getLogger(__name__)
 

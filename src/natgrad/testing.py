@@ -32,9 +32,9 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import ArrayLike
 
+from natgrad._typing import Array
 from natgrad._validation import check_rng, describe
-from natgrad.distributions import get
-from natgrad.distributions._base import Array, Distribution, has_closed_form_kl
+from natgrad.distributions import Distribution, get, has_closed_form_kl
 
 __all__ = [
     "Z_SCORE",

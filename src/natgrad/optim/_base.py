@@ -19,11 +19,10 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
+from natgrad._typing import Array
 from natgrad._validation import check_finite
 
-Array = NDArray[np.float64]
 State = Any
 InitFn = Callable[[Array], State]
 UpdateFn = Callable[..., tuple[Array, State]]

@@ -18,7 +18,8 @@ from typing import ClassVar
 
 from numpy.typing import ArrayLike
 
-from natgrad.distributions._base import Array, Distribution
+from natgrad._typing import Array
+from natgrad.distributions import Distribution
 
 
 class Score:

@@ -66,8 +66,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from natgrad._targets import check_time_event
+from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_option
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 from natgrad.distributions.exponential import Exponential
 from natgrad.distributions.gamma import Gamma
 from natgrad.distributions.lognormal import LogNormal

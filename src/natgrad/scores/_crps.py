@@ -61,7 +61,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from natgrad.distributions._base import Array, Distribution
+from natgrad._typing import Array
+from natgrad.distributions import Distribution
 from natgrad.distributions.laplace import Laplace
 from natgrad.distributions.lognormal import LogNormal
 from natgrad.distributions.normal import Normal
