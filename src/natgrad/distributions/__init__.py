@@ -31,6 +31,9 @@ _FAMILIES: dict[str, tuple[str, str]] = {
     "beta": ("beta", "Beta"),
     "multivariate_normal": ("multivariate_normal", "MultivariateNormal"),
     "inverse_gaussian": ("inverse_gaussian", "InverseGaussian"),
+    "logit_normal": ("logit_normal", "LogitNormal"),
+    "beta_binomial": ("beta_binomial", "BetaBinomial"),
+    "fixed_params": ("fixed_params", "FixedParams"),
 }
 _CLASSES = {cls: (module, name) for name, (module, cls) in _FAMILIES.items()}
 

@@ -222,7 +222,9 @@ def test_get_params_and_clone_use_ngboost_names():
     ):
         assert name in params
     copy = clone(ngb)
-    assert copy.get_params() == params and copy.Dist is LogNormal
+    shallow = {k: v for k, v in params.items() if not k.startswith("Base")}
+    assert {k: v for k, v in copy.get_params().items() if not k.startswith("Base")} == shallow
+    assert copy.Base.get_params() == ngb.Base.get_params() and copy.Dist is LogNormal
     cat = clone(NGBClassifier(Dist=k_categorical(3)))
     assert cat.Dist == k_categorical(3)
     assert clone(NGBSurvival(Dist=Exponential)).Dist is Exponential
@@ -236,7 +238,8 @@ def test_base_mapping(diabetes):
     assert tree.model_.max_depth == 2 and tree.model_.min_samples_leaf == 5
     assert tree.model_.base_learner is None and tree.model_.leaf_rule == "ngboost"
     default = NGBRegressor(n_estimators=3, verbose=False).fit(X, Y)
-    assert default.model_.max_depth == 3 and default.model_.min_samples_leaf == 1
+    # NGBoost's default tree (one-row leaves) maps to leaves of at least five rows.
+    assert default.model_.max_depth == 3 and default.model_.min_samples_leaf == 5
     assert (
         NGBRegressor(Base=compat.default_tree_learner, n_estimators=2, verbose=False)
         .fit(X, Y)
@@ -283,18 +286,20 @@ def test_clear_errors(diabetes):
     with pytest.raises(ValueError, match=r"shape \(n_samples, k\) with k >= 2.*'normal'"):
         NGBRegressor(Dist=MultivariateNormal(2), verbose=False).fit(X, Y)
     with pytest.raises(ValueError, match="'k' argument of MultivariateNormal"):
-        MultivariateNormal(1)
+        MultivariateNormal(0)
     with pytest.raises(TypeError, match="'Dist' parameter"):
         NGBRegressor(Dist="normal", verbose=False).fit(X, Y)
     with pytest.raises(TypeError, match="'Score' parameter"):
         NGBRegressor(Score="log", verbose=False).fit(X, Y)
+    with pytest.raises(ValueError, match="CRPScore is not implemented for the Poisson"):
+        NGBRegressor(Dist=compat.Poisson, Score=CRPScore, verbose=False).fit(X, np.round(Y))
     with pytest.raises(ValueError, match="NGBClassifier"):
         NGBRegressor(Dist=k_categorical(3), verbose=False).fit(X, Y)
     with pytest.raises(ValueError, match="k_categorical"):
         k_categorical(1)
     with pytest.raises(ValueError, match="Y_val"):
         NGBRegressor(verbose=False).fit(X, Y, X_val=X)
-    assert repr(Normal) == "Normal" and repr(LogScore) == "LogScore"
+    assert Normal.__name__ == "Normal" and repr(k_categorical(3)) == "k_categorical(3)"
 
 
 def test_weights_and_pickle(diabetes):
@@ -317,4 +322,4 @@ def test_weights_and_pickle(diabetes):
     np.testing.assert_allclose(doubled.predict(X_test), plain.predict(X_test), rtol=1e-10)
     back = pickle.loads(pickle.dumps(ngb))
     np.testing.assert_array_equal(back.predict(X_test), ngb.predict(X_test))
-    assert back.Dist is None and back.Score == LogScore
+    assert back.Dist is Normal and back.Score is LogScore

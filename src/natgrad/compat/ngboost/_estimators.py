@@ -1,0 +1,791 @@
+"""NGBoost's estimators (``NGBRegressor``, ``NGBClassifier``, ``NGBSurvival``) on natgrad's engine.
+
+The estimators take NGBoost's constructor arguments and build the native estimators
+(`natgrad.NGBoostRegressor`, `NGBoostClassifier`, `NGBoostSurvival`) in ``fit``:
+
+=========================  ================================================================
+NGBoost argument           native setting
+=========================  ================================================================
+``Dist``                   a built-in distribution of `natgrad.compat.ngboost.distns`: its
+                           natgrad family (compiled stages, exact Fisher); a user-defined
+                           `Distn` subclass: trained through its own scores
+``Score``                  `LogScore` -> ``"log"``, `CRPScore` -> ``"crps"``; a user-defined
+                           rule: its implementation for ``Dist``
+``Base``                   a `~sklearn.tree.DecisionTreeRegressor` the native tree can
+                           express -> the native histogram tree (``max_depth``,
+                           ``max_leaf_nodes``, ``min_samples_leaf`` of at least 5, see
+                           below); any other regressor, or a list of one regressor per
+                           parameter -> cloned per parameter and stage
+``natural_gradient``       ``False``: the same rule with the identity as its metric
+``minibatch_frac``         ``subsample``
+``col_sample``             ``colsample``
+``early_stopping_rounds``  ``n_iter_no_change``
+``validation_fraction``    used only with early stopping and no ``X_val``, as in NGBoost
+``tol``, ``verbose``       ``tol``, ``verbose`` (a progress bar); ``verbose_eval`` and
+                           ``n_jobs`` are accepted and ignored
+=========================  ================================================================
+
+The native tree is one histogram tree with vector leaves per stage for all parameters, fitted
+by least squares to the per-row natural gradients (``leaf_rule="ngboost"``, NGBoost's step),
+with leaves of at least 5 rows: on a few hundred rows, one-row leaves of the histogram tree
+chase single rows' extreme natural gradients and lose to NGBoost's exact trees (e.g. test NLL
+7.04 against 6.47 on scikit-learn's diabetes data), while five-row leaves beat them (6.30);
+``docs/migrating-from-ngboost.md`` has the numbers and the command.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.utils.validation import check_is_fitted
+
+from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
+from natgrad.compat.ngboost import scores as ngb_scores
+from natgrad.compat.ngboost._adapter import UserDistn
+from natgrad.compat.ngboost.distns import LogNormal, Normal, k_categorical
+from natgrad.compat.ngboost.distns._native import (
+    DistnType,
+    NativeCRPScore,
+    NativeDistn,
+    NativeLogScore,
+)
+from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
+from natgrad.compat.ngboost.learners import default_tree_learner
+from natgrad.distributions._base import Array, Distribution
+from natgrad.scores import CensoredLogScore, Score, get_score
+
+__all__ = ["NGBClassifier", "NGBRegressor", "NGBSurvival"]
+
+#: The fewest rows a native tree's leaf may hold (see the module docstring).
+MIN_LEAF_ROWS = 5
+
+
+# ---------------------------------------------------------------------- Dist and Score
+@dataclass(frozen=True)
+class _Spec:
+    """How one (Dist, Score) pair trains: the natgrad family, its configuration, the rule."""
+
+    family: str | type[Distribution]
+    config: dict[str, Any]
+    rule: str | Score
+    make: Any  # internal parameters (n_params, n) -> the NGBoost distribution
+    flip: tuple[float, ...] | None = None
+    native: bool = True
+
+
+def _is_native(dist: Any, score: Any) -> bool:
+    """Whether ``dist`` is a built-in distribution whose implementation of ``score`` is
+    natgrad's own (so the compiled rules apply)."""
+    if isinstance(dist, DistnType):
+        dist = dist.cls
+    if not (isinstance(dist, type) and issubclass(dist, NativeDistn)):
+        return False
+    if ngb_scores.rule_name(score) is None:
+        return False
+    try:
+        impl = dist.implementation(score)
+    except ValueError:
+        return False
+    return impl in (NativeLogScore, NativeCRPScore)
+
+
+def _spec(est: Any, kind: type) -> _Spec:
+    """Resolve ``Dist`` and ``Score`` of ``est`` (``kind``: the Distn base class it needs)."""
+    name = type(est).__name__
+    dist = est.Dist
+    score = est.Score
+    if not (isinstance(score, type) and issubclass(score, ngb_scores.Score)):
+        raise TypeError(
+            f"The 'Score' parameter of {name} must be a scoring rule class of "
+            f"natgrad.compat.ngboost.scores (LogScore, CRPScore or a subclass of Score). "
+            f"Got {score!r} instead."
+        )
+    cls = dist.cls if isinstance(dist, DistnType) else dist
+    if not (isinstance(cls, type) and issubclass(cls, Distn)):
+        raise TypeError(
+            f"The 'Dist' parameter of {name} must be a distribution of "
+            "natgrad.compat.ngboost.distns (Normal, LogNormal, ..., k_categorical(K)) or a "
+            f"subclass of its Distn. Got {dist!r} instead."
+        )
+    if not issubclass(cls, kind):
+        raise ValueError(
+            f"The 'Dist' parameter of {name} must be a {kind.__name__}. Got {dist!r}"
+            + (", a classification one: use NGBClassifier." if kind is RegressionDistn else ".")
+        )
+    if _is_native(dist, score):
+        assert issubclass(cls, NativeDistn)  # _is_native checked it
+        rule = ngb_scores.rule_name(score)
+        assert rule is not None  # _is_native checked it
+        config = (
+            dist.native_config() if isinstance(dist, DistnType) else cls.native_config(cls.n_params)
+        )
+        return _Spec(cls.family, config, rule, dist, cls.flip)
+    cls.implementation(score)  # ValueError naming the rule when the Dist lacks it
+    return _Spec(UserDistn, {"dist": dist, "score": score}, "log", dist, native=False)
+
+
+def _tree_settings(base: Any) -> dict[str, Any] | None:
+    """Native tree settings for ``base``, or None when the native tree cannot express it."""
+    if base is None:
+        base = default_tree_learner
+    if type(base) is not DecisionTreeRegressor:
+        return None
+    p = base.get_params()
+    expressible = (
+        p["criterion"] in ("friedman_mse", "squared_error")
+        and p["splitter"] == "best"
+        and p["min_samples_split"] == 2
+        and p["min_weight_fraction_leaf"] == 0.0
+        and p["max_features"] is None
+        and p["min_impurity_decrease"] == 0.0
+        and p["ccp_alpha"] == 0.0
+        and p.get("monotonic_cst") is None
+        and isinstance(p["min_samples_leaf"], int)
+    )
+    if not expressible:
+        return None
+    return {
+        "max_depth": p["max_depth"],
+        "min_samples_leaf": max(int(p["min_samples_leaf"]), MIN_LEAF_ROWS),
+        "max_leaves": p["max_leaf_nodes"],
+    }
+
+
+class _IdentityMetric(Score):
+    """``rule`` with the identity as its metric: NGBoost's ``natural_gradient=False``."""
+
+    def __init__(self, rule: Score) -> None:
+        self.rule = rule
+        self.name = rule.name  # type: ignore[misc]
+
+    def _score(self, dist: Distribution, y: Array) -> Array:
+        return self.rule._score(dist, y)
+
+    def _grad(self, dist: Distribution, y: Array) -> Array:
+        return self.rule._grad(dist, y)
+
+    def metric(self, dist: Distribution) -> Array:
+        return np.broadcast_to(np.eye(dist.n_params), (len(dist), dist.n_params, dist.n_params))
+
+    def supports(self, family: type[Distribution]) -> bool:
+        return self.rule.supports(family)
+
+
+class _EuclideanCensoredLogScore(CensoredLogScore):
+    """The censored log score with the identity metric (survival, ``natural_gradient=False``)."""
+
+    def metric(self, dist: Distribution) -> Array:
+        return np.broadcast_to(np.eye(dist.n_params), (len(dist), dist.n_params, dist.n_params))
+
+    def metric_at(self, dist: Distribution, y: ArrayLike) -> Array:
+        return self.metric(dist)
+
+
+# ---------------------------------------------------------------------- estimators
+class _NGBBase(BaseEstimator):
+    """NGBoost's constructor arguments and the methods shared by the three estimators."""
+
+    _kind: type = RegressionDistn
+
+    def __init__(
+        self,
+        Dist: Any = Normal,  # noqa: N803 - NGBoost's argument names
+        Score: Any = ngb_scores.LogScore,  # noqa: N803
+        Base: Any = default_tree_learner,  # noqa: N803
+        natural_gradient: bool = True,
+        n_estimators: int = 500,
+        learning_rate: float = 0.01,
+        minibatch_frac: float = 1.0,
+        col_sample: float = 1.0,
+        verbose: bool = True,
+        verbose_eval: int = 100,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        validation_fraction: float = 0.1,
+        early_stopping_rounds: int | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.Dist = Dist
+        self.Score = Score
+        self.Base = Base
+        self.natural_gradient = natural_gradient
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.minibatch_frac = minibatch_frac
+        self.col_sample = col_sample
+        self.verbose = verbose
+        self.verbose_eval = verbose_eval
+        self.tol = tol
+        self.random_state = random_state
+        self.validation_fraction = validation_fraction
+        self.early_stopping_rounds = early_stopping_rounds
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ parameters
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """NGBoost's parameters; with ``deep``, a list ``Base``'s learners as
+        ``Base__<i>`` and their parameters as ``Base__<i>__<name>``."""
+        params = super().get_params(deep=False)
+        if not deep:
+            return params
+        base = self.Base
+        if isinstance(base, list | tuple):
+            for i, learner in enumerate(base):
+                params[f"Base__{i}"] = learner
+                if hasattr(learner, "get_params"):
+                    for key, value in learner.get_params(deep=True).items():
+                        params[f"Base__{i}__{key}"] = value
+        elif hasattr(base, "get_params"):
+            for key, value in base.get_params(deep=True).items():
+                params[f"Base__{key}"] = value
+        return params
+
+    def set_params(self, **params: Any) -> _NGBBase:
+        """Set parameters, including ``Base__<i>__<name>`` of a list ``Base``."""
+        plain: dict[str, Any] = {}
+        nested: dict[str, Any] = {}
+        for key, value in params.items():
+            head, delim, sub = key.partition("__")
+            if head == "Base" and delim and isinstance(self.Base, list | tuple):
+                nested[sub] = value
+            else:
+                plain[key] = value
+        if plain:
+            super().set_params(**plain)
+        if nested:
+            learners = list(self.Base)
+            for key, value in nested.items():
+                index, delim, sub = key.partition("__")
+                if not index.isdigit() or int(index) >= len(learners):
+                    raise ValueError(
+                        f"The 'Base' parameter of {type(self).__name__} is a list of "
+                        f"{len(learners)} learners: set their parameters as "
+                        f"Base__<position>__<name>. Got Base__{key}."
+                    )
+                if delim:
+                    learners[int(index)].set_params(**{sub: value})
+                else:
+                    learners[int(index)] = value
+            self.Base = type(self.Base)(learners)
+        return self
+
+    # ------------------------------------------------------------------ mapping
+    def _rule(self, spec: _Spec) -> str | Score:
+        if not isinstance(self.natural_gradient, bool | np.bool_):
+            raise TypeError(
+                f"The 'natural_gradient' parameter of {type(self).__name__} must be a bool. "
+                f"Got {self.natural_gradient!r} instead."
+            )
+        if self.natural_gradient:
+            return spec.rule
+        return _IdentityMetric(get_score(spec.rule))
+
+    def _base_settings(self, n_params: int) -> dict[str, Any]:
+        base = self.Base
+        if isinstance(base, list | tuple):
+            if len(base) != n_params:
+                raise ValueError(
+                    f"The 'Base' parameter of {type(self).__name__} must be one learner or a "
+                    f"list of one learner per distribution parameter ({n_params}). Got a list "
+                    f"of {len(base)}."
+                )
+            settings = [_tree_settings(b) for b in base]
+            if settings[0] is not None and all(s == settings[0] for s in settings):
+                return settings[0]
+            return {"base_learner": list(base)}
+        tree = _tree_settings(base)
+        return {"base_learner": base} if tree is None else tree
+
+    def _native_kwargs(
+        self, spec: _Spec, n_params: int, early_stopping_rounds: int | None, has_val: bool
+    ) -> dict[str, Any]:
+        # fit's early_stopping_rounds overrides the constructor's, as in NGBoost.
+        rounds = (
+            self.early_stopping_rounds if early_stopping_rounds is None else early_stopping_rounds
+        )
+        use_fraction = rounds is not None and not has_val and self.validation_fraction
+        kwargs: dict[str, Any] = {
+            "scoring_rule": self._rule(spec),
+            "n_estimators": self.n_estimators,
+            "learning_rate": self.learning_rate,
+            "leaf_rule": "ngboost",
+            "subsample": self.minibatch_frac,
+            "colsample": self.col_sample,
+            "validation_fraction": self.validation_fraction if use_fraction else None,
+            "n_iter_no_change": rounds,
+            "tol": self.tol,
+            "random_state": self.random_state,
+            "verbose": self.verbose,
+        }
+        kwargs.update(self._base_settings(n_params))
+        return kwargs
+
+    def _n_params(self, spec: _Spec) -> int:
+        return int(spec.make.n_params)
+
+    def _finish(self, model: Any, spec: _Spec) -> None:
+        self.model_ = model
+        self._spec_ = spec
+        self.n_features_in_ = model.n_features_in_
+        if hasattr(model, "feature_names_in_"):
+            self.feature_names_in_ = model.feature_names_in_
+        has_val = bool(np.isfinite(model.validation_loss_).any())
+        self.best_val_loss_itr = int(model.best_iteration_) if has_val else None
+        name = "CRPS" if spec.rule == "crps" else "LOGSCORE"
+        self.evals_result = {"train": {name: list(model.train_loss_)}}
+        if has_val:
+            self.evals_result["val"] = {name: list(model.validation_loss_)}
+
+    # ------------------------------------------------------------------ fitted attributes
+    def _to_ngboost(self, theta: Array) -> Array:
+        """natgrad's parameters (n, p) -> NGBoost's internal ones (p, n)."""
+        flip = self._spec_.flip
+        return (theta if flip is None else theta * np.asarray(flip)).T
+
+    @property
+    def init_params(self) -> Array:
+        """The marginal fit, NGBoost's internal parameters of shape (n_params,)."""
+        check_is_fitted(self, "model_")
+        return self._to_ngboost(self.model_.init_params_)[:, 0]
+
+    @property
+    def scalings(self) -> list[float]:
+        """The line search's step ρ of every stage (NGBoost's ``scalings``)."""
+        check_is_fitted(self, "model_")
+        model = self.model_._model_
+        if hasattr(model, "ensemble"):
+            scales = np.asarray(model.ensemble.scales)
+        else:
+            scales = np.asarray([scale for _, _, scale in model.stages])
+        return list(-scales / self.learning_rate)
+
+    @property
+    def base_models(self) -> list[Any]:
+        """Per stage, the fitted learners: one per parameter for a scikit-learn ``Base``;
+        for the native tree, the stage's index in the native model (its trees live in one
+        flat ensemble, see ``model_``)."""
+        check_is_fitted(self, "model_")
+        model = self.model_._model_
+        if hasattr(model, "stages"):
+            return [learners for learners, _, _ in model.stages]
+        return list(range(model.n_stages))
+
+    @property
+    def col_idxs(self) -> list[np.ndarray]:
+        """Per stage, the feature columns its learners saw (all of them without
+        ``col_sample``; the native tree does not record sampled columns)."""
+        check_is_fitted(self, "model_")
+        model = self.model_._model_
+        every = np.arange(self.n_features_in_)
+        if hasattr(model, "stages"):
+            return [every if f is None else np.flatnonzero(f) for _, f, _ in model.stages]
+        return [every for _ in range(model.n_stages)]
+
+    @property
+    def n_features(self) -> int:
+        check_is_fitted(self, "model_")
+        return int(self.n_features_in_)
+
+    # ------------------------------------------------------------------ prediction
+    def _stages(self, max_iter: int | None) -> int | None:
+        check_is_fitted(self, "model_")
+        if max_iter is None:
+            return None
+        return int(min(max(int(max_iter), 0), self.model_.n_estimators_))
+
+    def _wrap(self, dist: Distribution) -> Any:
+        return self._spec_.make(self._to_ngboost(dist.params))
+
+    def pred_dist(self, X: Any, max_iter: int | None = None) -> Any:
+        """Predicted distributions of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        max_iter : int, optional
+            Use the first ``max_iter`` stages; by default the best validation stage
+            (``best_val_loss_itr``) when there was a validation set, otherwise all.
+
+        Returns
+        -------
+        Distn
+            An instance of ``Dist`` holding internal parameters (n_params, n_samples).
+        """
+        return self._wrap(self.model_.predict_dist(X, n_stages=self._stages(max_iter)))
+
+    def staged_pred_dist(self, X: Any, max_iter: int | None = None) -> list[Any]:
+        """The predicted distributions after each stage 1, 2, ..., (max_iter)."""
+        stop = self._stages(max_iter)
+        out = []
+        for stage, dist in enumerate(self.model_.staged_predict_dist(X), start=1):
+            if stop is not None and stage > stop:
+                break
+            out.append(self._wrap(dist))
+        return out
+
+    def predict(self, X: Any, max_iter: int | None = None) -> Array:
+        """Point predictions, shape (n_samples,): the distribution's ``predict()`` (the
+        mean; the location for Student's t and Cauchy)."""
+        return np.asarray(self.pred_dist(X, max_iter).predict())
+
+    def staged_predict(self, X: Any, max_iter: int | None = None) -> list[Array]:
+        """The point predictions after each stage."""
+        return [np.asarray(d.predict()) for d in self.staged_pred_dist(X, max_iter)]
+
+    def score(self, X: Any, Y: ArrayLike) -> float:
+        """The negative mean score of ``Y`` under the predicted distributions (higher is
+        better, as scikit-learn expects): the mean log-likelihood for `LogScore`, the
+        negative mean CRPS for `CRPScore`."""
+        dist = self.pred_dist(X)
+        impl = type(self)._impl_for(dist, self.Score)
+        return -float(np.mean(impl.score(np.asarray(self._encode(Y)))))
+
+    @staticmethod
+    def _impl_for(dist: Any, score: Any) -> Any:
+        from natgrad.compat.ngboost._adapter import Scored
+
+        cls = type(dist)
+        return Scored(dist, cls.implementation(score))
+
+    def _encode(self, Y: ArrayLike) -> Any:
+        return Y
+
+    @property
+    def feature_importances_(self) -> Array:
+        """Normalised importances, shape (n_params, n_features): one row per parameter."""
+        check_is_fitted(self, "model_")
+        return self.model_.feature_importances_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "model_")
+
+
+_NGB_DOC = """
+
+    Parameters
+    ----------
+    Dist : distribution, default={default}
+        A distribution of `natgrad.compat.ngboost.distns` or a user-defined subclass of its
+        `{kind}`.
+    Score : scoring rule class, default=LogScore
+        `LogScore`, `CRPScore` (Normal, Laplace, LogNormal) or a user-defined `Score`
+        subclass that ``Dist`` implements.
+    Base : regressor or list of regressors, default=default_tree_learner
+        A `DecisionTreeRegressor` the native tree can express (criterion
+        ``"friedman_mse"``/``"squared_error"``, ``splitter="best"``, no feature sampling, no
+        pruning): the native histogram tree with its ``max_depth`` and ``max_leaf_nodes``
+        and ``max(min_samples_leaf, 5)``. Any other regressor, or a list of one per
+        parameter, is cloned per parameter and stage.
+    natural_gradient : bool, default=True
+        ``False`` fits the ordinary gradient: the same rule with the identity metric.
+    n_estimators, learning_rate : int, float
+        Stages and shrinkage.
+    minibatch_frac, col_sample : float
+        Row and column fractions drawn for each stage (``subsample``, ``colsample``).
+    verbose : bool, default=True
+        Show a progress bar. ``verbose_eval`` and ``n_jobs`` are accepted and ignored.
+    tol : float, default=1e-4
+        Minimum validation improvement that early stopping counts.
+    random_state : int, RandomState or None
+    validation_fraction : float, default=0.1
+        Held-out fraction when ``early_stopping_rounds`` is set and ``fit`` gets no
+        ``X_val``.
+    early_stopping_rounds : int, optional
+        Stop after this many stages without validation improvement.
+
+    Attributes
+    ----------
+    model_ : {native}
+        The fitted native estimator.
+    init_params : ndarray of shape (n_params,)
+        The marginal fit (internal parameters).
+    best_val_loss_itr : int or None
+        Number of stages with the best validation loss (None without a validation set);
+        predictions use it by default.
+    evals_result : dict
+        ``{{"train": {{name: losses}}, "val": ...}}``, the mean score before the first stage
+        and after each stage.
+    scalings, base_models, col_idxs : list
+        Per stage: the line search's step, the learners, the columns they saw.
+    feature_importances_ : ndarray of shape (n_params, n_features)
+    """
+
+
+def _no_monitors(est: Any, train: Any, val: Any) -> None:
+    if train is not None or val is not None:
+        raise ValueError(
+            f"The 'train_loss_monitor' and 'val_loss_monitor' arguments of "
+            f"{type(est).__name__}.fit are not supported by natgrad. Got {train!r} and {val!r}."
+        )
+
+
+def _eval_set(
+    est: Any, X_val: Any, targets: tuple[Any, ...], weight: ArrayLike | None
+) -> tuple[Any, ...] | None:
+    """The native ``eval_set`` from NGBoost's validation arguments (None without X_val)."""
+    if X_val is None:
+        return None
+    if any(t is None for t in targets):
+        raise ValueError(
+            f"{type(est).__name__}.fit got 'X_val' without its validation targets; pass "
+            "them all (Y_val, or T_val and E_val)."
+        )
+    return (X_val, *targets) if weight is None else (X_val, *targets, weight)
+
+
+def _regression_targets(spec: _Spec, Y: Any) -> Any:
+    """``MultivariateNormal(1)`` takes targets of shape (n, 1) on natgrad's Normal."""
+    if spec.native and spec.flip is not None and Y is not None:
+        arr = np.asarray(Y, dtype=np.float64)
+        return arr.reshape(arr.shape[0]) if arr.ndim == 2 and arr.shape[1] == 1 else arr
+    return Y
+
+
+class NGBRegressor(RegressorMixin, _NGBBase):
+    """NGBoost's regressor on natgrad's engine (see the module docstring for the mapping)."""
+
+    _kind = RegressionDistn
+
+    def fit(
+        self,
+        X: Any,
+        Y: ArrayLike,
+        X_val: Any = None,
+        Y_val: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        val_sample_weight: ArrayLike | None = None,
+        train_loss_monitor: Any = None,
+        val_loss_monitor: Any = None,
+        early_stopping_rounds: int | None = None,
+    ) -> NGBRegressor:
+        """Fit to targets ``Y`` of shape (n_samples,) ((n_samples, k) for
+        ``MultivariateNormal(k)``); ``X_val``/``Y_val`` (and ``val_sample_weight``) choose
+        the stage and drive early stopping. Loss monitors are not supported (ValueError
+        when given)."""
+        _no_monitors(self, train_loss_monitor, val_loss_monitor)
+        spec = _spec(self, RegressionDistn)
+        Y = _regression_targets(spec, Y)
+        Y_val = _regression_targets(spec, Y_val)
+        eval_set = _eval_set(self, X_val, (Y_val,), val_sample_weight)
+        model = NGBoostRegressor(
+            spec.family,
+            distribution_config=dict(spec.config) or None,
+            **self._native_kwargs(
+                spec, self._n_params(spec), early_stopping_rounds, eval_set is not None
+            ),
+        )
+        model.fit(X, Y, sample_weight=sample_weight, eval_set=eval_set)
+        self._finish(model, spec)
+        return self
+
+    def score(self, X: Any, Y: ArrayLike) -> float:  # RegressorMixin's is R²
+        return _NGBBase.score(self, X, _regression_targets(self._spec_, Y))
+
+
+class NGBClassifier(ClassifierMixin, _NGBBase):
+    """NGBoost's classifier on natgrad's engine (see the module docstring for the mapping).
+
+    ``Dist=Bernoulli`` (the default) for two classes, ``k_categorical(K)`` for K; the
+    training labels must hold exactly that many classes. Labels are encoded into
+    ``classes_`` (sorted), as NGBoost's label encoder does; ``predict_proba`` columns follow
+    ``classes_``.
+    """
+
+    _kind = ClassificationDistn
+
+    def __init__(
+        self,
+        Dist: Any = k_categorical(2),  # noqa: N803, B008 - NGBoost's default (immutable)
+        Score: Any = ngb_scores.LogScore,  # noqa: N803
+        Base: Any = default_tree_learner,  # noqa: N803
+        natural_gradient: bool = True,
+        n_estimators: int = 500,
+        learning_rate: float = 0.01,
+        minibatch_frac: float = 1.0,
+        col_sample: float = 1.0,
+        verbose: bool = True,
+        verbose_eval: int = 100,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        validation_fraction: float = 0.1,
+        early_stopping_rounds: int | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        super().__init__(
+            Dist, Score, Base, natural_gradient, n_estimators, learning_rate, minibatch_frac,
+            col_sample, verbose, verbose_eval, tol, random_state, validation_fraction,
+            early_stopping_rounds, n_jobs,
+        )  # fmt: skip
+
+    def fit(
+        self,
+        X: Any,
+        Y: ArrayLike,
+        X_val: Any = None,
+        Y_val: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        val_sample_weight: ArrayLike | None = None,
+        train_loss_monitor: Any = None,
+        val_loss_monitor: Any = None,
+        early_stopping_rounds: int | None = None,
+    ) -> NGBClassifier:
+        """Fit to class labels ``Y`` (see `NGBRegressor.fit`)."""
+        _no_monitors(self, train_loss_monitor, val_loss_monitor)
+        spec = _spec(self, ClassificationDistn)
+        labels = np.asarray(Y)
+        self.classes_ = np.unique(labels)
+        n_classes = self._n_classes(spec)
+        if self.classes_.size != n_classes:
+            raise ValueError(
+                f"The 'Dist' parameter of {type(self).__name__} is {self.Dist!r}, for "
+                f"{n_classes} classes, but 'Y' holds {self.classes_.size} classes."
+            )
+        encoded = self._encode(labels)
+        val = None if Y_val is None else self._encode(np.asarray(Y_val))
+        eval_set = _eval_set(self, X_val, (val,), val_sample_weight)
+        kwargs = self._native_kwargs(
+            spec, self._n_params(spec), early_stopping_rounds, eval_set is not None
+        )
+        if spec.native and spec.family == "categorical":
+            family = "bernoulli" if n_classes == 2 else "categorical"
+            model: Any = NGBoostClassifier(family, **kwargs)
+        else:  # other classification families train on the encoded labels
+            model = NGBoostRegressor(spec.family, distribution_config=dict(spec.config), **kwargs)
+        model.fit(X, encoded, sample_weight=sample_weight, eval_set=eval_set)
+        self._finish(model, spec)
+        return self
+
+    def _n_classes(self, spec: _Spec) -> int:
+        if spec.native and spec.family == "categorical":
+            return int(spec.make.n_params) + 1
+        make = spec.make
+        probe = make(np.zeros((make.n_params, 1)))
+        return int(np.shape(probe.class_probs())[1])
+
+    def _encode(self, Y: ArrayLike) -> np.ndarray:
+        arr = np.asarray(Y)
+        unseen = ~np.isin(arr, self.classes_)
+        if unseen.any():
+            raise ValueError(
+                f"{type(self).__name__} got labels unseen in fit: "
+                f"{np.unique(arr[unseen]).tolist()!r}."
+            )
+        return np.searchsorted(self.classes_, arr)
+
+    def predict(self, X: Any, max_iter: int | None = None) -> np.ndarray:
+        """The most probable class of every row (labels from ``classes_``)."""
+        return self.classes_[np.argmax(self.predict_proba(X, max_iter), axis=1)]
+
+    def staged_predict(self, X: Any, max_iter: int | None = None) -> list[np.ndarray]:
+        return [self.classes_[np.argmax(p, axis=1)] for p in self.staged_predict_proba(X, max_iter)]
+
+    def score(self, X: Any, Y: ArrayLike) -> float:  # ClassifierMixin's is accuracy
+        return _NGBBase.score(self, X, Y)
+
+    def predict_proba(self, X: Any, max_iter: int | None = None) -> Array:
+        """Class probabilities, shape (n_samples, n_classes)."""
+        return np.asarray(self.pred_dist(X, max_iter).class_probs())
+
+    def staged_predict_proba(self, X: Any, max_iter: int | None = None) -> list[Array]:
+        """The class probabilities after each stage."""
+        return [np.asarray(d.class_probs()) for d in self.staged_pred_dist(X, max_iter)]
+
+
+class NGBSurvival(_NGBBase):
+    """NGBoost's survival model on natgrad's engine (see the module docstring).
+
+    ``fit(X, T, E)`` with times T > 0 and event flags E (1 observed, 0 right-censored);
+    ``Dist`` one of LogNormal (default), Exponential, Weibull, Gamma; ``Score=LogScore``
+    (the censored log score with NGBoost's metric, the uncensored Fisher information).
+    ``predict`` gives the predicted mean time, as NGBoost does.
+    """
+
+    _kind = RegressionDistn
+
+    def __init__(
+        self,
+        Dist: Any = LogNormal,  # noqa: N803
+        Score: Any = ngb_scores.LogScore,  # noqa: N803
+        Base: Any = default_tree_learner,  # noqa: N803
+        natural_gradient: bool = True,
+        n_estimators: int = 500,
+        learning_rate: float = 0.01,
+        minibatch_frac: float = 1.0,
+        col_sample: float = 1.0,
+        verbose: bool = True,
+        verbose_eval: int = 100,
+        tol: float = 1e-4,
+        random_state: Any = None,
+        validation_fraction: float = 0.1,
+        early_stopping_rounds: int | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        super().__init__(
+            Dist, Score, Base, natural_gradient, n_estimators, learning_rate, minibatch_frac,
+            col_sample, verbose, verbose_eval, tol, random_state, validation_fraction,
+            early_stopping_rounds, n_jobs,
+        )  # fmt: skip
+
+    def fit(
+        self,
+        X: Any,
+        T: ArrayLike,  # noqa: N803
+        E: ArrayLike,  # noqa: N803
+        X_val: Any = None,
+        T_val: ArrayLike | None = None,  # noqa: N803
+        E_val: ArrayLike | None = None,  # noqa: N803
+        sample_weight: ArrayLike | None = None,
+        val_sample_weight: ArrayLike | None = None,
+        train_loss_monitor: Any = None,
+        val_loss_monitor: Any = None,
+        early_stopping_rounds: int | None = None,
+    ) -> NGBSurvival:
+        """Fit to right-censored times (see the class docstring and `NGBRegressor.fit`)."""
+        _no_monitors(self, train_loss_monitor, val_loss_monitor)
+        spec = _spec(self, RegressionDistn)
+        if self.Score is not ngb_scores.LogScore:
+            raise ValueError(
+                f"The 'Score' parameter of {type(self).__name__} must be LogScore: natgrad "
+                f"has no censored CRPS. Got {self.Score!r} instead."
+            )
+        if not spec.native or spec.family not in ("lognormal", "exponential", "weibull", "gamma"):
+            raise ValueError(
+                f"The 'Dist' parameter of {type(self).__name__} must be LogNormal, "
+                f"Exponential, Weibull or Gamma. Got {self.Dist!r} instead."
+            )
+        eval_set = _eval_set(self, X_val, (T_val, E_val), val_sample_weight)
+        kwargs = self._native_kwargs(
+            spec, self._n_params(spec), early_stopping_rounds, eval_set is not None
+        )
+        metric = CensoredLogScore if self.natural_gradient else _EuclideanCensoredLogScore
+        kwargs["scoring_rule"] = metric(metric="fisher")
+        model = NGBoostSurvival(
+            spec.family, distribution_config=dict(spec.config) or None, **kwargs
+        )
+        model.fit(X, T, E, sample_weight=sample_weight, eval_set=eval_set)
+        self._finish(model, spec)
+        return self
+
+    def score(self, X: Any, T: ArrayLike, E: ArrayLike | None = None) -> float:  # noqa: N803
+        """The mean censored log-likelihood of (T, E) (E = 1 for every row by default)."""
+        check_is_fitted(self, "model_")
+        times = np.asarray(T, dtype=np.float64)
+        events = np.ones_like(times) if E is None else np.asarray(E, dtype=np.float64)
+        dist = self.model_.predict_dist(X)
+        return -float(np.mean(CensoredLogScore().score(dist, np.column_stack([times, events]))))
+
+
+NGBRegressor.__doc__ = (NGBRegressor.__doc__ or "") + _NGB_DOC.format(
+    default="Normal", kind="RegressionDistn", native="NGBoostRegressor"
+)
+NGBClassifier.__doc__ = (NGBClassifier.__doc__ or "") + _NGB_DOC.format(
+    default="k_categorical(2)", kind="ClassificationDistn", native="NGBoostClassifier"
+)
+NGBSurvival.__doc__ = (NGBSurvival.__doc__ or "") + _NGB_DOC.format(
+    default="LogNormal", kind="RegressionDistn", native="NGBoostSurvival"
+)

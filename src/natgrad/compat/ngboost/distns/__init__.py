@@ -1,0 +1,327 @@
+"""NGBoost's distributions (``ngboost.distns``) on natgrad's families.
+
+Every class takes NGBoost's internal parameters, an array of shape (n_params, n), and has
+NGBoost's ``n_params``, ``fit(Y)``, ``scores`` and prediction surface; the estimators train
+them with natgrad's exact Fisher information and compiled stages. `Distn`,
+`RegressionDistn` and `ClassificationDistn` are the base classes for user-defined
+distributions, which train through their own scores.
+
+========================  ===============================================================
+NGBoost name              natgrad family (internal parameters)
+========================  ===============================================================
+Normal                    ``normal`` (loc, log scale)
+NormalFixedVar            ``fixed_params`` of ``normal`` with scale 1 (loc)
+NormalFixedMean           ``fixed_params`` of ``normal`` with loc 0 (log scale)
+LogNormal                 ``lognormal`` (μ, log σ of log Y)
+Exponential               ``exponential`` (log scale)
+Laplace, Cauchy           ``laplace``, ``cauchy`` (loc, log scale)
+T                         ``student_t`` (loc, log scale, log df)
+TFixedDf                  ``student_t`` with df 3 (loc, log scale)
+TFixedDfFixedVar          ``fixed_params`` of ``student_t`` (df 3) with scale 1 (loc)
+Gamma                     ``gamma`` (log α, log β (rate))
+Weibull                   ``weibull`` (log shape, log scale)
+HalfNormal                ``half_normal`` (log scale)
+Poisson                   ``poisson`` (log μ)
+Beta                      ``beta`` (log α, log β)
+LogitNormal               ``logit_normal`` (μ, log σ of logit Y)
+BetaBinomial              ``beta_binomial`` with ``n`` trials (log α, log β); ``n = 1``
+                          by default, as in NGBoost; a subclass sets another ``n``
+BetaBernoulli             ``beta_binomial`` with one trial, for `NGBClassifier`
+k_categorical(K)          ``categorical`` (K − 1 logits against class 0)
+Bernoulli                 ``k_categorical(2)``
+MultivariateNormal(k)     ``multivariate_normal`` (mean, then the precision's Cholesky
+                          factor with log diagonal); k = 1 uses ``normal``
+========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from natgrad.compat.ngboost.distns._native import (
+    DistnType,
+    NativeClassificationDistn,
+    NativeLogScore,
+    NativeRegressionDistn,
+    scores_for,
+)
+from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
+from natgrad.distributions._base import Array
+
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "BetaBernoulli",
+    "BetaBinomial",
+    "BetaBinomialEstN",
+    "Cauchy",
+    "ClassificationDistn",
+    "Distn",
+    "Exponential",
+    "Gamma",
+    "HalfNormal",
+    "Laplace",
+    "LogNormal",
+    "LogitNormal",
+    "MultivariateNormal",
+    "Normal",
+    "NormalFixedMean",
+    "NormalFixedVar",
+    "Poisson",
+    "RegressionDistn",
+    "T",
+    "TFixedDf",
+    "TFixedDfFixedVar",
+    "Weibull",
+    "k_categorical",
+]
+
+
+class Normal(NativeRegressionDistn):
+    """Normal(loc, scale); internal parameters (loc, log scale)."""
+
+    family = "normal"
+    n_params = 2
+    scores = scores_for("normal")
+    var_is_array = True
+
+
+class NormalFixedVar(Normal):
+    """Normal(loc, 1); internal parameter loc."""
+
+    family = "fixed_params"
+    config = {"family": "normal", "fixed": {"log_scale": 0.0}, "family_config": {}}
+    n_params = 1
+    scores = scores_for("fixed_params")
+
+
+class NormalFixedMean(Normal):
+    """Normal(0, scale); internal parameter log scale."""
+
+    family = "fixed_params"
+    config = {"family": "normal", "fixed": {"loc": 0.0}, "family_config": {}}
+    n_params = 1
+    scores = scores_for("fixed_params")
+
+
+class LogNormal(NativeRegressionDistn):
+    """Log-normal: log Y ~ Normal(μ, σ); internal parameters (μ, log σ); ``params`` are
+    scipy's ``{"s": σ, "scale": exp(μ)}``."""
+
+    family = "lognormal"
+    n_params = 2
+    scores = scores_for("lognormal")
+
+
+class Exponential(NativeRegressionDistn):
+    """Exponential(scale); internal parameter log scale."""
+
+    family = "exponential"
+    n_params = 1
+    scores = scores_for("exponential")
+
+
+class Laplace(NativeRegressionDistn):
+    """Laplace(loc, scale); internal parameters (loc, log scale)."""
+
+    family = "laplace"
+    n_params = 2
+    scores = scores_for("laplace")
+
+
+class Cauchy(NativeRegressionDistn):
+    """Cauchy(loc, scale); internal parameters (loc, log scale). Predicts the location."""
+
+    family = "cauchy"
+    n_params = 2
+    scores = scores_for("cauchy")
+
+    def predict(self) -> Array:
+        return np.asarray(self._batch.natural_params["loc"])
+
+
+class T(NativeRegressionDistn):
+    """Student's t(loc, scale, df); internal parameters (loc, log scale, log df). Predicts
+    the location."""
+
+    family = "student_t"
+    n_params = 3
+    scores = scores_for("student_t")
+
+    def predict(self) -> Array:
+        return np.asarray(self._batch.natural_params["loc"])
+
+
+class TFixedDf(T):
+    """Student's t with 3 degrees of freedom; internal parameters (loc, log scale)."""
+
+    config = {"fixed_df": 3.0}
+    n_params = 2
+
+
+class TFixedDfFixedVar(T):
+    """Student's t with 3 degrees of freedom and scale 1; internal parameter loc."""
+
+    family = "fixed_params"
+    config = {
+        "family": "student_t",
+        "fixed": {"log_scale": 0.0},
+        "family_config": {"fixed_df": 3.0},
+    }
+    n_params = 1
+    scores = scores_for("fixed_params")
+
+
+class Gamma(NativeRegressionDistn):
+    """Gamma(α, β) with rate β; internal parameters (log α, log β)."""
+
+    family = "gamma"
+    n_params = 2
+    scores = scores_for("gamma")
+
+
+class Weibull(NativeRegressionDistn):
+    """Weibull(shape, scale); internal parameters (log shape, log scale)."""
+
+    family = "weibull"
+    n_params = 2
+    scores = scores_for("weibull")
+
+
+class HalfNormal(NativeRegressionDistn):
+    """Half-normal(scale) on [0, inf); internal parameter log scale."""
+
+    family = "half_normal"
+    n_params = 1
+    scores = scores_for("half_normal")
+
+
+class Poisson(NativeRegressionDistn):
+    """Poisson(μ); internal parameter log μ."""
+
+    family = "poisson"
+    n_params = 1
+    scores = scores_for("poisson")
+
+
+class Beta(NativeRegressionDistn):
+    """Beta(α, β) on (0, 1); internal parameters (log α, log β)."""
+
+    family = "beta"
+    n_params = 2
+    scores = scores_for("beta")
+
+
+class LogitNormal(NativeRegressionDistn):
+    """Logit-normal: logit(Y) ~ Normal(μ, σ) on (0, 1); internal parameters (μ, log σ);
+    ``params`` are ``{"mu", "sigma"}``."""
+
+    family = "logit_normal"
+    n_params = 2
+    scores = scores_for("logit_normal")
+
+
+class BetaBinomial(NativeRegressionDistn):
+    """Beta-binomial counts out of ``n`` trials (class attribute, 1 by default as in
+    NGBoost; set it in a subclass); internal parameters (log α, log β)."""
+
+    family = "beta_binomial"
+    n_params = 2
+    n: ClassVar[int] = 1
+    scores = scores_for("beta_binomial")
+
+    @classmethod
+    def native_config(cls, n_params: int) -> dict[str, Any]:
+        return {"n_trials": int(cls.n)}
+
+
+class BetaBernoulli(NativeClassificationDistn):
+    """Beta-Bernoulli for two classes: P(Y = 1) = α/(α + β); internal parameters
+    (log α, log β). One observation identifies only the mean, so its Fisher information
+    has rank one (the engine damps it)."""
+
+    family = "beta_binomial"
+    config = {"n_trials": 1}
+    n_params = 2
+    scores = scores_for("beta_binomial")
+
+    def class_probs(self) -> Array:
+        p1 = self._batch.mean()
+        return np.column_stack([1.0 - p1, p1])
+
+    @property
+    def params(self) -> dict[str, Array]:
+        return {"alpha": self._batch.alpha, "beta": self._batch.beta}  # type: ignore[attr-defined]
+
+
+class Categorical(NativeClassificationDistn):
+    """K-class categorical; internal parameters the K − 1 logits of classes 1..K−1 against
+    class 0 (K follows from the number of parameters)."""
+
+    family = "categorical"
+    scores = scores_for("categorical")
+
+    @classmethod
+    def native_config(cls, n_params: int) -> dict[str, Any]:
+        return {"n_classes": n_params + 1}
+
+    def class_probs(self) -> Array:
+        return np.asarray(self._batch.probs)  # type: ignore[attr-defined]
+
+
+def k_categorical(K: int) -> DistnType:  # noqa: N803 - NGBoost's argument name
+    """The categorical distribution over K >= 2 classes (labels 0, ..., K − 1)."""
+    if isinstance(K, bool) or not isinstance(K, int | np.integer) or K < 2:
+        raise ValueError(f"The 'K' argument of k_categorical must be an integer >= 2. Got {K!r}.")
+    return DistnType(Categorical, int(K) - 1, f"k_categorical({int(K)})")
+
+
+Bernoulli = k_categorical(2)
+
+
+class _MVN(NativeRegressionDistn):
+    """k-variate Normal, k >= 2: NGBoost's parameters (the mean, then the precision's
+    Cholesky factor with log diagonal); ``params`` are ``{"loc": (n, k), "scale": (n, k, k)}``
+    (means and covariance matrices)."""
+
+    family = "multivariate_normal"
+    scores = scores_for("multivariate_normal")
+
+    @classmethod
+    def native_config(cls, n_params: int) -> dict[str, Any]:
+        return {"dim": _mvn_dim(n_params)}
+
+
+class _MVN1(NativeRegressionDistn):
+    """The one-variate case of `MultivariateNormal`: NGBoost's parameters (mean, log of the
+    precision's square root, i.e. −log σ) on natgrad's Normal."""
+
+    family = "normal"
+    flip = (1.0, -1.0)
+    n_params = 2
+    scores = [NativeLogScore]
+
+    @property
+    def params(self) -> dict[str, Array]:
+        nat = self._batch.natural_params
+        return {"loc": nat["loc"][:, None], "scale": (nat["scale"] ** 2)[:, None, None]}
+
+
+def _mvn_dim(n_params: int) -> int:
+    """k from the k(k + 3)/2 parameters of a k-variate Normal."""
+    return int(round((-3.0 + np.sqrt(9.0 + 8.0 * n_params)) / 2.0))
+
+
+def MultivariateNormal(k: int) -> DistnType:  # noqa: N802 - NGBoost's spelling
+    """The k-variate Normal for targets of shape (n_samples, k) (k = 1: shape (n, 1) or (n,))."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(
+            f"The 'k' argument of MultivariateNormal must be a positive integer. Got {k!r}."
+        )
+    k = int(k)
+    return DistnType(_MVN1 if k == 1 else _MVN, k * (k + 3) // 2, f"MultivariateNormal({k})")
+
+
+from natgrad.compat.ngboost.distns._estn import BetaBinomialEstN  # noqa: E402

@@ -1,0 +1,309 @@
+"""NGBoost distributions backed by natgrad families.
+
+`NativeDistn` is the base of every built-in distribution of `natgrad.compat.ngboost.distns`:
+it holds NGBoost's internal parameters (n_params, n) and the equivalent natgrad batch, and
+offers NGBoost's surface (``params``, slicing, ``logpdf``, ``cdf``, ``ppf``, ``mean``,
+``std``, ``sample``, ``dist``/``scipy_distribution()``, ``fit``, ``scores``) from natgrad's
+closed forms. The estimators train these distributions on natgrad's compiled engine.
+
+`DistnType` stands for NGBoost's distribution *factories* (``k_categorical(K)``,
+``MultivariateNormal(k)``): one class serves every K or k, and the factory returns a small
+immutable object that behaves as the configured class does where NGBoost uses one
+(``Dist(params)``, ``Dist.n_params``, ``Dist.fit(Y)``, ``Dist.scores``), pickles by value
+and compares equal for equal configurations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from natgrad import distributions
+from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
+from natgrad.compat.ngboost.scores import CRPScore, LogScore
+from natgrad.distributions._base import Array, Distribution
+from natgrad.scores import get_score
+
+
+class NativeDistn(Distn):
+    """A batch of a natgrad family with NGBoost's interface (see the module docstring).
+
+    Class attributes
+    ----------------
+    family : str
+        The natgrad registry name.
+    config : dict
+        The family configuration.
+    flip : tuple of float, optional
+        Signs taking natgrad's coordinates to NGBoost's internal ones (where NGBoost uses
+        the negated parameter), None when they agree.
+    """
+
+    family: ClassVar[str] = ""
+    config: ClassVar[dict[str, Any]] = {}
+    flip: ClassVar[tuple[float, ...] | None] = None
+    var_is_array: ClassVar[bool] = False
+
+    def __init__(self, params: ArrayLike) -> None:
+        arr = np.asarray(params, dtype=np.float64)
+        if arr.ndim == 1:  # one distribution (NGBoost's integer indexing)
+            arr = arr[:, None]
+        super().__init__(arr)
+        theta = arr.T if self.flip is None else arr.T * np.asarray(self.flip)
+        family = distributions.get(self.family)
+        self._batch: Distribution = family.from_params(theta, **self.native_config(arr.shape[0]))
+
+    # ------------------------------------------------------------------ class level
+    @classmethod
+    def native_config(cls, n_params: int) -> dict[str, Any]:
+        """The natgrad family configuration for ``n_params`` internal parameters."""
+        return dict(cls.config)
+
+    @classmethod
+    def fit(cls, Y: ArrayLike) -> Array:  # type: ignore[override]
+        """The marginal maximum-likelihood fit to ``Y``: internal parameters, (n_params,)."""
+        return cls._fit(Y, cls.n_params)
+
+    @classmethod
+    def _fit(cls, Y: ArrayLike, n_params: int) -> Array:
+        family = distributions.get(cls.family)
+        theta = family.fit_marginal(np.asarray(Y, dtype=np.float64), **cls.native_config(n_params))
+        out = theta[0]
+        return out if cls.flip is None else out * np.asarray(cls.flip)
+
+    # ------------------------------------------------------------------ NGBoost's surface
+    @property
+    def params(self) -> dict[str, Array]:
+        """The named parameters, NGBoost's names (e.g. ``{"loc", "scale"}`` for Normal)."""
+        return ngboost_params(self._batch)
+
+    @property
+    def dist(self) -> Any:
+        """The equivalent frozen `scipy.stats` distribution (vectorised over the batch)."""
+        return self._batch.to_scipy()
+
+    def scipy_distribution(self) -> Any:
+        """The equivalent frozen `scipy.stats` distribution (as `dist`)."""
+        return self.dist
+
+    @property
+    def natgrad(self) -> Distribution:
+        """The natgrad batch behind these distributions (exact Fisher, KL, ...)."""
+        return self._batch
+
+    def logpdf(self, Y: ArrayLike) -> Array:
+        """Log density (or mass) of ``Y``, shape (n,)."""
+        return self._batch.logpdf(np.asarray(Y, dtype=np.float64))
+
+    def pdf(self, Y: ArrayLike) -> Array:
+        """Density (or mass) of ``Y``, shape (n,)."""
+        return np.exp(self.logpdf(Y))
+
+    def cdf(self, Y: ArrayLike) -> Array:
+        return self._batch.cdf(Y)
+
+    def sf(self, Y: ArrayLike) -> Array:
+        return self._batch.sf(Y)
+
+    def ppf(self, q: ArrayLike) -> Array:
+        return self._batch.ppf(q)
+
+    def mean(self) -> Array:
+        return self._batch.mean()
+
+    def std(self) -> Array:
+        return self._batch.std()
+
+    def interval(self, confidence: float = 0.9) -> tuple[Array, Array]:
+        """Central interval of probability ``confidence``: (lower, upper), each (n,)."""
+        return self._batch.interval(confidence)
+
+    def sample(self, m: int, random_state: Any = None) -> Array:
+        """``m`` draws of every distribution, shape (m, n).
+
+        ``random_state``: a seed or `numpy.random.Generator` (a fresh unseeded generator
+        by default; NGBoost draws from NumPy's global state instead).
+        """
+        return self._batch.sample(int(m), np.random.default_rng(random_state))
+
+    def rvs(self, size: int | None = None, random_state: Any = None) -> Array:
+        """One draw per distribution (shape (n,)), or ``size`` of them (shape (size, n))."""
+        if size is None:
+            return self.sample(1, random_state)[0]
+        return self.sample(int(size), random_state)
+
+    def __getattr__(self, name: str) -> Any:
+        # Natural parameters by name (dist.loc, dist.scale, ...) and scipy's methods, as
+        # NGBoost's distributions offer them. Unknown names raise AttributeError.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        natural = self._batch.natural_params
+        if name in natural:
+            return natural[name]
+        params = self.params
+        if name in params:
+            return params[name]
+        if name == "var":
+            # NGBoost's normal distributions hold the variance as an array attribute; the
+            # others hand out scipy's method.
+            return self._batch.var() if self.var_is_array else self._batch.var
+        frozen = self._batch.to_scipy()
+        if hasattr(frozen, name):
+            return getattr(frozen, name)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._batch!r})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_params": self._params}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["_params"])  # type: ignore[misc]
+
+
+def ngboost_params(dist: Distribution) -> dict[str, Array]:
+    """The named parameters of a natgrad batch under NGBoost's names."""
+    nat = dist.natural_params
+    name = dist.name
+    if name == "lognormal":  # scipy's lognorm: s = σ, scale = exp(μ)
+        return {"s": nat["scale"], "scale": np.exp(nat["loc"])}
+    if name == "gamma":
+        return {"alpha": nat["shape"], "beta": nat["rate"]}
+    if name == "poisson":
+        return {"mu": nat["rate"]}
+    if name == "half_normal":
+        return {"loc": np.zeros(len(dist)), "scale": nat["scale"]}
+    if name == "student_t":  # NGBoost names loc and scale only
+        return {"loc": nat["loc"], "scale": nat["scale"]}
+    if name == "multivariate_normal":  # NGBoost's "scale" is the covariance matrix
+        return {"loc": nat["loc"], "scale": nat["cov"]}
+    if name == "logit_normal":
+        return {"mu": nat["loc"], "sigma": nat["scale"]}
+    if name in ("bernoulli", "categorical"):
+        probs = np.asarray(nat["probs"])
+        if probs.ndim == 1:
+            probs = np.column_stack([1.0 - probs, probs])
+        return {f"p{j}": probs[:, j] for j in range(probs.shape[1])}
+    return dict(nat)
+
+
+# ---------------------------------------------------------------------- score implementations
+class NativeLogScore(LogScore):
+    """The log score of a built-in distribution: natgrad's nll, gradient and exact Fisher."""
+
+    def score(self, Y: ArrayLike) -> Array:
+        return self._batch.nll(np.asarray(Y, dtype=np.float64))  # type: ignore[attr-defined]
+
+    def d_score(self, Y: ArrayLike) -> Array:
+        grad = self._batch.grad(np.asarray(Y, dtype=np.float64))  # type: ignore[attr-defined]
+        return _flip_grad(self, grad)
+
+    def metric(self) -> Array:  # type: ignore[override]
+        return _flip_metric(self, self._batch.fisher())  # type: ignore[attr-defined]
+
+
+class NativeCRPScore(CRPScore):
+    """The CRPS of a built-in distribution (Normal, Laplace, LogNormal): natgrad's closed
+    forms of the score, its gradient and its metric."""
+
+    def score(self, Y: ArrayLike) -> Array:
+        return get_score("crps").score(self._batch, Y)  # type: ignore[attr-defined]
+
+    def d_score(self, Y: ArrayLike) -> Array:
+        return _flip_grad(self, get_score("crps").grad(self._batch, Y))  # type: ignore[attr-defined]
+
+    def metric(self) -> Array:
+        return _flip_metric(self, get_score("crps").metric(self._batch))  # type: ignore[attr-defined]
+
+
+def _flip_grad(dist: Any, grad: Array) -> Array:
+    return grad if dist.flip is None else grad * np.asarray(dist.flip)
+
+
+def _flip_metric(dist: Any, metric: Array) -> Array:
+    if dist.flip is None:
+        return metric
+    s = np.asarray(dist.flip)
+    return metric * s[:, None] * s[None, :]
+
+
+def scores_for(family: str) -> list[type]:
+    """The score implementations of a built-in family: log score, and CRPS where natgrad has
+    it in closed form."""
+    crps = get_score("crps").supports(distributions.get(family))
+    return [NativeLogScore, NativeCRPScore] if crps else [NativeLogScore]
+
+
+class NativeRegressionDistn(NativeDistn, RegressionDistn):
+    """A built-in regression distribution (point prediction: the mean)."""
+
+
+class NativeClassificationDistn(NativeDistn, ClassificationDistn):
+    """A built-in classification distribution (``class_probs()`` of shape (n, K))."""
+
+    def class_probs(self) -> Array:
+        return np.column_stack(list(self.params.values()))
+
+
+# ---------------------------------------------------------------------- configured types
+class DistnType:
+    """A configured NGBoost distribution type: ``k_categorical(K)``, ``MultivariateNormal(k)``.
+
+    Parameters
+    ----------
+    cls : type of NativeDistn
+        The class whose configuration follows from the number of internal parameters.
+    n_params : int
+        The number of internal parameters.
+    label : str
+        NGBoost's spelling, e.g. ``"k_categorical(3)"``.
+    """
+
+    def __init__(self, cls: type[NativeDistn], n_params: int, label: str) -> None:
+        self.cls = cls
+        self.n_params = n_params
+        self.label = label
+
+    @property
+    def __name__(self) -> str:  # noqa: PLW3201 - classes have one; code prints it
+        return self.label
+
+    @property
+    def scores(self) -> list[type]:
+        return self.cls.scores
+
+    def __call__(self, params: ArrayLike) -> NativeDistn:
+        return self.cls(params)
+
+    def fit(self, Y: ArrayLike) -> Array:
+        """The marginal fit: internal parameters of shape (n_params,)."""
+        return self.cls._fit(Y, self.n_params)
+
+    def implementation(self, Score: type, scores: list[type] | None = None) -> type:  # noqa: N803
+        return self.cls.implementation(Score, scores)
+
+    def native_config(self) -> dict[str, Any]:
+        return self.cls.native_config(self.n_params)
+
+    def __repr__(self) -> str:
+        return self.label
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, DistnType)
+            and other.cls is self.cls
+            and other.n_params == self.n_params
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.cls, self.n_params))
+
+    # Immutable: scikit-learn's clone deep-copies parameters.
+    def __copy__(self) -> DistnType:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> DistnType:
+        return self
