@@ -38,7 +38,9 @@ class BetaBinomialEstNLogScore(LogScore):
                 + special.betaln(y + a, n - y + b)
                 - special.betaln(a, b)
             )
-        return np.where(np.isfinite(log_pmf), -log_pmf, 1e8)
+        # A count above n has probability zero (log Γ stays finite at negative non-integers,
+        # so the formula alone would not say so).
+        return np.where(np.isfinite(log_pmf) & (y <= n), -log_pmf, 1e8)
 
     def d_score(self, Y: ArrayLike) -> Array:
         y = np.asarray(Y, dtype=np.float64)
@@ -96,7 +98,7 @@ class BetaBinomialEstN(RegressionDistn):
     def sample(self, m: int, random_state: Any = None) -> Array:
         """``m`` draws per row, shape (m, n); the trials are ⌊n⌋ (at least 1)."""
         rng = np.random.default_rng(random_state)
-        trials = np.maximum(1, np.floor(self.n)).astype(np.int64)
+        trials = np.clip(np.floor(self.n), 1, 2**31).astype(np.int64)
         p = rng.beta(self.alpha, self.beta, size=(int(m), len(self)))
         return rng.binomial(trials, p).astype(np.float64)
 
