@@ -380,3 +380,14 @@ def test_importing_natgrad_does_not_import_statsmodels() -> None:
     code = "import sys, natgrad, natgrad.glm; print('statsmodels' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_results_pickle_with_both_covariances() -> None:
+    import pickle
+
+    X, y = _data("gamma")
+    res = glm.fit(X, y, "gamma", link="log")
+    back = pickle.loads(pickle.dumps(res))
+    np.testing.assert_array_equal(back.params, res.params)
+    np.testing.assert_array_equal(back.cov_params("observed"), res.cov_params("observed"))
+    np.testing.assert_array_equal(back.predict(X).mean(), res.predict(X).mean())

@@ -575,11 +575,16 @@ def _results(
     else:
         scale = 1.0
     info_e, _ = weighted_gram(prob.X, prob.intercept, expected_w)
-    info_o, _ = weighted_gram(prob.X, prob.intercept, observed_w)
     info_e[np.diag_indices(q)] += pen
-    info_o[np.diag_indices(q)] += pen
     cov_e = scale * inverse_psd(info_e)
-    cov_o = scale * inverse_psd(info_o)
+    X, intercept = prob.X, prob.intercept
+
+    def cov_observed() -> Array:
+        # One more pass over X: computed on the first call of cov_params("observed").
+        info_o, _ = weighted_gram(X, intercept, observed_w)
+        info_o[np.diag_indices(q)] += pen
+        return scale * inverse_psd(info_o)
+
     llf_scale = scale
     if fam.name == "gaussian":
         llf_scale = float(prob.w @ (y - mu) ** 2) / nobs
@@ -591,7 +596,7 @@ def _results(
         params=state.beta.copy(),
         names=list(prob.names),
         cov_expected=cov_e,
-        cov_observed=cov_o,
+        cov_observed=cov_observed,
         family=fam,
         link=link,
         intercept=prob.intercept,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ class GLMResults:
         params: Array,
         names: list[str],
         cov_expected: Array,
-        cov_observed: Array,
+        cov_observed: Callable[[], Array],
         family: Family,
         link: Link,
         intercept: bool,
@@ -82,7 +83,10 @@ class GLMResults:
     ) -> None:
         self.params = params
         self.param_names = names
-        self._cov = {"expected": cov_expected, "observed": cov_observed}
+        self._cov = {"expected": cov_expected}
+        # The observed information needs one more pass over X; it is formed on first use
+        # (and before pickling, which drops the reference to X).
+        self._cov_observed: Callable[[], Array] | None = cov_observed
         self.family = family
         self._link = link
         self.link = link.name
@@ -115,7 +119,14 @@ class GLMResults:
             are equal for canonical links.
         """
         key = check_option(cov, "cov", ("expected", "observed"), "GLMResults.cov_params")
+        if key not in self._cov and self._cov_observed is not None:
+            self._cov[key] = self._cov_observed()
+            self._cov_observed = None
         return self._cov[key].copy()
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.cov_params("observed")
+        return self.__dict__.copy()
 
     @property
     def zvalues(self) -> Array:
