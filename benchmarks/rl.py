@@ -14,7 +14,8 @@ falls on all of them alike; PyTorch uses one thread for all of them.
 
 Run: ``python -m benchmarks.rl [--envs CartPole-v1 Acrobot-v1 Pendulum-v1] [--algos npg trpo
 ppo a2c] [--seeds 0 1 2] [--budget N] [--out benchmarks/results/rl.json] [--plots docs/images]``
-(needs the ``bench`` extra: stable-baselines3, sb3-contrib).
+(needs the ``bench`` extra: stable-baselines3, sb3-contrib). The results file is rewritten
+after every run; ``--replot FILE --plots DIR`` draws the curves of a results file.
 """
 
 from __future__ import annotations
@@ -192,6 +193,22 @@ def plot(runs: list[dict[str, Any]], folder: Path) -> list[Path]:
     return paths
 
 
+def write(runs: list[dict[str, Any]], args: argparse.Namespace, argv: list[str] | None) -> dict:
+    """Write the results so far to ``args.out``."""
+    result = {
+        "command": "python -m benchmarks.rl " + " ".join(sys.argv[1:] if argv is None else argv),
+        "python": platform.python_version(),
+        "torch_threads": 1,
+        "eval_every": args.eval_every,
+        "eval_episodes": args.eval_episodes,
+        "summary": summarise(runs),
+        "runs": runs,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--envs", nargs="+", default=list(ENVS), choices=list(ENVS))
@@ -202,7 +219,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--eval-episodes", type=int, default=20)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/rl.json"))
     parser.add_argument("--plots", type=Path, default=None, help="folder for PNG curves")
+    parser.add_argument(
+        "--replot", type=Path, default=None, help="only draw --plots from a results file"
+    )
     args = parser.parse_args(argv)
+    if args.replot is not None:
+        saved = json.loads(args.replot.read_text())
+        folder = args.plots or Path("docs/images")
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in plot(saved["runs"], folder):
+            print("wrote", path)
+        return saved
 
     import torch
 
@@ -230,22 +257,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "curve": [[s, round(t, 3), r] for s, t, r in tracker.curve],
                 }
                 runs.append(run)
+                write(runs, args, argv)  # after every run: a cut-off run keeps its results
                 print(
                     f"{env_id:12s} {algo:5s} seed {seed}: steps {run['steps_to_threshold']} "
                     f"seconds {run['seconds_to_threshold']} final {run['final_return']:.1f}",
                     flush=True,
                 )
-    result = {
-        "command": "python -m benchmarks.rl " + " ".join(sys.argv[1:] if argv is None else argv),
-        "python": platform.python_version(),
-        "torch_threads": 1,
-        "eval_every": args.eval_every,
-        "eval_episodes": args.eval_episodes,
-        "summary": summarise(runs),
-        "runs": runs,
-    }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    result = write(runs, args, argv)
     print(json.dumps(result["summary"], indent=1))
     if args.plots is not None:
         args.plots.mkdir(parents=True, exist_ok=True)

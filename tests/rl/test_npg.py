@@ -65,7 +65,7 @@ def test_same_seed_same_returns_and_weights():
 
 def test_learn_continues_and_callback_can_stop():
     model = NPG("CartPole-v1", seed=1, **SMALL)
-    model.learn(100, progress_bar=False)  # two updates of 64
+    model.learn(100)  # two updates of 64, with the progress bar
     assert model.num_timesteps_ == 128 and len(model.history_) == 2
     model.learn(64, lambda m, s: False, progress_bar=False)
     assert model.num_timesteps_ == 192 and len(model.history_) == 3
