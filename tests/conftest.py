@@ -2,7 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
+import tempfile
+from pathlib import Path
+
+
+def _numba_cache_dir() -> str:
+    """A numba cache folder named by a hash of every source file of the natgrad under test.
+
+    numba's on-disk cache checks only a cached function's own source file, so a kernel whose
+    callee in another module was edited can run its stale compiled copy. With the folder keyed
+    on all sources, any edit anywhere starts the tests from an empty cache, while an unchanged
+    tree (a rerun, every xdist worker) reuses the kernels compiled once. Found without
+    importing natgrad, so that numba reads the variable when it is first imported.
+    """
+    spec = importlib.util.find_spec("natgrad")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the natgrad package is not installed in this environment")
+    package = Path(list(spec.submodule_search_locations)[0])
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return os.path.join(tempfile.gettempdir(), f"natgrad-numba-cache-{digest.hexdigest()[:16]}")
+
+
+# Set unconditionally: an inherited NUMBA_CACHE_DIR could hold kernels of another tree.
+os.environ["NUMBA_CACHE_DIR"] = _numba_cache_dir()
 
 # pytest-xdist runs one worker per core: one compiled thread per worker avoids
 # oversubscription (numba reads this when it is first imported, after this file).
