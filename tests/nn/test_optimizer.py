@@ -350,3 +350,23 @@ def test_bad_input():
         opt.step(bad, y)
     with pytest.raises(TypeError, match="'model' parameter"):
         NaturalGradient("model", lik)
+
+
+def test_mc_diagonal_is_unbiased():
+    """Mean of the one-pass diagonal estimates = exact diagonal (5 SE per entry)."""
+    lik, model, x, y = _problem("categorical", n=16)
+    exact = Fisher(model, lik, x).diagonal()
+    opt = NaturalGradient(
+        model, lik, curvature="diagonal", ema_decay=0.0, lr=1e-12, max_kl=None, random_state=0
+    )
+    draws = []
+    for _ in range(600):
+        opt.step(x, y)
+        draws.append(torch.cat([opt._kfac.diag[k].reshape(-1) for k in opt._kfac.fallback]))
+    draws = torch.stack(draws)
+    se = draws.std(0) / math.sqrt(len(draws))
+    assert ((draws.mean(0) - exact).abs() <= 5 * se + 1e-12).all()
+    exact_now = Fisher(model, lik, x).diagonal()
+    exact_opt = NaturalGradient(model, lik, curvature="diagonal", fisher="exact", lr=1e-12)
+    exact_opt.step(x, y)
+    torch.testing.assert_close(exact_opt._diag, exact_now)

@@ -138,10 +138,14 @@ class KFACBlock:
 class KFAC:
     """K-FAC blocks of a model plus the diagonal fallback for its other parameters."""
 
-    def __init__(self, model: nn.Module, params: dict[str, nn.Parameter]) -> None:
+    def __init__(
+        self, model: nn.Module, params: dict[str, nn.Parameter], *, blocks: bool = True
+    ) -> None:
         self.blocks: list[KFACBlock] = []
         covered: dict[int, int] = {}
-        candidates = [(name, m) for name, m in model.named_modules() if KFACBlock.supports(m)]
+        candidates = [
+            (name, m) for name, m in model.named_modules() if blocks and KFACBlock.supports(m)
+        ]
         for name, m in candidates:
             block = KFACBlock(name, m)
             for p in block.params:
@@ -154,7 +158,7 @@ class KFAC:
         self.diag: dict[str, Tensor] = {}
         self.capturing = False
         self._handles: list[Any] = []
-        if self.fallback:
+        if self.fallback and blocks:
             owners = sorted({k.rsplit(".", 1)[0] if "." in k else k for k in self.fallback})
             warnings.warn(
                 "K-FAC covers nn.Linear and nn.Conv2d layers only; the parameters of "

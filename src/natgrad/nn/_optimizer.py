@@ -88,7 +88,11 @@ class NaturalGradient(torch.optim.Optimizer):
       eigendecompositions every ``update_every`` steps, π-corrected damping); other
       parameters use the diagonal Fisher (with a one-time warning naming them);
     * ``"diagonal"``: the diagonal of the Fisher (moving average), the natural-gradient
-      counterpart of Adam's second moments;
+      counterpart of Adam's second moments. With ``fisher="mc"`` (its default) it is the
+      unbiased estimate (1/n)(Σᵢ εᵢ ∇nll(zᵢ, ŷᵢ))² from one backward pass per draw (ŷ drawn
+      from the model, εᵢ random signs that cancel the cross terms between rows); with
+      ``fisher="exact"`` the exact diagonal (one per-example pass per column of F_out's
+      square root);
     * ``"dense"``: Cholesky of the full damped Fisher (up to ``max_dense_params``).
 
     Parameters
@@ -233,7 +237,11 @@ class NaturalGradient(torch.optim.Optimizer):
                 seed = _check_int(random_state, "random_state", 0)
             self.generator = torch.Generator(device=first.device).manual_seed(seed)
         super().__init__(list(self._params.values()), {"lr": lr})
-        self._kfac = KFAC(model, self._params) if curvature == "kfac" else None
+        # The diagonal from sampled targets uses the same machinery with no Kronecker
+        # blocks: one backward pass per draw instead of one per example.
+        self._kfac = None
+        if curvature == "kfac" or (curvature == "diagonal" and self.fisher != "exact"):
+            self._kfac = KFAC(model, self._params, blocks=curvature == "kfac")
         self._diag: Tensor | None = None
         self._prev_step: Tensor | None = None
         self._warm: Tensor | None = None

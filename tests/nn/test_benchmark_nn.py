@@ -1,0 +1,40 @@
+"""Smoke test of `python -m benchmarks.nn` at a tiny size (writes under tmp_path only)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_autoencoder_benchmark_runs(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    import benchmarks.nn
+
+    out = tmp_path / "ae.json"
+    benchmarks.nn.main(
+        [
+            "autoencoder",
+            "--iters",
+            "4",
+            "--eval-every",
+            "2",
+            "--optimizers",
+            "adam,kfac",
+            "--adam-lr",
+            "0.01",
+            "--out",
+            str(out),
+        ]
+    )
+    result = json.loads(out.read_text())
+    assert {row["optimizer"] for row in result["table"]} == {"adam", "kfac"}
+    kfac = result["tuned"]["kfac"]["curve"]
+    assert [p["iter"] for p in kfac] == [0, 2, 4]
+    assert kfac[-1]["train_loss"] < kfac[0]["train_loss"]
