@@ -7,6 +7,8 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from natgrad import glm
 from natgrad.distributions import Bernoulli, Gamma, NegativeBinomial, Normal, Poisson
@@ -391,3 +393,32 @@ def test_results_pickle_with_both_covariances() -> None:
     np.testing.assert_array_equal(back.params, res.params)
     np.testing.assert_array_equal(back.cov_params("observed"), res.cov_params("observed"))
     np.testing.assert_array_equal(back.predict(X).mean(), res.predict(X).mean())
+
+
+# ---------------------------------------------------------------------- property-based
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    scale=st.sampled_from([1e-6, 1.0, 1e6]),
+    n=st.integers(min_value=8, max_value=60),
+    seed=st.integers(min_value=0, max_value=10_000),
+    family=st.sampled_from(["poisson", "gamma", "binomial", "inverse_gaussian", "gaussian"]),
+)
+def test_random_valid_data_give_finite_fits_or_a_clear_error(scale, n, seed, family) -> None:
+    # Features of any scale and targets of each family: the fit is finite, or it raises a
+    # ValueError that says why (rank deficiency, separation); never NaN, never a crash.
+    rng = np.random.default_rng(seed)
+    X = scale * rng.normal(size=(n, 2))
+    y = {
+        "poisson": rng.poisson(2.0, size=n).astype(float),
+        "gamma": rng.gamma(2.0, 3.0, size=n),
+        "binomial": (rng.uniform(size=n) < 0.5).astype(float),
+        "inverse_gaussian": rng.wald(2.0, 4.0, size=n),
+        "gaussian": scale * rng.normal(size=n),
+    }[family]
+    try:
+        res = glm.fit(X, y, family, link="log" if family != "binomial" else None)
+    except glm.PerfectSeparationError:
+        return
+    assert np.all(np.isfinite(res.params)) and np.all(np.isfinite(res.bse))
+    assert np.isfinite(res.llf) and np.isfinite(res.deviance)
+    assert np.all(np.isfinite(res.predict(X).mean()))

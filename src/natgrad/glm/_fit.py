@@ -130,7 +130,6 @@ def _problem(
     y: Any,
     family: Any,
     link: Any,
-    weights: Any,
     offset: Any,
     n_trials: Any,
     fit_intercept: Any,
@@ -234,11 +233,23 @@ def _start(prob: _Problem, pen: Array) -> tuple[Array, Array, Array, _State | No
     """Starting point: the family's starting means, and a fallback β that is valid."""
     w_total = prob.w * prob.a
     mu0 = prob.family.start_mu(prob.y, prob.w, prob.a)
+    mean = float(w_total @ prob.y) / float(w_total.sum())
+    if prob.link.domain == "positive":
+        # Gaussian targets may be negative while a log (or inverse) link needs positive means:
+        # start those rows, and the intercept-only model, at the mean of the positive targets.
+        positive = (prob.y > 0) & (w_total > 0)
+        if not positive.any():
+            raise ValueError(
+                f"The 'y' argument of {_WHERE} must hold positive values for the "
+                f"{prob.link.name!r} link, whose means are positive. Got none."
+            )
+        floor = float(np.average(prob.y[positive], weights=w_total[positive]))
+        mu0 = np.where(mu0 > 0, mu0, floor)
+        mean = mean if mean > 0 else floor
     with np.errstate(divide="ignore", invalid="ignore"):
         eta0 = prob.link.link(mu0)
     fallback = None
     if prob.intercept:
-        mean = float(w_total @ prob.y) / float(w_total.sum())
         beta = np.zeros(prob.n_coef)
         with np.errstate(divide="ignore", invalid="ignore"):
             beta[0] = float(prob.link.link(np.array([mean]))[0])
@@ -308,6 +319,13 @@ def _irls(
         if halvings:
             logger.debug("Fisher scoring iteration %d: %d step halvings", n_iter, halvings)
         if new is None or _worse(new, previous):
+            if state is None and fallback is not None:
+                # The step from the starting means does not beat the intercept-only model:
+                # score from that model instead.
+                state = fallback
+                history.append(state.objective)
+                eta, mu, mu_c = state.eta, state.mu, state.mu_c
+                continue
             if state is None:
                 raise ValueError(
                     f"{_WHERE} found no coefficients with valid means for the "
@@ -516,7 +534,7 @@ def fit(
     """
     max_iter = _check_int(max_iter, "max_iter", 1)
     tol = _check_real(tol, "tol", 0.0, low_open=True)
-    prob = _problem(X, y, family, link, None, offset, n_trials, fit_intercept, alpha)
+    prob = _problem(X, y, family, link, offset, n_trials, fit_intercept, alpha)
     prob.w = _check_weights(weights, prob.X.shape[0])
     family_in = prob.family
     history: list[float] = []

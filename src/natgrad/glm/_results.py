@@ -18,6 +18,13 @@ from natgrad.glm._solve import linear_predictor
 from natgrad.glm.families import Family, NegativeBinomial
 
 
+def _cell(value: float) -> str:
+    """A table cell of width 11: four decimals, or three significant digits when small."""
+    if value == 0 or abs(value) >= 1e-3 or not np.isfinite(value):
+        return f"{value:11.4f}"
+    return f"{value:11.3e}"
+
+
 class GLMResults:
     """A fitted generalised linear model.
 
@@ -242,21 +249,22 @@ class GLMResults:
             ("No. Iterations:", f"{self.n_iter}{'' if self.converged else ' (not converged)'}"),
             ("NB size:" if size else "AIC:", size or f"{self.aic:.6g}"),
         ]
-        width = 78
-        title = "Generalized Linear Model Regression Results (natgrad, Fisher scoring)"
-        lines = [title.center(width), "=" * width]
-        for (lk, lv), (rk, rv) in zip(left, right, strict=True):
-            lines.append(f"{lk:<20}{lv:>18}   {rk:<20}{rv:>17}")
-        lines.append("=" * width)
         frame = self.summary_frame(alpha)
         name_w = max(10, *(len(n) for n in self.param_names))
         header = f"{'':<{name_w}}" + "".join(f"{c:>11}" for c in frame.columns)
-        lines += [header[:width] if len(header) > width else header, "-" * len(header)]
+        width = max(78, len(header))
+        title = "Generalized Linear Model Regression Results (natgrad, Fisher scoring)"
+        lines = [title.center(width).rstrip(), "=" * width]
+        half = width // 2
+        for (lk, lv), (rk, rv) in zip(left, right, strict=True):
+            lines.append(f"{lk:<20}{lv:>{half - 23}}   " + f"{rk:<20}{rv:>{width - half - 20}}")
+        lines += ["=" * width, header, "-" * width]
         for name, row in frame.iterrows():
-            cells = [f"{row.iloc[0]:11.4f}", f"{row.iloc[1]:11.3f}", f"{row.iloc[2]:11.3f}"]
-            cells += [f"{row.iloc[3]:11.3f}", f"{row.iloc[4]:11.3f}", f"{row.iloc[5]:11.3f}"]
+            values = row.to_numpy()
+            cells = [_cell(values[0]), _cell(values[1]), f"{values[2]:11.3f}"]
+            cells += [f"{values[3]:11.3f}", _cell(values[4]), _cell(values[5])]
             lines.append(f"{name!s:<{name_w}}" + "".join(cells))
-        lines.append("=" * len(header))
+        lines.append("=" * width)
         return "\n".join(lines)
 
     def __repr__(self) -> str:
