@@ -160,6 +160,11 @@ def test_negative_binomial_with_estimated_size(counts) -> None:
         offset=np.log(exposure),
     ).fit(tol=1e-12)
     np.testing.assert_allclose(res.bse, fixed.bse, rtol=1e-6)
+    # The size's standard error: expected information (natgrad) against statsmodels'
+    # observed one for alpha = 1/r (delta method: se(alpha) = se(r)/r²). The two differ by
+    # O(1/√n) relative; 10 % is several times that at n = 600.
+    se_alpha = res.size_bse / res.family.size**2
+    np.testing.assert_allclose(se_alpha, ref.bse[-1], rtol=0.1)
 
 
 @pytest.mark.parametrize("link", ["identity", "log"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import Any
@@ -564,7 +565,26 @@ def fit(
         )
     result = _results(prob, state, n_iter, converged, n_extra)
     result.deviance_history = np.asarray(history)
+    if n_extra:
+        result._size_bse = _size_standard_error(prob, state.mu)
     return result
+
+
+def _size_standard_error(prob: _Problem, mu: Array) -> Callable[[], float]:
+    """The standard error of the estimated size r, from the expected information.
+
+    β and log r are orthogonal, so Var(log r̂) = 1/Σ wᵢ F_rr(μᵢ, r) with F_rr natgrad's exact
+    Fisher of the log size (a sum over the support: formed on first use), and se(r̂) = r se(log r̂).
+    """
+    family, w = prob.family, prob.w
+
+    def se() -> float:
+        dist = family.distribution(mu, 1.0 - mu, 1.0)
+        info = float(w @ dist.fisher()[:, 1, 1])
+        size = float(family.size)  # type: ignore[attr-defined]
+        return size / np.sqrt(info) if info > 0 else float("inf")
+
+    return se
 
 
 def _results(
