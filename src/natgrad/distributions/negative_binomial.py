@@ -131,13 +131,23 @@ def _trigamma_diff(a: Array, b: Array) -> Array:
     return np.where(big, series, special.polygamma(1, a_s) - special.polygamma(1, b_s))
 
 
-def _size_bracket(y: Array, mu: Array, r: Array) -> Array:
+def size_score_bracket(y: Array, mu: Array, r: Array) -> Array:
     """ψ(y + r) − ψ(r) − log(1 + μ/r) + (μ − y)/(μ + r), the score of r up to the factor −r.
 
     Written as [ψ(y+r) − ψ(r) − log((y+r)/r)] + [log(1 + x) − x] with x = (y − μ)/(μ + r):
     no term grows with r, so r times it stays accurate in the near-Poisson limit. The second
     bracket is its Taylor series −Σ_{k≥2} (−x)ᵏ/k for |x| < 0.1, and otherwise uses
-    log(1 + x) = log((r + y)/(r + μ)), exact even where 1 + x rounds to 0.
+    log(1 + x) = log((r + y)/(r + μ)), exact even where 1 + x rounds to 0. Public because the
+    negative binomial GLM (`natgrad.glm`) estimates r with the same score.
+
+    Parameters
+    ----------
+    y, mu, r : ndarray of shape (n,)
+        Counts, means μ > 0 and sizes r > 0 (broadcastable).
+
+    Returns
+    -------
+    ndarray of shape (n,)
     """
     x = (y - mu) / (r + mu)
     small = np.abs(x) < 0.1
@@ -477,7 +487,7 @@ class NegativeBinomial(Distribution):
         log_mu, log_r = self._params[:, 0], self._params[:, 1]
         mu, r = np.exp(log_mu), np.exp(log_r)
         g_mean = (mu - y) * special.expit(log_r - log_mu)
-        return np.stack([g_mean, -r * _size_bracket(y, mu, r)], axis=-1)
+        return np.stack([g_mean, -r * size_score_bracket(y, mu, r)], axis=-1)
 
     def _fisher(self) -> Array:
         log_mu, log_r = self._params[:, 0], self._params[:, 1]
@@ -500,7 +510,7 @@ class NegativeBinomial(Distribution):
 
         def score(log_r: float) -> float:
             r = np.exp(log_r)
-            bracket = _size_bracket(values, np.asarray(mu), np.asarray(r))
+            bracket = size_score_bracket(values, np.asarray(mu), np.asarray(r))
             return float(weights @ bracket) * r  # O(1) near the root
 
         if not np.any(values > 0) or score(b_max) >= 0.0:

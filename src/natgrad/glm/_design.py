@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from natgrad._typing import Array
 from natgrad._validation import describe
-from natgrad.distributions._base import Array
 
 
 def as_design(X: Any, where: str) -> tuple[Array, list[str]]:

@@ -11,9 +11,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from natgrad._typing import Array
 from natgrad._validation import check_sample_weight
 from natgrad.distributions import Distribution
-from natgrad.distributions._base import Array
 from natgrad.glm._fit import fit
 from natgrad.glm._results import GLMResults
 from natgrad.glm.families import FAMILIES, Family

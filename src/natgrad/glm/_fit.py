@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize
 
+from natgrad._typing import Array
 from natgrad._validation import describe
-from natgrad.distributions._base import Array
-from natgrad.distributions.negative_binomial import _size_bracket
+from natgrad.distributions.negative_binomial import size_score_bracket
 from natgrad.glm._design import as_design
 from natgrad.glm._irls import WHERE as _WHERE
 from natgrad.glm._irls import ConvergenceWarning, Problem, State, irls, penalty
@@ -148,7 +148,7 @@ def _size_mle(prob: Problem, mu: Array) -> float:
 
     def score(log_r: float) -> float:
         r = float(np.exp(log_r))
-        return float(w @ _size_bracket(y, mu, np.asarray(r))) * r
+        return float(w @ size_score_bracket(y, mu, np.asarray(r))) * r
 
     b_max = float(np.log(_MAX_SIZE_RATIO * max(float(np.average(y, weights=w)), 1.0)))
     if not np.any(y > 0) or score(b_max) >= 0.0:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 # Inverse links are evaluated on η clipped to this range where they would overflow.
 _EXP_MAX = 700.0

@@ -9,9 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
+from natgrad._typing import Array
 from natgrad._validation import check_option, describe
 from natgrad.distributions import Distribution
-from natgrad.distributions._base import Array
 from natgrad.glm._design import as_design
 from natgrad.glm._links import Link, _ProbabilityLink
 from natgrad.glm._solve import linear_predictor

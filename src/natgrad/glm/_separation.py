@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 # Fitted means this close to the boundary of the mean space (relative for counts) make the
 # fit suspect, and the linear program decides.

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 logger = logging.getLogger(__name__)
 

@@ -29,9 +29,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from natgrad._typing import Array
 from natgrad._validation import describe
 from natgrad.distributions import Distribution, get
-from natgrad.distributions._base import Array
 
 __all__ = [
     "Binomial",

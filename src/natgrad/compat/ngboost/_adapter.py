@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from natgrad._typing import Array
 from natgrad.compat.ngboost.distns.distn import ClassificationDistn
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 
 
 class Scored:

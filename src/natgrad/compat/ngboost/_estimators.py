@@ -44,6 +44,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from natgrad._typing import Array
 from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
 from natgrad.compat.ngboost import scores as ngb_scores
 from natgrad.compat.ngboost._adapter import UserDistn
@@ -56,7 +57,7 @@ from natgrad.compat.ngboost.distns._native import (
 )
 from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
 from natgrad.compat.ngboost.learners import default_tree_learner
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 from natgrad.scores import CensoredLogScore, Score, get_score
 
 __all__ = ["NGBClassifier", "NGBRegressor", "NGBSurvival"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 __all__ = ["CRPS", "MLE", "CRPScore", "LogScore", "Score"]
 

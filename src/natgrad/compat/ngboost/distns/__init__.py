@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from natgrad._typing import Array
 from natgrad.compat.ngboost.distns._native import (
     DistnType,
     NativeClassificationDistn,
@@ -48,7 +49,6 @@ from natgrad.compat.ngboost.distns._native import (
     scores_for,
 )
 from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
-from natgrad.distributions._base import Array
 
 __all__ = [
     "Bernoulli",

@@ -15,9 +15,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special
 
+from natgrad._typing import Array
 from natgrad.compat.ngboost.distns.distn import RegressionDistn
 from natgrad.compat.ngboost.scores import LogScore
-from natgrad.distributions._base import Array
 
 #: Monte Carlo draws per row of the metric, and the seed of their generator.
 _MC_DRAWS = 100

@@ -21,9 +21,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from natgrad import distributions
+from natgrad._typing import Array
 from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
 from natgrad.compat.ngboost.scores import CRPScore, LogScore
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 from natgrad.scores import get_score
 
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 __all__ = ["ClassificationDistn", "Distn", "RegressionDistn"]
 

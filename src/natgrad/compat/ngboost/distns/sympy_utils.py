@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from natgrad._typing import Array
 from natgrad.compat.ngboost.scores import LogScore
-from natgrad.distributions._base import Array
 
 __all__ = ["make_sympy_log_score"]
 
