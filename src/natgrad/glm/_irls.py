@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 from natgrad.glm._links import Link, _ProbabilityLink
 from natgrad.glm._solve import (
     cholesky_solve,
