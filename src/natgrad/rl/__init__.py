@@ -6,7 +6,6 @@ trust region (TRPO's update): the Fisher is that of the policy's action distribu
 pulled back through the network by `natgrad.nn.Fisher`. `load` reads a saved model.
 """
 
-from natgrad.rl._io import load
-from natgrad.rl._npg import NPG
+from natgrad.rl._npg import NPG, load
 
 __all__ = ["NPG", "load"]

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from natgrad.io import ModelFileError
+from natgrad.rl import _io
 from natgrad.rl._networks import (
     DEFAULT_HIDDEN,
     action_likelihood,
@@ -559,10 +561,8 @@ class NPG:
         See `natgrad.rl.load`. The file holds the hyper-parameters, the spaces, the two
         networks' weights and the training episodes; no pickle, no code.
         """
-        from natgrad.rl._io import save
-
         self._check_setup("save")
-        return save(self, path)
+        return _io.save(self, path)
 
     @classmethod
     def load(
@@ -574,10 +574,77 @@ class NPG:
         value_function: nn.Module | None = None,
     ) -> NPG:
         """Read a model written by `save` (see `natgrad.rl.load`)."""
-        from natgrad.rl._io import load
-
         return load(path, env, policy=policy, value_function=value_function)
 
     def __repr__(self) -> str:
         env = self.env if isinstance(self.env, str) else type(self.env).__name__
         return f"NPG(env={env!r}, max_kl={self.max_kl!r}, n_steps={self.n_steps!r})"
+
+
+def load(
+    path: str | os.PathLike[str],
+    env: Any = None,
+    *,
+    policy: nn.Module | None = None,
+    value_function: nn.Module | None = None,
+) -> NPG:
+    """Read an `NPG` model written by `NPG.save`.
+
+    Loading never runs code from the file: the header is JSON, the arrays are read with
+    ``numpy.load(..., allow_pickle=False)``, and a file that is truncated, altered (the
+    SHA-256 digest) or inconsistent raises `natgrad.io.ModelFileError` (a ``ValueError``).
+
+    Parameters
+    ----------
+    path : str or path-like
+    env : gymnasium.Env or str, optional
+        The environment to attach; by default the file's Gymnasium id is made again. Its
+        spaces must match the saved ones.
+    policy, value_function : torch.nn.Module, optional
+        Required when the model was saved with custom modules: modules of the same
+        structure, into which the weights are loaded.
+
+    Returns
+    -------
+    NPG
+        A model that predicts as the saved one (deterministic actions bit for bit) and can
+        continue training (`learn`); the value network's Adam state starts afresh.
+    """
+    p = Path(path)
+    header, arrays = _io._read(p)
+    params = header["params"]
+    if not isinstance(params, dict) or set(params) != set(_io._PARAMS):
+        raise ModelFileError(p, f"the header's 'params' must have the keys {list(_io._PARAMS)}")
+    if env is None:
+        env = header["env_id"]
+        if not isinstance(env, str):
+            raise ValueError(
+                "The 'env' parameter of natgrad.rl.load must be given: the file names no "
+                "Gymnasium id to make the environment from."
+            )
+    model = NPG(
+        env,
+        _io._network_arg(header["policy"], policy, "policy", p),
+        value_function=_io._network_arg(
+            header["value_function"], value_function, "value_function", p
+        ),
+        **params,
+    )
+    try:
+        model._setup()
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(p, f"its settings are invalid ({exc})") from exc
+    _io._check_spaces(model, header, arrays, p)
+    _io._load_state(model.policy_, "policy", arrays, p)
+    _io._load_state(model.value_function_, "value", arrays, p)
+    episodes = arrays["episodes"]
+    if episodes.ndim != 2 or episodes.shape[1] != 3:
+        raise ModelFileError(p, "array 'episodes' must have shape (k, 3)")
+    model._past_episodes = [(int(t), float(r), int(n)) for t, r, n in episodes]
+    steps = header["num_timesteps"]
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ModelFileError(p, "the header's 'num_timesteps' must be a non-negative int")
+    model.num_timesteps_ = steps
+    return model
