@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from natgrad.boosting._binning import BinMapper
-from natgrad.boosting._grower import add_leaf_values, grow_tree
-from natgrad.boosting._predictor import Ensemble
+from natgrad.boosting._hist.binning import BinMapper
+from natgrad.boosting._hist.grower import grow_tree
+from natgrad.boosting._hist.partition import add_leaf_values
+from natgrad.boosting._hist.predictor import Ensemble
 
 
 def _data_dir() -> Path:

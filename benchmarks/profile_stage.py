@@ -23,17 +23,27 @@ from benchmarks._uci import load_split
 # (module, object name or None for the module itself, attribute, label). Missing ones are
 # skipped, so the script also profiles older versions of the engine.
 _PARTS = [
-    ("natgrad.boosting._stage", "FusedStage", "gradient_channels", "stage kernel: channels"),
-    ("natgrad.boosting._stage", "FusedStage", "gradient_and_metric", "stage kernel: g and F"),
-    ("natgrad.boosting._stage", "FusedStage", "natural_gradient", "stage kernel: F^-1 g"),
-    ("natgrad.boosting._models", "NativeModel", "fit_stage_leaves", "fit_stage_leaves"),
-    ("natgrad.boosting._grower", None, "fill_diagonal_channels", "  channel copy"),
-    ("natgrad.boosting._grower", None, "fill_channels", "  channel copy (dense)"),
-    ("natgrad.boosting._grower", None, "_grow", "  _grow (compiled growth)"),
-    ("natgrad.boosting._grower", None, "_as_tree", "  _as_tree"),
-    ("natgrad.boosting._trainer", None, "_search_and_update", "line search and update"),
-    ("natgrad.boosting._models", "NativeModel", "commit", "commit (ensemble append)"),
-    ("natgrad.boosting._trainer", "Trainer", "_rows", "row subsample draw"),
+    (
+        "natgrad.boosting._training.stage",
+        "FusedStage",
+        "gradient_channels",
+        "stage kernel: channels",
+    ),
+    (
+        "natgrad.boosting._training.stage",
+        "FusedStage",
+        "gradient_and_metric",
+        "stage kernel: g and F",
+    ),
+    ("natgrad.boosting._training.stage", "FusedStage", "natural_gradient", "stage kernel: F^-1 g"),
+    ("natgrad.boosting._training.learners", "NativeModel", "fit_stage_leaves", "fit_stage_leaves"),
+    ("natgrad.boosting._hist.grower", None, "fill_diagonal_channels", "  channel copy"),
+    ("natgrad.boosting._hist.grower", None, "fill_channels", "  channel copy (dense)"),
+    ("natgrad.boosting._hist.grower", None, "_grow", "  _grow (compiled growth)"),
+    ("natgrad.boosting._hist.grower", None, "_as_tree", "  _as_tree"),
+    ("natgrad.boosting._training.trainer", None, "_search_and_update", "line search and update"),
+    ("natgrad.boosting._training.learners", "NativeModel", "commit", "commit (ensemble append)"),
+    ("natgrad.boosting._training.trainer", "Trainer", "_rows", "row subsample draw"),
 ]
 
 

@@ -24,7 +24,7 @@ from benchmarks.accuracy import _holdout
 
 def main(argv: list[str] | None = None) -> None:
     from natgrad import NGBoostRegressor
-    from natgrad.boosting import _trainer
+    from natgrad.boosting._training import trainer as _trainer
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dataset")

@@ -1,4 +1,4 @@
-"""Fit time with and without the compiled stage kernels (`natgrad.boosting._stage`).
+"""Fit time with and without the compiled stage kernels (`natgrad.boosting._training.stage`).
 
 The speed protocol's model (Normal, log score, depth 3, learning rate 0.01, 1000 stages, all
 rows, split 0) fitted with the fused kernels and with the generic NumPy stage (the private
@@ -18,7 +18,7 @@ from benchmarks._uci import load_split
 
 
 def main(argv: list[str] | None = None) -> None:
-    import natgrad.boosting._stage as stage
+    import natgrad.boosting._training.stage as stage
     from natgrad import NGBoostRegressor
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

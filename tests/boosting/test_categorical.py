@@ -11,10 +11,11 @@ import pytest
 
 from natgrad import io
 from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
-from natgrad.boosting._categorical import encode_categorical
-from natgrad.boosting._categorical_split import N_WORDS, find_best_categorical_split
-from natgrad.boosting._grower import grow_tree
-from natgrad.boosting._histogram import n_channels
+from natgrad.boosting._hist.categorical import encode_categorical
+from natgrad.boosting._hist.common import N_WORDS
+from natgrad.boosting._hist.grower import grow_tree
+from natgrad.boosting._hist.histogram import n_channels
+from natgrad.boosting._hist.split_categorical import find_best_categorical_split
 
 LEAF_RULES = ["fisher", "ngboost"]
 
@@ -192,7 +193,7 @@ def test_training_rows_follow_the_bitset_partition():
         is_categorical=mapper.is_categorical_,
     )
     assert tree.cat_index is not None
-    from natgrad.boosting._predictor import Ensemble
+    from natgrad.boosting._hist.predictor import Ensemble
 
     ens = Ensemble(2, 2, missing_values_bin_idx=mapper.missing_values_bin_idx_)
     ens.append(tree, 1.0)
@@ -351,7 +352,7 @@ def test_model_file_with_a_bad_bitset_index_is_rejected(tmp_path):
     import struct
 
     X, y, _ = _interleaved(n=400)
-    blob = bytearray(io._encode(_fast(n_estimators=2).fit(X, y), None))
+    blob = bytearray(io.save(_fast(n_estimators=2).fit(X, y), tmp_path / "m.ngm").read_bytes())
     _, _, _, n_head, _ = struct.unpack_from("<8sIIQQ", blob)
     header = json.loads(bytes(blob[32 : 32 + n_head]))
     spec = header["arrays"]["node_cat_index"]
@@ -375,7 +376,7 @@ def test_file_without_categorical_arrays_still_loads(tmp_path):
     X = rng.normal(size=(300, 2))
     y = X[:, 0] + rng.normal(size=300)
     model = _fast(n_estimators=3).fit(X, y)
-    blob = io._encode(model, None)
+    blob = io.save(model, tmp_path / "m.ngm").read_bytes()
     _, _, _, n_head, n_body = struct.unpack_from("<8sIIQQ", blob)
     header = json.loads(blob[32 : 32 + n_head])
     body = blob[32 + n_head : 32 + n_head + n_body]

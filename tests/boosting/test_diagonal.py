@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import natgrad.boosting._stage as stage
+import natgrad.boosting._training.stage as stage
 from natgrad import NGBoostRegressor
-from natgrad.boosting._binning import BinMapper
-from natgrad.boosting._diagonal_split import diagonal_layout
-from natgrad.boosting._grower import grow_tree
+from natgrad.boosting._hist.binning import BinMapper
+from natgrad.boosting._hist.grower import grow_tree
+from natgrad.boosting._hist.split_diagonal import diagonal_layout
 from natgrad.distributions import Exponential, Laplace, LogNormal, Normal, Poisson
 from natgrad.scores import LogScore
 

@@ -11,15 +11,17 @@ import pickle
 import numpy as np
 import pytest
 
-from natgrad.boosting._binning import BinMapper
-from natgrad.boosting._grower import add_leaf_values, grow_tree, pack_metric
-from natgrad.boosting._histogram import (
+from natgrad.boosting._hist.binning import BinMapper
+from natgrad.boosting._hist.grow_checks import pack_metric
+from natgrad.boosting._hist.grower import grow_tree
+from natgrad.boosting._hist.histogram import (
     accumulate_histogram,
     build_histogram,
     fill_channels,
     subtract_histograms,
 )
-from natgrad.boosting._predictor import Ensemble
+from natgrad.boosting._hist.partition import add_leaf_values
+from natgrad.boosting._hist.predictor import Ensemble
 
 # --------------------------------------------------------------------------------- helpers
 
@@ -421,7 +423,7 @@ def test_rows_left_out_of_an_uneven_tree_find_their_leaves():
 
 
 def test_sample_rows_draws_exactly_k_sorted_rows_uniformly():
-    from natgrad.boosting._trainer import sample_rows
+    from natgrad.boosting._training.trainer import sample_rows
 
     gen = np.random.default_rng(0)
     n, k, draws = 50, 15, 4000
@@ -581,8 +583,8 @@ def test_grow_tree_validation():
 def test_planned_growth_equals_grow_tree(subsample):
     # The trainer's per-stage entry (`make_plan` once, `grow_planned` per tree) grows the
     # public `grow_tree`'s trees, real thresholds included, over many trees on one plan.
-    from natgrad.boosting._grow_checks import _check_rows
-    from natgrad.boosting._grower import grow_planned, make_plan
+    from natgrad.boosting._hist.grow_checks import _check_rows, make_plan
+    from natgrad.boosting._hist.grower import grow_planned
 
     rng, X, mapper, binned = _problem(11, n=600, d=4, max_bins=16)
     binned = np.asfortranarray(binned)

@@ -17,11 +17,13 @@ from sklearn.utils.estimator_checks import check_estimator
 
 from natgrad import io
 from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
-from natgrad.boosting._binning import BinMapper
-from natgrad.boosting._constraints import resolve_monotonic_cst
-from natgrad.boosting._grower import grow_tree, pack_metric
-from natgrad.boosting._predictor import Ensemble
-from natgrad.boosting._splitting import clipped_value, score
+from natgrad.boosting._hist.binning import BinMapper
+from natgrad.boosting._hist.constraints import resolve_monotonic_cst
+from natgrad.boosting._hist.grow_checks import pack_metric
+from natgrad.boosting._hist.grower import grow_tree
+from natgrad.boosting._hist.leaf_solve import score
+from natgrad.boosting._hist.predictor import Ensemble
+from natgrad.boosting._hist.split_monotone import clipped_value
 
 N_GRID = 60
 

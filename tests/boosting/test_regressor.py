@@ -223,7 +223,7 @@ def test_trees_do_not_depend_on_the_units_of_y(data, rule, family, monkeypatch):
     # squared errors (in units of y squared) outweigh the log-scale's, or the reverse.
     # (normal, laplace: the compiled stage kernels; normal-generic: the NumPy path.)
     if family == "normal-generic":
-        import natgrad.boosting._stage as stage
+        import natgrad.boosting._training.stage as stage
 
         monkeypatch.setattr(stage, "ENABLED", False)
         family = "normal"
@@ -248,7 +248,7 @@ def test_trees_do_not_depend_on_the_units_of_y(data, rule, family, monkeypatch):
 def test_ngboost_rule_units_matter_without_balancing(data, monkeypatch):
     # The same check fails with the balancing switched off: it is what makes the rule
     # invariant (the test above can fail).
-    import natgrad.boosting._trainer as trainer
+    import natgrad.boosting._training.trainer as trainer
 
     monkeypatch.setattr(trainer, "_balance_units", lambda fisher_mean: np.ones_like(fisher_mean))
     X, y, _ = data

@@ -13,9 +13,10 @@ import pytest
 from scipy import stats
 
 from natgrad import NGBoostRegressor, NGBoostSurvival
-from natgrad.boosting._binning import BinMapper
-from natgrad.boosting._descent import fisher_leaf_values
-from natgrad.boosting._grower import grow_tree, pack_metric
+from natgrad.boosting._hist.binning import BinMapper
+from natgrad.boosting._hist.grow_checks import pack_metric
+from natgrad.boosting._hist.grower import grow_tree
+from natgrad.boosting._training.descent import fisher_leaf_values
 
 # --------------------------------------------------------------------------------- helpers
 
@@ -226,7 +227,7 @@ def test_fallback_leaves_are_the_ones_predicted(dist, monkeypatch):
     """Force the fallback in every stage (the compiled path for the normal family, the
     generic one for Student's t): the committed trees must predict the parameters that
     training moved to, and the loss must still fall."""
-    from natgrad.boosting import _trainer
+    from natgrad.boosting._training import trainer as _trainer
 
     calls = {"n": 0}
     search = _trainer.search_step

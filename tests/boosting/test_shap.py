@@ -18,9 +18,9 @@ from sklearn.tree import DecisionTreeRegressor
 
 from natgrad import io
 from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
-from natgrad.boosting._grower import Tree
-from natgrad.boosting._predictor import Ensemble
-from natgrad.boosting._shap import ensemble_shap
+from natgrad.boosting._hist.common import Tree
+from natgrad.boosting._hist.predictor import Ensemble
+from natgrad.boosting._hist.shap import ensemble_shap
 
 SMALL = {"n_estimators": 4, "learning_rate": 0.5, "max_depth": 3, "min_samples_leaf": 3}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import natgrad.boosting._stage as stage
+import natgrad.boosting._training.stage as stage
 from natgrad import NGBoostRegressor
-from natgrad.boosting._grower import pack_metric
-from natgrad.boosting._line_search import line_search, search_step
-from natgrad.boosting._rowsolve import row_natural_gradients
+from natgrad.boosting._hist.grow_checks import pack_metric
+from natgrad.boosting._training.line_search import line_search, search_step
+from natgrad.boosting._training.rowsolve import row_natural_gradients
 from natgrad.distributions import (
     Exponential,
     Gamma,

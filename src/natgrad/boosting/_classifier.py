@@ -13,8 +13,9 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from natgrad.boosting._estimator import _NGBoostBase
+from natgrad.boosting._base import _NGBoostBase
 from natgrad.distributions._base import Array, Distribution
+from natgrad.io.format import LABEL_KINDS, HeaderReader, python_value
 
 
 class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
@@ -100,6 +101,46 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
             random_state=random_state,
             verbose=verbose,
         )
+
+    _file_task = "classification"
+
+    def _file_entries(self, params: dict[str, Any]) -> dict[str, Any]:
+        # "auto" / "bernoulli" / "categorical" is kept as given; the labels are stored.
+        return {"classes": _encode_classes(self.classes_)}
+
+    def _restore_entries(
+        self, reader: HeaderReader, family: type[Distribution], config: dict[str, Any]
+    ) -> None:
+        spec = reader.get("classes", dict)
+        dtype, values = spec.get("dtype"), spec.get("values")
+        if not isinstance(values, list) or len(values) < 2:
+            raise reader.fail("'classes' must hold a list of at least 2 labels")
+        try:
+            dt = np.dtype(object if dtype == "object" else dtype)
+        except (TypeError, ValueError):
+            raise reader.fail(f"invalid class label dtype {dtype!r}") from None
+        kinds = (str, int, float, bool)
+        if dt.kind not in LABEL_KINDS or not all(isinstance(v, kinds) for v in values):
+            raise reader.fail(f"class labels must be int, float, str or bool ({dtype!r})")
+        try:
+            classes = np.array(values, dtype=dt)
+        except (TypeError, ValueError, OverflowError):
+            raise reader.fail(f"class labels {values!r} do not fit dtype {dtype!r}") from None
+        if dt.kind != "O" and classes.tolist() != values:
+            raise reader.fail(f"class labels {values!r} do not fit dtype {dtype!r}")
+        try:
+            ordered = bool(np.all(classes[:-1] < classes[1:]))
+        except TypeError:
+            ordered = False
+        if not ordered:
+            raise reader.fail("class labels must be distinct and sorted")
+        self.classes_ = classes
+        expected, expected_config = self._family()
+        if expected is not family or expected_config != config:
+            raise reader.fail(
+                f"{len(values)} classes with distribution {self.distribution!r} do not match "
+                f"the family {family.name!r} {config}"
+            )
 
     def _family(self) -> tuple[type[Distribution], dict[str, Any]]:
         from natgrad.distributions import get
@@ -189,3 +230,26 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+def _encode_classes(classes: np.ndarray) -> dict[str, Any]:
+    """``classes_`` as ``{"dtype": NumPy dtype string, "values": [...]}`` (JSON values)."""
+    arr = np.asarray(classes)
+    kind = arr.dtype.kind
+    allowed = (str, int, float, bool, np.str_, np.integer, np.floating, np.bool_)
+    if kind not in LABEL_KINDS or (
+        kind == "O" and not all(isinstance(v, allowed) for v in arr.tolist())
+    ):
+        bad = next((v for v in arr.tolist() if not isinstance(v, allowed)), arr.dtype)
+        raise TypeError(
+            "The 'model' argument of natgrad.io.save must have class labels (classes_) that "
+            "are int, float, str or bool values; the model file stores no other labels. Got "
+            f"a label of type {type(bad).__name__} ({bad!r}) instead."
+        )
+    values = [python_value(v) for v in arr.tolist()]
+    if any(isinstance(v, float) and not np.isfinite(v) for v in values):
+        raise ValueError(
+            "The 'model' argument of natgrad.io.save must have finite class labels. Got "
+            f"{values!r}."
+        )
+    return {"dtype": "object" if kind == "O" else arr.dtype.str, "values": values}

@@ -18,8 +18,9 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from natgrad._validation import as_float_array, check_sample_weight, describe
-from natgrad.boosting._estimator import _NGBoostBase
+from natgrad.boosting._base import _NGBoostBase
 from natgrad.distributions._base import Array, Distribution
+from natgrad.io.format import HeaderReader
 from natgrad.scores import CensoredLogScore, Score
 
 
@@ -235,6 +236,28 @@ feature_names_in_
             verbose=verbose,
         )
 
+    # ------------------------------------------------------------------ model file
+    _file_task = "survival"
+
+    def _file_entries(self, params: dict[str, Any]) -> dict[str, Any]:
+        params["distribution"] = self._template_.name
+        rule: Any = self._score_rule  # the CensoredLogScore of `_check_score`
+        score = {"name": rule.name, "config": {"metric": rule.metric_kind}}
+        if not isinstance(params["scoring_rule"], str):
+            params["scoring_rule"] = dict(score)
+        return {"score": score}
+
+    @classmethod
+    def _restore_params(cls, params: dict[str, Any], reader: HeaderReader) -> None:
+        if isinstance(params.get("scoring_rule"), dict):
+            params["scoring_rule"] = _censored_score(params["scoring_rule"], reader)
+
+    def _restore_score(self, reader: HeaderReader, family: type[Distribution]) -> Score:
+        score = _censored_score(reader.get("score", dict), reader)
+        if not score.supports(family):
+            raise reader.fail(f"the censored log score does not support {family.name!r}")
+        return score
+
     # ------------------------------------------------------------------ validation
     def _check_score(self, family: type[Distribution]) -> CensoredLogScore:
         rule = self.scoring_rule
@@ -438,3 +461,16 @@ feature_names_in_
         dist = self.predict_dist(X)
         # The batch broadcasts along the last axis: evaluate at shape (n_times, n_samples).
         return np.ascontiguousarray(dist.sf(t[:, None]).T)
+
+
+def _censored_score(spec: Any, reader: HeaderReader) -> CensoredLogScore:
+    """The censored log score a model file's JSON ``spec`` describes (checked)."""
+    if (
+        not isinstance(spec, dict)
+        or spec.get("name") != CensoredLogScore.name
+        or not isinstance(spec.get("config"), dict)
+        or set(spec["config"]) != {"metric"}
+        or spec["config"]["metric"] not in ("censored", "fisher")
+    ):
+        raise reader.fail(f"invalid censored scoring rule {spec!r}")
+    return CensoredLogScore(metric=spec["config"]["metric"])

@@ -1,4 +1,4 @@
-"""Argument checks of `natgrad.boosting._grower.grow_tree`, and the metric packing."""
+"""Argument checks of `natgrad.boosting._hist.grower.grow_tree`, and the metric packing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
-from ._diagonal_split import diagonal_layout
+from .split_diagonal import diagonal_layout
 
 __all__ = ["pack_metric"]
 

@@ -6,7 +6,7 @@ values; a constrained scan clips both children's values into them, scores a node
 clipped) and rejects splits whose children are out of order; `child_bounds` passes the
 mid-point of the two children down as their new bounds.
 
-The leaf solve itself is `natgrad.boosting._leaf_solve`.
+The leaf solve itself is `natgrad.boosting._hist.leaf_solve`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._histogram import FASTMATH
-from ._leaf_solve import _packed, _shrink, leaf_value
+from .common import FASTMATH
+from .leaf_solve import _packed, _shrink, leaf_value
 
 __all__ = ["child_bounds", "clipped_value", "scan_monotone"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._predictor import leaf_of_binned_row
+from .routing import leaf_of_binned_row
 
 __all__ = [
     "add_leaf_values",

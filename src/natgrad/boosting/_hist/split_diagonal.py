@@ -12,14 +12,14 @@ carry only
 
 (normal, unweighted: 4 channels instead of 6). A constant entry ``c_k`` is ``c_k n`` in a
 node of ``n`` rows. The grower keeps every node's sums in the dense layout of
-`natgrad.boosting._histogram` (`expand_diagonal`), so the leaf solve, the gains for
+`natgrad.boosting._hist.histogram` (`expand_diagonal`), so the leaf solve, the gains for
 importances, the monotone and the categorical scans are the dense ones unchanged.
 
 The numeric split scan is separable: with ``H`` diagonal the score is
 
     score(G, H) = f sum_k G_k^2 / (H_kk + f lambda)
 
-(``f`` the leaf prior's shrinkage, `natgrad.boosting._leaf_solve`), which the scan evaluates
+(``f`` the leaf prior's shrinkage, `natgrad.boosting._hist.leaf_solve`), which the scan evaluates
 in one pass over the thresholds, summing over the parameters in registers. It agrees with
 the dense scan up to rounding: the same pivot test (every ``H_kk + f lambda`` above
 ``1e-12`` times the largest), and a threshold that fails it is scored by the dense damped
@@ -33,8 +33,8 @@ import functools
 import numpy as np
 from numba import njit, prange
 
-from ._histogram import FASTMATH
-from ._leaf_solve import _PIVOT_RTOL, _packed, score
+from .common import FASTMATH
+from .leaf_solve import _PIVOT_RTOL, _packed, score
 
 __all__ = [
     "diagonal_layout",

@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._histogram import FASTMATH
+from .common import FASTMATH
 
 __all__ = ["leaf_value", "param_gains", "score"]
 
@@ -175,7 +175,7 @@ def score(sums, p, matrix, l2, work, z, prior=0.0):
     Parameters
     ----------
     sums : ndarray of shape (K,), float64
-        Channel sums (see `natgrad.boosting._histogram`).
+        Channel sums (see `natgrad.boosting._hist.histogram`).
     p : int
     matrix : bool
     l2 : float

@@ -14,7 +14,7 @@ predicted parameters are θ⁽⁰⁾ + Σ stages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -22,11 +22,12 @@ from numpy.typing import NDArray
 from sklearn.base import clone
 from sklearn.utils.validation import has_fit_parameter
 
-from natgrad.boosting._binning import BinMapper
-from natgrad.boosting._diagonal_split import diagonal_layout
-from natgrad.boosting._grow_checks import _check_rows
-from natgrad.boosting._grower import GrowPlan, Tree, grow_planned, grow_tree, make_plan
-from natgrad.boosting._predictor import Ensemble
+from natgrad.boosting._hist.binning import BinMapper
+from natgrad.boosting._hist.common import Tree
+from natgrad.boosting._hist.grow_checks import GrowPlan, _check_rows, make_plan
+from natgrad.boosting._hist.grower import grow_planned, grow_tree
+from natgrad.boosting._hist.predictor import Ensemble
+from natgrad.boosting._hist.split_diagonal import diagonal_layout
 from natgrad.distributions._base import Array
 
 
@@ -191,6 +192,39 @@ class NativeModel:
         self._binned = None  # type: ignore[assignment]
         self._binned_val = None
         self._pending = None
+
+    # -------------------------------------------------------------------------- model file
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The forest's and the bin mapper's model-file arrays."""
+        return {**self.ensemble.to_arrays(), **self.mapper.to_arrays()}
+
+    def file_entry(self) -> dict[str, Any]:
+        """The model file's ``learner`` header entry."""
+        return {
+            "kind": "native",
+            "max_bins": int(self.mapper.max_bins),
+            "missing_values_bin_idx": int(self.mapper.missing_values_bin_idx_),
+        }
+
+    def restore(
+        self,
+        a: dict[str, np.ndarray],
+        n_features: int,
+        n_stages: int,
+        categories: Any,
+        fail: Callable[[str], Exception],
+    ) -> None:
+        """Take the fitted forest and bins from a model file's arrays (checked)."""
+        max_bins = int(self.mapper.max_bins)
+        self.ensemble = Ensemble.from_arrays(a, self.n_params, n_features, n_stages, max_bins, fail)
+        is_cat_split = a["node_cat_index"] >= 0
+        if categories is None and is_cat_split.any():
+            raise fail("it has categorical splits but no 'categories' entry")
+        self.mapper = BinMapper.from_arrays(a, n_features, max_bins, categories, fail)
+        split_features = a["node_feature"][is_cat_split]
+        if any(categories[f] is None for f in split_features.tolist()):
+            raise fail("a categorical split uses a feature without categories")
+        self.finish()
 
     def predict(self, X: Array, n_stages: int) -> Array:
         return self.ensemble.predict_raw(X, n_stages)

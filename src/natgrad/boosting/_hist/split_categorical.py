@@ -1,11 +1,11 @@
 """Best split of a node on a categorical feature: a set of categories goes left.
 
-A categorical feature's bins are its categories (`natgrad.boosting._binning`). A split sends
+A categorical feature's bins are its categories (`natgrad.boosting._hist.binning`). A split sends
 a subset of them left; with ``k`` categories there are ``2**(k-1) - 1`` subsets, too many to
 score. With a scalar target the best subset is a prefix of the categories sorted by their
 mean target (Fisher's classic result for least squares); with vector leaves no single order
 is exact, so a few 1-D orders are tried and, along each, every prefix is scored with the
-exact vector gain of `natgrad.boosting._splitting`:
+exact vector gain of `natgrad.boosting._hist.splitting`:
 
 * the category's optimal step along a direction ``u``, ``s_c = G_c . u / (u^T H_c u + lambda)``
   (scalar metric: the mean target projected on ``u``, ``G_c . u / (W_c + lambda)``), for
@@ -21,7 +21,7 @@ the node, and categories never seen in training, also go where the missing value
 the node has neither missing values nor rare categories, that side is the larger child.
 
 The decision is a bitset over the 256 bins (`N_WORDS` ``uint32`` words; bit ``b`` set: bin
-``b`` goes left), the missing-value bin included, read by `natgrad.boosting._predictor`.
+``b`` goes left), the missing-value bin included, read by `natgrad.boosting._hist.predictor`.
 """
 
 from __future__ import annotations
@@ -29,13 +29,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._histogram import FASTMATH
-from ._splitting import leaf_value, param_gains, score
+from .common import FASTMATH, N_WORDS
+from .leaf_solve import leaf_value, param_gains, score
 
-__all__ = ["N_WORDS", "find_best_categorical_split"]
-
-#: uint32 words of a split's bitset: 256 bits, one per possible uint8 bin.
-N_WORDS = 8
+__all__ = ["find_best_categorical_split"]
 
 
 @njit(nogil=True)
@@ -201,7 +198,7 @@ def find_best_categorical_split(
     bits_out : ndarray of shape (N_WORDS,), uint32
         Output: bitset of the bins that go left (the missing-value bin included).
     prior : float, default=0.0
-        Leaf prior in pseudo-rows (`natgrad.boosting._splitting`), in the gains.
+        Leaf prior in pseudo-rows (`natgrad.boosting._hist.splitting`), in the gains.
 
     Returns
     -------

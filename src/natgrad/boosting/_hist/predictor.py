@@ -9,8 +9,7 @@ All trees of a model live in one set of node arrays; tree ``t`` owns the nodes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from numba import njit, prange
@@ -18,94 +17,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
-from ._binning import check_X
+from .binning import check_X
+from .common import N_WORDS, Tree
+from .routing import leaf_of_binned_row, leaf_of_raw_row
 
-if TYPE_CHECKING:
-    from ._grower import Tree
-
-__all__ = [
-    "N_WORDS",
-    "Ensemble",
-    "goes_left",
-    "goes_left_binned",
-    "goes_left_raw",
-    "leaf_of_binned_row",
-]
-
-#: uint32 words of a categorical split's bitset: 256 bits, one per possible uint8 bin.
-N_WORDS = 8
-
-
-@njit(nogil=True, inline="always")
-def goes_left_binned(b, node, bin_threshold, missing_go_left, missing_bin, cat_index, cat_bits):
-    """Whether bin ``b`` goes left at ``node``: the shared decision of every binned walk.
-
-    A categorical node (``cat_index[node] >= 0``) reads bit ``b`` of its bitset
-    ``cat_bits[cat_index[node]]`` (the missing-value bin has its own bit); a numeric node
-    sends the missing-value bin by ``missing_go_left`` and any other bin by its threshold.
-    """
-    ci = cat_index[node]
-    if ci >= 0:
-        return ((cat_bits[ci, b >> 5] >> (b & 31)) & 1) == 1
-    if b == missing_bin:
-        return missing_go_left[node]
-    return b <= bin_threshold[node]
-
-
-@njit(nogil=True, inline="always")
-def goes_left_raw(x, node, threshold, missing_go_left, cat_index, cat_bits):
-    """Whether the real value ``x`` goes left at ``node`` (no fastmath: NaN must test true).
-
-    At a categorical node ``x`` is the fit-time category index (`natgrad.boosting.
-    _categorical`); NaN, and anything that is not the index of a bin, follows
-    ``missing_go_left``, as unseen categories do.
-    """
-    if np.isnan(x):
-        return missing_go_left[node]
-    ci = cat_index[node]
-    if ci >= 0:
-        if not (x >= 0.0 and x < 256.0 and x == np.floor(x)):
-            return missing_go_left[node]
-        b = np.int64(x)
-        return ((cat_bits[ci, b >> 5] >> (b & 31)) & 1) == 1
-    return x <= threshold[node]
-
-
-@njit(nogil=True, inline="always")
-def goes_left(X, i, node, splits):
-    """Whether row ``i`` of the real features ``X`` goes left at ``node``.
-
-    ``splits`` is `Ensemble.raw_splits`: (feature, threshold, missing_go_left, cat_index,
-    cat_bits). The rule is `goes_left_raw`'s, shared by prediction and explanations.
-    """
-    feature, threshold, missing_go_left, cat_index, cat_bits = splits
-    return goes_left_raw(X[i, feature[node]], node, threshold, missing_go_left, cat_index, cat_bits)
-
-
-@njit(nogil=True)
-def leaf_of_binned_row(
-    binned, i, node, feature, bin_threshold, missing_go_left, left, right, missing_bin,
-    cat_index, cat_bits,
-):  # fmt: skip
-    """Node reached by row ``i`` of ``binned`` from ``node`` (binned thresholds)."""
-    while left[node] != -1:
-        b = binned[i, feature[node]]
-        go_left = goes_left_binned(
-            b, node, bin_threshold, missing_go_left, missing_bin, cat_index, cat_bits
-        )
-        node = left[node] if go_left else right[node]
-    return node
-
-
-@njit(nogil=True)
-def _leaf_of_raw_row(X, i, node, feature, threshold, missing_go_left, left, right, cat_index,
-                     cat_bits):  # fmt: skip
-    # No fastmath here: the NaN test routes missing values.
-    while left[node] != -1:
-        x = X[i, feature[node]]
-        go_left = goes_left_raw(x, node, threshold, missing_go_left, cat_index, cat_bits)
-        node = left[node] if go_left else right[node]
-    return node
+__all__ = ["Ensemble"]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -149,7 +65,7 @@ def _predict(
                     cat_bits,
                 )
             else:
-                node = _leaf_of_raw_row(
+                node = leaf_of_raw_row(
                     X, i, offsets[t], feature, threshold, missing_go_left, left, right,
                     cat_index, cat_bits,
                 )  # fmt: skip
@@ -196,7 +112,7 @@ def _apply(
                     cat_bits,
                 )
             else:
-                node = _leaf_of_raw_row(
+                node = leaf_of_raw_row(
                     X, i, offsets[t], feature, threshold, missing_go_left, left, right,
                     cat_index, cat_bits,
                 )  # fmt: skip
@@ -300,7 +216,7 @@ ndarray of shape (n_nodes,)
         Parameters
         ----------
         tree : Tree
-            Tree from `natgrad.boosting._grower.grow_tree`.
+            Tree from `natgrad.boosting._hist.grower.grow_tree`.
         scale : float
             Its factor (``-eta * rho`` for the boosting update of the module docstring).
         """
@@ -425,6 +341,70 @@ ndarray of shape (n_nodes,)
     @property
     def scales(self) -> NDArray[np.float64]:
         return self._scales[: self.n_trees]
+
+    # -------------------------------------------------------------------------- model file
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The forest as the model file's arrays, by their names in the file."""
+        arrays: dict[str, np.ndarray] = {
+            "tree_offsets": self.tree_offsets,
+            "scales": self.scales,
+            "node_feature": self.feature,
+            "node_threshold": self.threshold,
+            "node_bin_threshold": self.bin_threshold,
+            "node_missing_go_left": self.missing_go_left.astype(np.uint8),
+            "node_left": self.left,
+            "node_right": self.right,
+            "node_leaf_id": self.leaf_id,
+            "node_value": self.value,
+            "node_gain": self.gain,
+        }
+        if self.cover is not None:
+            arrays["node_cover"] = self.cover
+        arrays["node_cat_index"] = self.cat_index
+        arrays["cat_bitsets"] = self.cat_bitsets
+        return arrays
+
+    @classmethod
+    def from_arrays(
+        cls,
+        a: dict[str, np.ndarray],
+        n_params: int,
+        n_features: int,
+        n_trees: int,
+        missing_values_bin_idx: int,
+        fail: Callable[[str], Exception],
+    ) -> Ensemble:
+        """The forest from a model file's arrays (`to_arrays`), after checking them.
+
+        Shapes must match ``n_params``, ``n_features`` and ``n_trees``; every child must lie
+        inside its own tree and after its parent (prediction stays in bounds and every walk
+        ends). A file without categorical arrays (written before categorical splits) gets
+        all-numeric ones, filled into ``a``. ``fail(reason)`` makes the error raised.
+        """
+        _check_forest_shapes(a, n_params, n_trees, fail)
+        _check_forest(a, n_features, fail)
+        ens = cls(n_params, n_features, missing_values_bin_idx=missing_values_bin_idx)
+        ens._buf = {
+            "feature": a["node_feature"],
+            "threshold": a["node_threshold"],
+            "bin_threshold": a["node_bin_threshold"],
+            "missing_go_left": a["node_missing_go_left"].astype(np.bool_),
+            "left": a["node_left"],
+            "right": a["node_right"],
+            "leaf_id": a["node_leaf_id"],
+            "value": np.ascontiguousarray(a["node_value"]),
+            "gain": np.ascontiguousarray(a["node_gain"]),
+        }
+        if "node_cover" in a:
+            ens._buf["cover"] = a["node_cover"]
+        ens._buf["cat_index"] = a["node_cat_index"]
+        ens._cat_bits = np.ascontiguousarray(a["cat_bitsets"])
+        ens._n_cat = int(a["cat_bitsets"].shape[0])
+        ens._n_nodes = int(a["tree_offsets"][-1])
+        ens.n_trees = n_trees
+        ens._offsets = a["tree_offsets"]
+        ens._scales = a["scales"]
+        return ens
 
     # -------------------------------------------------------------------------- prediction
     def _tree_range(self, n_trees: int | None, start: int, where: str) -> tuple[int, int]:
@@ -605,3 +585,67 @@ ndarray of shape (n_nodes,)
         internal = self.left >= 0
         np.add.at(out, self.feature[internal], self.gain[internal])
         return out.T.copy()
+
+
+def _check_forest_shapes(
+    a: dict[str, np.ndarray], p: int, t: int, fail: Callable[[str], Exception]
+) -> None:
+    def expect(key: str, shape: tuple[int, ...]) -> None:
+        if a[key].shape != shape:
+            raise fail(f"array {key!r} has shape {a[key].shape}; the header implies {shape}")
+
+    expect("tree_offsets", (t + 1,))
+    expect("scales", (t,))
+    offsets = a["tree_offsets"]
+    if offsets[0] != 0 or (np.diff(offsets) < 1).any():
+        raise fail("tree offsets must start at 0 and increase (no empty tree)")
+    n = int(offsets[-1])
+    for key in ("feature", "threshold", "bin_threshold", "missing_go_left"):
+        expect(f"node_{key}", (n,))
+    for key in ("left", "right", "leaf_id"):
+        expect(f"node_{key}", (n,))
+    expect("node_value", (n, p))
+    expect("node_gain", (n, p))
+    if "node_cover" in a:
+        expect("node_cover", (n,))
+    present = [key in a for key in ("node_cat_index", "cat_bitsets")]
+    if any(present) and not all(present):
+        raise fail("arrays 'node_cat_index' and 'cat_bitsets' must come together")
+    if not any(present):  # a file from before categorical splits: all numeric
+        a["node_cat_index"] = np.full(n, -1, dtype=np.int32)
+        a["cat_bitsets"] = np.zeros((0, N_WORDS), dtype=np.uint32)
+    expect("node_cat_index", (n,))
+    expect("cat_bitsets", (a["cat_bitsets"].shape[0], N_WORDS))
+
+
+def _check_forest(a: dict[str, np.ndarray], d: int, fail: Callable[[str], Exception]) -> None:
+    offsets = a["tree_offsets"]
+    n = int(offsets[-1])
+    node = np.arange(n)
+    end = np.repeat(offsets[1:], np.diff(offsets))
+    left, right = a["node_left"].astype(np.int64), a["node_right"].astype(np.int64)
+    leaf = left == -1
+    internal = ~leaf
+    # Children inside their own tree and after their parent: prediction stays in bounds
+    # and every root-to-leaf walk ends.
+    ok_children = (left > node) & (left < end) & (right > node) & (right < end)
+    if (leaf & (right != -1)).any() or (internal & ~ok_children).any():
+        raise fail("its trees are malformed (a child index is out of place)")
+    feature = a["node_feature"]
+    if (internal & ((feature < 0) | (feature >= d))).any():
+        raise fail(f"a split uses a feature outside [0, {d})")
+    cat = a["node_cat_index"]
+    if ((cat < -1) | (cat >= a["cat_bitsets"].shape[0])).any() or (leaf & (cat != -1)).any():
+        raise fail("a categorical split's bitset index is out of range")
+    # Categorical splits have no threshold (NaN); numeric ones must have one.
+    if (internal & (cat < 0) & np.isnan(a["node_threshold"])).any():
+        raise fail("a split has a NaN threshold")
+    if (a["node_missing_go_left"] > 1).any():
+        raise fail("array 'node_missing_go_left' holds values other than 0 and 1")
+    if ((a["node_leaf_id"] >= 0) != leaf).any():
+        raise fail("leaf numbers do not match the leaves")
+    if not np.isfinite(a["node_value"][leaf]).all() or not np.isfinite(a["scales"]).all():
+        raise fail("leaf values and tree scales must be finite")
+    # TreeSHAP divides by a parent's cover: positive and finite keeps it a number.
+    if "node_cover" in a and not (np.isfinite(a["node_cover"]) & (a["node_cover"] > 0)).all():
+        raise fail("node covers must be positive and finite")

@@ -8,7 +8,7 @@ up to ``max_leaves`` leaves and ``max_depth`` levels; with ``max_leaves`` unset 
 ``2**max_depth`` can never bind, so the tree is exactly the depth-wise tree.
 
 Leaf values approximate the per-row targets: ``value = (H + lambda I)^{-1} G`` (scalar metric:
-the weighted mean ``G / (W + lambda)``), damped as in `natgrad.boosting._splitting`; with a
+the weighted mean ``G / (W + lambda)``), damped as in `natgrad.boosting._hist.splitting`; with a
 leaf prior of ``kappa`` pseudo-rows, ``H`` is ``H (1 + kappa / n)`` in values and gains. The
 caller updates ``theta <- theta - eta rho tree.leaf_values[leaf_of_row]``.
 With ``monotonic_cst`` the leaf values are made monotone in the constrained features
@@ -17,8 +17,6 @@ With ``monotonic_cst`` the leaf values are made monotone in the constrained feat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numba import get_num_threads, njit
 from numpy.typing import ArrayLike, NDArray
@@ -26,9 +24,8 @@ from numpy.typing import ArrayLike, NDArray
 # numba's cache is keyed on the source file of each cached function only: after editing a
 # kernel imported here (histograms, splits, binned traversal), touch this file or delete
 # __pycache__/*.nbi, or `_grow` keeps running the old compiled code.
-from ._categorical_split import N_WORDS, find_best_categorical_split
-from ._diagonal_split import diagonal_layout, expand_diagonal, fill_diagonal_channels
-from ._grow_checks import (
+from .common import N_WORDS, Tree
+from .grow_checks import (
     GrowPlan,
     _check_arrays,
     _check_channels,
@@ -37,96 +34,28 @@ from ._grow_checks import (
     _check_rows,
     _split_categorical,
     make_plan,
-    pack_metric,
 )
-from ._histogram import (
+from .histogram import (
     build_histogram,
     fill_channels,
     n_channels,
     node_sums,
     subtract_histograms,
 )
-from ._partition import (
-    add_leaf_values,
+from .leaf_solve import leaf_value
+from .partition import (
     bitset_sides,
     partition,
     take_slot,
     threshold_sides,
     traverse_unassigned,
 )
-from ._splitting import child_bounds, clipped_value, find_best_split, leaf_value
+from .split_categorical import find_best_categorical_split
+from .split_diagonal import diagonal_layout, expand_diagonal, fill_diagonal_channels
+from .split_monotone import child_bounds, clipped_value
+from .splitting import find_best_split
 
-__all__ = [
-    "GrowPlan",
-    "Tree",
-    "add_leaf_values",
-    "grow_planned",
-    "grow_tree",
-    "make_plan",
-    "pack_metric",
-]
-
-
-@dataclass(frozen=True, eq=False)
-class Tree:
-    """A grown tree as flat node arrays (node 0 is the root).
-
-    Attributes
-    ----------
-    feature : ndarray of shape (n_nodes,), int32
-        Split feature (-1 at leaves).
-    bin_threshold : ndarray of shape (n_nodes,), uint8
-        Rows with ``bin <= bin_threshold`` go left (missing-value bin excepted).
-    threshold : ndarray of shape (n_nodes,), float64
-        Real-valued threshold: ``x <= threshold`` goes left (``+inf`` when every non-missing
-        value goes left; NaN at leaves).
-    missing_go_left : ndarray of shape (n_nodes,), bool
-        Side of missing values: learned when the node saw some, else the larger child.
-    left, right : ndarray of shape (n_nodes,), int32
-        Children (-1 at leaves).
-    value : ndarray of shape (n_nodes, p), float64
-        ``(H + lambda I)^{-1} G`` of every node (the leaf value at leaves).
-    gain : ndarray of shape (n_nodes, p), float64
-        Per-parameter split gain (zero at leaves), for feature importances.
-    split_gain : ndarray of shape (n_nodes,), float64
-        Gain of the split (zero at leaves).
-    count : ndarray of shape (n_nodes,), int64
-        Training rows of the stage in the node.
-    depth : ndarray of shape (n_nodes,), int32
-    leaf_index : ndarray of shape (n_leaves,), int32
-        Node of each leaf number.
-    leaf_values : ndarray of shape (n_leaves, p), float64
-        ``value[leaf_index]``.
-    cat_index : ndarray of shape (n_nodes,), int32, or None
-        Row of a categorical split's bitset in ``cat_bitsets`` (-1 elsewhere); None when
-        the tree has no categorical split.
-    cat_bitsets : ndarray of shape (n_categorical_splits, 8), uint32, or None
-        Bit ``b`` set: bin (category index) ``b`` goes left, the missing-value bin included.
-    """
-
-    feature: NDArray[np.int32]
-    bin_threshold: NDArray[np.uint8]
-    threshold: NDArray[np.float64]
-    missing_go_left: NDArray[np.bool_]
-    left: NDArray[np.int32]
-    right: NDArray[np.int32]
-    value: NDArray[np.float64]
-    gain: NDArray[np.float64]
-    split_gain: NDArray[np.float64]
-    count: NDArray[np.int64]
-    depth: NDArray[np.int32]
-    leaf_index: NDArray[np.int32]
-    leaf_values: NDArray[np.float64]
-    cat_index: NDArray[np.int32] | None = None
-    cat_bitsets: NDArray[np.uint32] | None = None
-
-    @property
-    def n_nodes(self) -> int:
-        return int(self.feature.shape[0])
-
-    @property
-    def n_leaves(self) -> int:
-        return int(self.leaf_index.shape[0])
+__all__ = ["grow_planned", "grow_tree"]
 
 
 def grow_tree(
@@ -184,7 +113,7 @@ def grow_tree(
     leaf_prior : float, default=0.0
         Strength ``kappa``, in pseudo-rows, of a zero-mean prior on every node's value with
         the node's own mean metric ``H / n``: values and gains use ``H (1 + kappa / n)``
-        (`natgrad.boosting._splitting`, docs/design.md "Leaf prior").
+        (`natgrad.boosting._hist.splitting`, docs/design.md "Leaf prior").
     min_gain_to_split : float, default=0.0
         A split must have a gain strictly above this.
     n_bins_non_missing : array-like of shape (d,), int
@@ -201,18 +130,18 @@ def grow_tree(
     is_categorical : array-like of bool, shape (d,), or None
         Categorical features (from `BinMapper.is_categorical_`): their bins are categories
         and their splits send a set of categories left
-        (`natgrad.boosting._categorical_split`). None: every feature is numeric.
+        (`natgrad.boosting._hist.split_categorical`). None: every feature is numeric.
     metric_diagonal : array-like of shape (p,), or None
         Set by a caller that knows every row's metric block to be diagonal (e.g. from the
         family's formulas): per parameter NaN when the diagonal entry varies across rows,
         else its value in every row (which must then be that of ``metric``, weights
         included). The histograms then carry fewer channels and the split scan is
-        separable (`natgrad.boosting._diagonal_split`); the tree is the same up to
+        separable (`natgrad.boosting._hist.split_diagonal`); the tree is the same up to
         rounding. None, or with ``metric`` None or p = 1: the dense layout.
     channels : ndarray of shape (n, C), float64, or None
         The Fisher rule's histogram channel values written by the caller, for callers that
         compute the per-row gradient and metric in a compiled pass anyway (the fused stage
-        kernels, `natgrad.boosting._stage`) and so save the copy into the histogram layout.
+        kernels, `natgrad.boosting._training.stage`) and so save the copy into the histogram layout.
         With ``metric_diagonal`` (p > 1) the diagonal layout, ``C = p + n_varying``: the
         ``w_i g_i``, then the varying diagonal entries of ``w_i F_i`` in parameter order;
         without it the dense layout, ``C = p + p (p + 1) / 2``: ``w_i g_i``, then the packed

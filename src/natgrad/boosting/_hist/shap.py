@@ -35,7 +35,8 @@ from natgrad.distributions._base import Array
 # numba's cache is keyed on this file's source only: after editing `goes_left` in
 # _predictor.py, touch this file (or delete __pycache__/*.nbi), or `_tree_shap` keeps the old
 # routing rule.
-from ._predictor import Ensemble, goes_left
+from .predictor import Ensemble
+from .routing import goes_left
 
 __all__ = ["ShapValues", "ensemble_shap", "shap_values"]
 

@@ -1,4 +1,4 @@
-"""Natural-gradient boosting estimators (scikit-learn API).
+"""The shared base of the natural-gradient boosting estimators (scikit-learn API).
 
 The training loop (NGBoost's algorithm, DESIGN.md):
 
@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -27,7 +27,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from natgrad import distributions
 from natgrad._validation import check_sample_weight
+from natgrad.boosting import _model_file
 from natgrad.distributions._base import Array, Distribution
+from natgrad.io.format import HeaderReader
 from natgrad.scores import Score, get_score
 
 logger = logging.getLogger(__name__)
@@ -244,7 +246,7 @@ class _NGBoostBase(BaseEstimator):
             (X, y, w), (X_val, y_val, w_val) = self._holdout(X, y, w, rng)
         self._check_training_targets(y)
 
-        from natgrad.boosting._trainer import Trainer
+        from natgrad.boosting._training.trainer import Trainer
 
         trainer = Trainer(
             estimator=self,
@@ -258,7 +260,7 @@ class _NGBoostBase(BaseEstimator):
 
     def _monotonic_constraints(self, param_names: Any, n_features: int) -> np.ndarray | None:
         """``monotonic_cst`` as an int8 matrix (n_params, n_features), or None."""
-        from natgrad.boosting._constraints import resolve_monotonic_cst
+        from natgrad.boosting._hist.constraints import resolve_monotonic_cst
 
         cst = resolve_monotonic_cst(
             self.monotonic_cst,
@@ -327,10 +329,10 @@ class _NGBoostBase(BaseEstimator):
 
     def _validate_X(self, X: Any, reset: bool) -> Array:
         """``X`` as a float64 array: categorical columns become their fit-time category
-        indices (NaN: missing or unseen, `natgrad.boosting._categorical`), then scikit-learn's
+        indices (NaN: missing or unseen, `natgrad.boosting._hist.categorical`), then scikit-learn's
         checks (feature count and names; NaN allowed). ``reset`` (in ``fit``) also finds the
         categorical features and sets ``categories_``."""
-        from natgrad.boosting._categorical import encode_categorical, fit_categorical
+        from natgrad.boosting._hist.categorical import encode_categorical, fit_categorical
 
         if reset:
             X, self.categories_ = fit_categorical(
@@ -436,8 +438,8 @@ class _NGBoostBase(BaseEstimator):
             shap.plots.beeswarm(explanation)
         """
         check_is_fitted(self, "init_params_")
-        from natgrad.boosting._models import NativeModel
-        from natgrad.boosting._shap import shap_values
+        from natgrad.boosting._hist.shap import shap_values
+        from natgrad.boosting._training.learners import NativeModel
 
         if not isinstance(self._model_, NativeModel):
             raise ValueError(
@@ -454,9 +456,41 @@ class _NGBoostBase(BaseEstimator):
         The format (docs/model-format.md) is versioned, checksummed and loads without
         executing code; read it back with `natgrad.load`.
         """
-        from natgrad import io
+        return self._write_model_file(path, None)
 
-        return io.save(self, path)
+    # ----------------------------------------------------------------- model file hooks
+    # `natgrad.io` calls `_write_model_file` and `_from_model_file`; the estimator writes and
+    # checks its own entries (natgrad.boosting._model_file), a class adds its own through
+    # `_file_entries`, `_restore_params`, `_restore_entries` and `_restore_score`.
+    def _write_model_file(self, path: Any, metadata: dict | None) -> Any:
+        return _model_file.write(self, path, metadata)
+
+    @classmethod
+    def _from_model_file(cls, reader: HeaderReader) -> Any:
+        return _model_file.restore(cls, reader)
+
+    def _file_entries(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Header entries of this class (and its JSON hyper-parameters, set in place)."""
+        params["distribution"] = self._template_.name
+        return {}
+
+    @classmethod
+    def _restore_params(cls, params: dict[str, Any], reader: HeaderReader) -> None:
+        """Turn the file's JSON hyper-parameters into constructor arguments, in place."""
+
+    def _restore_entries(
+        self, reader: HeaderReader, family: type[Distribution], config: dict[str, Any]
+    ) -> None:
+        """Check (and take) this class's header entries against the file's family."""
+        if self.distribution != family.name:
+            raise reader.fail(
+                f"the distribution parameter {self.distribution!r} differs from the family "
+                f"{family.name!r}"
+            )
+
+    def _restore_score(self, reader: HeaderReader, family: type[Distribution]) -> Score:
+        """The fitted scoring rule of the restored estimator."""
+        return _model_file.default_score(self)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -470,150 +504,3 @@ class _NGBoostBase(BaseEstimator):
                 tags.target_tags.multi_output = True
                 tags.target_tags.single_output = False
         return tags
-
-
-class NGBoostRegressor(RegressorMixin, _NGBoostBase):
-    """Probabilistic regression by natural-gradient boosting.
-
-    Each stage grows one histogram tree with vector leaves (one value per distribution
-    parameter) on the natural gradient of the scoring rule, then moves every row's parameters
-    by a line-searched step. Predictions are whole distributions (`predict_dist`).
-
-    Parameters
-    ----------
-    distribution : str or Distribution subclass, default="normal"
-        Any univariate family of `natgrad.distributions` (see `natgrad.distributions.names`),
-        or ``"multivariate_normal"`` for targets of shape (n_samples, k), k >= 2 (its
-        dimension ``dim`` is taken from y; one tree per stage fits all k(k+3)/2 parameters).
-    distribution_config : dict, optional
-        Family configuration, e.g. ``{"fixed_df": 3.0}`` for ``"student_t"``.
-    scoring_rule : {"log", "crps"} or Score, default="log"
-        The scoring rule; the log score's metric is the Fisher information. (Not named
-        ``score``: that would hide scikit-learn's ``score(X, y)`` method.)
-    n_estimators : int, default=500
-        Number of boosting stages.
-    learning_rate : float, default=0.01
-        Shrinkage η of every stage.
-    max_depth : int or None, default=3
-        Depth of each tree (as NGBoost's default base learner).
-    max_leaves : int or None, default=None
-        Leaf budget of each tree, grown best-first when given.
-    min_samples_leaf : int, default=5
-        Minimum number of training rows in a leaf.
-    l2_regularization : float, default=0.0
-        λ added to the leaf's metric (``"fisher"``) or weight (``"ngboost"``) sums.
-    leaf_prior : float, default=0.0
-        Strength κ, in pseudo-rows, of a zero-mean prior on each ``"fisher"`` leaf: a node
-        of n rows with metric sum H solves with H (1 + κ/n) in its value and its split
-        gain, i.e. its natural-gradient step shrunk by n/(n + κ). Unlike λ it does not
-        depend on the units of y or the parameterisation; it keeps leaves whose few rows
-        carry most of the Fisher information (tiny residuals, heavy censoring) from
-        collapsing the scale. 0 disables it; ignored by ``leaf_rule="ngboost"``.
-        `NGBoostSurvival` defaults to 3; for regression on small data sets (and
-        ``min_samples_leaf=1``) 3-5 is a reasonable choice (docs/design.md, "Leaf prior").
-    leaf_rule : {"fisher", "ngboost"}, default="fisher"
-        ``"ngboost"``: least squares on per-row natural gradients Fᵢ⁻¹gᵢ (NGBoost's step:
-        leaf values are their leaf means); the shared tree's split gain weighs each
-        parameter by the stage's mean Fisher diagonal, so it does not depend on the units
-        of y (docs/design.md, "Balanced splits for the ngboost rule").
-        ``"fisher"``: each leaf takes the natural-gradient step of its own parameters,
-        (Σ wᵢFᵢ + λI)⁻¹ Σ wᵢgᵢ, with the matching split gain (DESIGN.md).
-    max_bins : int, default=255
-        Histogram bins per feature (plus one for missing values); also the most categories
-        a categorical feature may have.
-    categorical_features : "from_dtype", None, or array-like of bool, int or str, \
-default="from_dtype"
-        Features split by sets of categories (no one-hot encoding needed). ``"from_dtype"``:
-        the pandas ``category`` columns of a DataFrame; None: none; else a boolean mask,
-        feature indices, or column names. Categories are matched by value at prediction;
-        a category not seen in ``fit`` (like NaN) follows each split's missing-value side.
-        NumPy input holds the category values themselves. See docs/design.md.
-    subsample : float, default=0.3
-        Fraction of rows drawn (without replacement) for each stage's tree; the tree's
-        leaf values come from those rows, the line search and the update use every row.
-        Row subsampling keeps the predicted scale from collapsing on regions the training
-        rows fit closely; on the UCI benchmark it gives the better test likelihood on seven
-        of nine sets (docs/benchmarks.md, "Accuracy on the nine UCI datasets"). 1.0 uses
-        every row.
-    colsample : float, default=1.0
-        Fraction of features each stage's tree may split on.
-    validation_fraction : float, optional
-        Hold out this fraction of the training rows to choose the stage (when ``fit`` gets
-        no ``eval_set``).
-    n_iter_no_change : int, optional
-        Stop when the validation loss has not improved by ``tol`` for this many stages.
-    tol : float, default=1e-4
-        Minimum improvement of the validation loss that counts for early stopping.
-    base_learner : scikit-learn regressor, optional
-        Use this regressor (cloned, one per parameter per stage, on the per-row natural
-        gradients) instead of the native histogram tree: NGBoost's slow, general path.
-    monotonic_cst : dict or array-like of shape (n_params, n_features), optional
-        Monotone constraints per distribution parameter, for the native tree learner. A
-        dict maps a parameter name of the family (``param_names``, e.g. ``"loc"``,
-        ``"log_scale"``) to an array-like of shape (n_features,) or to a dict
-        ``{feature name or column index: sign}``; a 2-D array-like gives one row per
-        parameter. Signs: 1 makes the parameter non-decreasing in the feature (the others
-        fixed), -1 non-increasing, 0 leaves it free. Missing values are not ordered. The
-        constraint holds for the internal parameter θ (e.g. the log scale), an increasing
-        function of the natural one, so it holds for both. Feature names need X with column
-        names (a pandas DataFrame).
-    random_state : int, RandomState or None
-        Seed of row/column subsampling and of the automatic validation split.
-    verbose : bool or int, default=False
-        Show a progress bar with the training and validation loss.
-
-    Attributes
-    ----------
-    init_params_ : ndarray of shape (1, n_params)
-        The marginal fit θ⁽⁰⁾.
-    n_estimators_ : int
-        Number of stages fitted (fewer than ``n_estimators`` after early stopping).
-    best_iteration_ : int
-        The chosen number of stages, which predictions use by default: the one with the best
-        validation loss when there was a validation set (0 means the marginal fit alone),
-        otherwise all ``n_estimators_``.
-    train_loss_, validation_loss_ : ndarray of shape (n_estimators_ + 1,)
-        Weighted mean score before the first stage and after each stage (validation: NaN
-        when no validation set was used).
-    categories_ : list or None
-        Per feature, the categories seen in ``fit`` (in the order of their bins) for a
-        categorical feature and None for a numeric one; None when no feature is
-        categorical.
-    n_features_in_, feature_names_in_
-        As in scikit-learn.
-    """
-
-    _vector_targets = True
-
-    def fit(
-        self,
-        X: Any,
-        y: ArrayLike,
-        sample_weight: ArrayLike | None = None,
-        eval_set: tuple[Any, ...] | None = None,
-    ) -> NGBoostRegressor:
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; NaN marks a missing value.
-        y : array-like of shape (n_samples,) or (n_samples, k)
-            Targets inside the family's support; (n_samples, k) for a vector family.
-        sample_weight : array-like of shape (n_samples,), optional
-            Non-negative row weights.
-        eval_set : tuple, optional
-            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a validation set
-            whose loss chooses the stage and drives early stopping.
-        """
-        self._fit(X, y, sample_weight, eval_set)
-        return self
-
-    def predict(self, X: Any) -> Array:
-        """Point predictions: the predicted mean (the median where the mean does not exist),
-        shape (n_samples,), or (n_samples, k) for a vector family."""
-        dist = self.predict_dist(X)
-        try:
-            return dist.mean()
-        except ValueError:
-            return dist.ppf(np.full(len(dist), 0.5))

@@ -4,7 +4,7 @@ The estimators' ``monotonic_cst`` says, for some distribution parameters, in whi
 the model's unconstrained parameter θ_j (the family's ``param_names``, e.g. ``"loc"`` or
 ``"log_scale"``) must move with a feature: +1 non-decreasing, -1 non-increasing, 0 free.
 This module turns the user's value into one integer matrix of shape (n_params, n_features);
-the tree grower (`natgrad.boosting._grower.grow_tree`) enforces it. See docs/design.md,
+the tree grower (`natgrad.boosting._hist.grower.grow_tree`) enforces it. See docs/design.md,
 "Monotone constraints".
 """
 

@@ -4,8 +4,8 @@ For a set of rows with gradient sums ``G`` (p,) and metric sums ``H`` (p, p) -- 
 mode ``H = W I`` with ``W`` the weight sum -- the score is
 ``score(G, H) = G^T (H + lambda I)^{-1} G`` and the gain of a split is
 ``score(left) + score(right) - score(parent)`` (the usual factor 1/2 is dropped
-everywhere); the solve, its damping and the leaf prior are `natgrad.boosting._leaf_solve`,
-the monotone-constrained scan `natgrad.boosting._monotone_split`. The leaf solve's and the
+everywhere); the solve, its damping and the leaf prior are `natgrad.boosting._hist.leaf_solve`,
+the monotone-constrained scan `natgrad.boosting._hist.split_monotone`. The leaf solve's and the
 constraints' kernels are re-exported here for the modules that import them from here.
 """
 
@@ -14,19 +14,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from ._diagonal_split import expand_diagonal, left_sums_diagonal, scan_diagonal
-from ._histogram import FASTMATH
-from ._leaf_solve import _score2, leaf_value, param_gains, score
-from ._monotone_split import child_bounds, clipped_value, scan_monotone
+from .common import FASTMATH
+from .leaf_solve import _score2, param_gains, score
+from .split_diagonal import expand_diagonal, left_sums_diagonal, scan_diagonal
+from .split_monotone import clipped_value, scan_monotone
 
-__all__ = [
-    "child_bounds",
-    "clipped_value",
-    "find_best_split",
-    "leaf_value",
-    "param_gains",
-    "score",
-]
+__all__ = ["find_best_split"]
 
 
 @njit(nogil=True, fastmath=FASTMATH)
@@ -279,7 +272,7 @@ def find_best_split(
     prior : float, default=0.0
         Leaf prior ``kappa`` in pseudo-rows of each node's mean metric (module docstring).
     diag_map, diag_const : ndarray of shape (p,), or None
-        Diagonal metric (`natgrad.boosting._diagonal_split.diagonal_layout`): ``hist`` then
+        Diagonal metric (`natgrad.boosting._hist.split_diagonal.diagonal_layout`): ``hist`` then
         has the diagonal layout (``Kh`` channels) while ``parent`` and ``left_sums`` stay
         dense; numeric features are scanned by `scan_diagonal`, monotone ones by
         `scan_monotone` on the expanded histogram. None: the dense layout.

@@ -23,9 +23,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from natgrad.boosting._hist.leaf_solve import leaf_value
 from natgrad.distributions._base import Array
-
-from ._splitting import leaf_value
 
 __all__ = ["fisher_leaf_values"]
 
@@ -81,7 +80,7 @@ def fisher_leaf_values(
     rows : ndarray of shape (m,), int32, or None
         The stage's rows (row subsampling); None: every row.
     l2_regularization, leaf_prior : float
-        As for `natgrad.boosting._grower.grow_tree`.
+        As for `natgrad.boosting._hist.grower.grow_tree`.
 
     Returns
     -------

@@ -10,7 +10,7 @@ score, the same numbers come from one compiled pass per quantity:
   ``"fisher"`` leaf rule), written into preallocated arrays;
 * `FusedStage.natural_gradient`: Fᵢ⁻¹gᵢ (the ``"ngboost"`` rule): gᵢ/Fᵢ for the positive
   diagonal blocks of these families, else the same damped, Jacobi-scaled Cholesky rule as
-  `natgrad.boosting._rowsolve`, unrolled for p ≤ 2;
+  `natgrad.boosting._training.rowsolve`, unrolled for p ≤ 2;
 * `FusedStage.line`: the line search's objective L(ρ) = Σ wᵢ S(θᵢ − ρ v[leafᵢ], yᵢ) from the
   tree's leaf values and each row's leaf, so no trial θ is ever materialised; for all but
   the Laplace family from a few per-leaf sums collected in one pass, so that each L(ρ)
@@ -40,7 +40,7 @@ from numba import njit, prange
 from numpy.typing import NDArray
 from scipy import special
 
-from natgrad.boosting._rowsolve import _PIVOT_RTOL
+from natgrad.boosting._training.rowsolve import _PIVOT_RTOL
 from natgrad.distributions._base import Array, Distribution
 from natgrad.distributions.exponential import Exponential
 from natgrad.distributions.laplace import Laplace
@@ -274,7 +274,7 @@ class FusedStage:
         """The diagonal of every row's ``wᵢFᵢ`` from `gradient_and_metric` when all the
         blocks are diagonal, else None: per parameter its value in every row, NaN where it
         varies (every entry varies with sample weights). For the grower's diagonal layout
-        (`natgrad.boosting._diagonal_split`)."""
+        (`natgrad.boosting._hist.split_diagonal`)."""
         if self._fisher_diagonal is None:
             return None
         diag = np.array(self._fisher_diagonal, dtype=np.float64)
@@ -285,7 +285,7 @@ class FusedStage:
     def mean_fisher_diagonal(self, row_weight: Array | None) -> Array | None:
         """The weighted mean over rows of the diagonal of Fᵢ at the parameters of the last
         `set_params`, (p,), for the families with diagonal Fisher blocks (else None): the
-        "ngboost" rule's split metric (`natgrad.boosting._trainer`). Their varying entry is
+        "ngboost" rule's split metric (`natgrad.boosting._training.trainer`). Their varying entry is
         the location's, exp(−2 log σ) = e² from the cache; the other one is constant."""
         if self._fisher_diagonal is None:
             return None

@@ -16,7 +16,9 @@ therefore the real-valued split ``x <= bin_thresholds_[f][t]``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 from numba import njit, prange
@@ -192,6 +194,60 @@ class BinMapper:
         self._padded_thresholds = padded
         return self
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The bin edges as the model file's arrays: bins per feature and all edges."""
+        return {
+            "bin_counts": self.n_bins_non_missing_,
+            "bin_thresholds": np.concatenate([np.zeros(0), *self.bin_thresholds_]),
+        }
+
+    @classmethod
+    def from_arrays(
+        cls,
+        a: dict[str, np.ndarray],
+        n_features: int,
+        max_bins: int,
+        categories: Any,
+        fail: Callable[[str], Exception],
+    ) -> BinMapper:
+        """A fitted mapper from a model file's arrays (`to_arrays`), after checking them.
+
+        ``categories`` is the file's ``categories`` entry: None, or per feature None or the
+        list of its category values (one bin each). ``fail(reason)`` makes the error raised
+        when the counts, categories or edges are invalid.
+        """
+        d = n_features
+        counts = a["bin_counts"]
+        if counts.shape != (d,):
+            raise fail(f"array 'bin_counts' has shape {counts.shape}; the header implies {(d,)}")
+        n_edges = (int(counts.sum()) - d,)
+        if a["bin_thresholds"].shape != n_edges:
+            raise fail(
+                f"array 'bin_thresholds' has shape {a['bin_thresholds'].shape}; the header "
+                f"implies {n_edges}"
+            )
+        if (counts < 1).any() or (counts > max_bins).any():
+            raise fail(f"bin counts must lie in [1, {max_bins}]")
+        if categories is not None:
+            _check_categories(categories, counts, max_bins, fail)
+        edges = np.split(a["bin_thresholds"], np.cumsum(counts - 1)[:-1])
+        for f, thr in enumerate(edges):
+            if np.isnan(thr).any() or (np.diff(thr) <= 0).any():
+                raise fail(f"the bin edges of feature {f} are not increasing")
+        mapper = cls(max_bins=max_bins, random_state=0)
+        mapper.bin_thresholds_ = [np.ascontiguousarray(e) for e in edges]
+        mapper.n_bins_non_missing_ = counts.astype(np.int32)
+        mapper.missing_values_bin_idx_ = max_bins
+        mapper.n_features_in_ = d
+        mapper.is_categorical_ = np.array(
+            [categories is not None and bool(categories[f]) for f in range(d)], dtype=bool
+        )
+        padded = np.full((d, 255), np.inf)
+        for f, thr in enumerate(edges):
+            padded[f, : thr.size] = thr
+        mapper._padded_thresholds = padded
+        return mapper
+
     def transform(self, X: ArrayLike) -> NDArray[np.uint8]:
         """Bin ``X`` with the edges learned in `fit`.
 
@@ -221,6 +277,22 @@ class BinMapper:
     def fit_transform(self, X: ArrayLike) -> NDArray[np.uint8]:
         """`fit` then `transform` the same ``X``; see `transform` for the result."""
         return self.fit(X).transform(X)
+
+
+def _check_categories(
+    cats: Any, counts: NDArray[np.int32], max_bins: int, fail: Callable[[str], Exception]
+) -> None:
+    d = counts.shape[0]
+    if not isinstance(cats, list) or len(cats) != d:
+        raise fail(f"'categories' must be null or a list of {d} entries")
+    kinds = (str, int, float, bool)
+    for f, values in enumerate(cats):
+        if values is None:
+            continue
+        if not isinstance(values, list) or not all(isinstance(v, kinds) for v in values):
+            raise fail(f"the categories of feature {f} must be a list of values")
+        if len(values) > max_bins or (values and counts[f] != len(values)):
+            raise fail(f"feature {f} has {len(values)} categories but other bins")
 
 
 @njit(cache=True, nogil=True, parallel=True)

@@ -17,14 +17,15 @@ from numba import njit
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from natgrad.boosting._categorical import n_categories
-from natgrad.boosting._descent import fisher_leaf_values
-from natgrad.boosting._diagonal_split import diagonal_layout
-from natgrad.boosting._grower import add_leaf_values, pack_metric
-from natgrad.boosting._line_search import search_step
-from natgrad.boosting._models import ExternalModel, NativeModel
-from natgrad.boosting._rowsolve import row_natural_gradients
-from natgrad.boosting._stage import FusedStage, fused_stage
+from natgrad.boosting._hist.categorical import n_categories
+from natgrad.boosting._hist.grow_checks import pack_metric
+from natgrad.boosting._hist.partition import add_leaf_values
+from natgrad.boosting._hist.split_diagonal import diagonal_layout
+from natgrad.boosting._training.descent import fisher_leaf_values
+from natgrad.boosting._training.learners import ExternalModel, NativeModel
+from natgrad.boosting._training.line_search import search_step
+from natgrad.boosting._training.rowsolve import row_natural_gradients
+from natgrad.boosting._training.stage import FusedStage, fused_stage
 from natgrad.distributions._base import Array, Distribution
 from natgrad.scores import Score
 

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 from numba import njit, prange
 
+from .common import FASTMATH
+
 __all__ = [
-    "FASTMATH",
     "accumulate_histogram",
     "build_histogram",
     "n_channels",
@@ -39,9 +40,6 @@ __all__ = [
     "subtract_histograms",
 ]
 
-# fastmath without 'nnan'/'ninf': those would let LLVM fold away NaN tests (missing values,
-# failed pivots). Reassociation is what lets the sums vectorise.
-FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 # A row block must amortise one parallel task and one partial histogram (n_bins x K sums).
 _MIN_BLOCK_ROWS = 16384
