@@ -11,9 +11,6 @@ from natgrad.scores._censored import CensoredLogScore
 from natgrad.scores._crps import CRPScore
 from natgrad.scores._registry import SCORES, get_score
 
-#: The former private name of `SCORES`, kept until `natgrad.io` reads the public one.
-_SCORES = SCORES
-
 __all__ = [
     "SCORES",
     "CRPScore",
