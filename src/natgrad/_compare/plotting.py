@@ -71,6 +71,38 @@ def _loss_grid(objective: Objective, xs: np.ndarray, ys: np.ndarray) -> np.ndarr
     return out.reshape(tx.shape)
 
 
+def exit_point(path: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray | None:
+    """Where ``path`` first leaves the box [lo, hi] (on its edge), or None if it stays."""
+    inside = np.all((path >= lo) & (path <= hi), axis=1)
+    if inside.all():
+        return None
+    k = int(np.argmin(inside))  # the first point outside
+    if k == 0:
+        return np.clip(path[0], lo, hi)
+    a, b = path[k - 1], path[k]
+    step = b - a
+    # the largest t in [0, 1] with a + t·step inside the box, per coordinate
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_hi = np.where(step > 0, (hi - a) / step, np.inf)
+        t_lo = np.where(step < 0, (lo - a) / step, np.inf)
+    t = float(np.clip(np.min(np.minimum(t_hi, t_lo)), 0.0, 1.0))
+    return a + t * step
+
+
+def contour_levels(values: np.ndarray, n: int = 24) -> tuple[np.ndarray, np.ndarray]:
+    """Filled-contour bounds covering the plotted values, and the values with every
+    non-finite entry (an infinite loss) set above the top bound."""
+    finite = values[np.isfinite(values)]
+    high = float(np.ceil(np.quantile(finite, 0.98)))
+    # at most ten decades below the top: lower values (the optimum's neighbourhood, down to
+    # the floor) take the darkest shade through extend="both", never a blank
+    low = max(float(np.floor(finite.min())), high - 10.0)
+    if high <= low:
+        high = low + 1.0
+    bounds = np.linspace(low, high, n + 1)
+    return bounds, np.where(np.isfinite(values), values, high + 1.0)
+
+
 def plot_paths(
     path: Path, name: str, info: dict[str, Any], objective: Objective, runs: list[Run]
 ) -> str:
@@ -89,15 +121,26 @@ def plot_paths(
     lo, hi = lo - pad, hi + pad
     xs, ys = np.linspace(lo[0], hi[0], 160), np.linspace(lo[1], hi[1], 160)
     excess = _loss_grid(objective, xs, ys) - info["optimum_nll"]
-    levels = np.log10(np.maximum(np.where(np.isfinite(excess), excess, np.nan), _FLOOR))
-    contour = ax.contourf(xs, ys, levels, levels=24, cmap="Greys_r", alpha=0.6)
-    fig.colorbar(contour, ax=ax, label="log10(NLL − optimum)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.log10(np.maximum(excess, _FLOOR))
+    # Darker is lower; values below the scale take its darkest shade and non-finite losses
+    # its lightest (extend="both"), so no region is left blank.
+    bounds, levels = contour_levels(raw)
+    contour = ax.contourf(xs, ys, levels, levels=bounds, cmap="Greys_r", alpha=0.6, extend="both")
+    ticks = np.arange(np.ceil(bounds[0]), np.floor(bounds[-1]) + 1)  # whole decades
+    fig.colorbar(contour, ax=ax, label="log10(NLL − optimum)", ticks=ticks)
     for run in runs:
         p = run.result.path
         if p is None:
             continue
-        ax.plot(p[:, 0], p[:, 1], ".-", ms=2.5, lw=1, color=_COLORS.get(run.optimizer),
-                label=f"{_label(run)}: {run.n_steps} steps")  # fmt: skip
+        color = _COLORS.get(run.optimizer)
+        label = f"{_label(run)}: {run.n_steps} steps"
+        leaves = exit_point(p, lo, hi)
+        if leaves is not None:
+            label += " (leaves the view: ×)"
+        ax.plot(p[:, 0], p[:, 1], ".-", ms=2.5, lw=1, color=color, label=label)
+        if leaves is not None:
+            ax.plot(*leaves, "X", ms=10, color=color, mec="black", mew=0.8, clip_on=False)
     ax.plot(*info["start_params"], "ko", ms=6, label="start")
     ax.plot(*info["mle_params"], "k*", ms=12, label="MLE")
     ax.set_xlim(lo[0], hi[0])
