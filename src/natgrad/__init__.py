@@ -16,6 +16,7 @@ _LAZY = {
     "distributions": ("natgrad.distributions", None),
     "optim": ("natgrad.optim", None),
     "nn": ("natgrad.nn", None),
+    "rl": ("natgrad.rl", None),
     "scores": ("natgrad.scores", None),
     "testing": ("natgrad.testing", None),
     "metrics": ("natgrad.metrics", None),
