@@ -192,14 +192,25 @@ def ngboost_params(dist: Distribution) -> dict[str, Array]:
 
 
 # ---------------------------------------------------------------------- score implementations
+def _targets(dist: Any, Y: ArrayLike) -> Array:
+    """``Y`` with the batch's shape (n,) (or (n, k)) when it holds one target per row, as
+    NGBoost's scores take it (e.g. shape (1, 1) for one distribution)."""
+    batch: Distribution = dist._batch
+    arr = np.asarray(Y, dtype=np.float64)
+    event = () if batch.event_dim == 0 else (arr.shape[-1],)
+    if arr.size == len(batch) * int(np.prod(event)):
+        return arr.reshape((len(batch),) + event)
+    return arr
+
+
 class NativeLogScore(LogScore):
     """The log score of a built-in distribution: natgrad's nll, gradient and exact Fisher."""
 
     def score(self, Y: ArrayLike) -> Array:
-        return self._batch.nll(np.asarray(Y, dtype=np.float64))  # type: ignore[attr-defined]
+        return self._batch.nll(_targets(self, Y))  # type: ignore[attr-defined]
 
     def d_score(self, Y: ArrayLike) -> Array:
-        grad = self._batch.grad(np.asarray(Y, dtype=np.float64))  # type: ignore[attr-defined]
+        grad = self._batch.grad(_targets(self, Y))  # type: ignore[attr-defined]
         return _flip_grad(self, grad)
 
     def metric(self) -> Array:  # type: ignore[override]
@@ -211,10 +222,11 @@ class NativeCRPScore(CRPScore):
     forms of the score, its gradient and its metric."""
 
     def score(self, Y: ArrayLike) -> Array:
-        return get_score("crps").score(self._batch, Y)  # type: ignore[attr-defined]
+        return get_score("crps").score(self._batch, _targets(self, Y))  # type: ignore[attr-defined]
 
     def d_score(self, Y: ArrayLike) -> Array:
-        return _flip_grad(self, get_score("crps").grad(self._batch, Y))  # type: ignore[attr-defined]
+        grad = get_score("crps").grad(self._batch, _targets(self, Y))  # type: ignore[attr-defined]
+        return _flip_grad(self, grad)
 
     def metric(self) -> Array:
         return _flip_metric(self, get_score("crps").metric(self._batch))  # type: ignore[attr-defined]
