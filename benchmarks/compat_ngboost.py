@@ -9,14 +9,17 @@ Accuracy, on scikit-learn's data with a 75/25 split (``random_state=0``):
   30 % censored), ``NGBSurvival(Dist=LogNormal, n_estimators=500, random_state=0)``, mean
   censored NLL of the test rows;
 
-each for NGBoost, the drop-in (natgrad's histogram tree) and the drop-in with NGBoost's
-exact trees (``Base`` a tree the native one cannot express: NGBoost's algorithm on
-natgrad's stage loop). Fit times are the median of ``--repeats`` fits after a warm-up fit.
+each for NGBoost, the drop-in (natgrad's histogram tree, leaves of at least 5 rows), the
+drop-in with NGBoost's exact trees (``Base`` a tree the native one cannot express: NGBoost's
+algorithm on natgrad's stage loop), and natgrad's tree with one-row leaves (NGBoost's
+``min_samples_leaf=1``, the drop-in's earlier mapping). Fit times are the median of
+``--repeats`` fits after a warm-up fit.
 
 Speed, ``--sizes``: synthetic regression (Friedman #1, 10 features), Normal, 100 stages: the
 ratio NGBoost fit time / drop-in fit time at each size (medians in one process).
 
-Run: ``python -m benchmarks.compat_ngboost`` (needs the ``bench`` extra: ngboost).
+Run: ``python -m benchmarks.compat_ngboost`` (needs the ``bench`` extra: ngboost);
+``--sizes`` with no value skips the speed runs, ``--skip-accuracy`` the accuracy runs.
 """
 
 from __future__ import annotations
@@ -65,8 +68,10 @@ def _sides(kind: str, exact: Any, **kwargs: Any) -> list[tuple[str, Callable[[],
     import ngboost
     from ngboost import distns as nd
 
+    from natgrad import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
     from natgrad.compat import ngboost as compat
     from natgrad.compat.ngboost import distns as cd
+    from natgrad.scores import CensoredLogScore
 
     def dist(module: Any) -> Any:
         name = kwargs["Dist"]
@@ -74,11 +79,25 @@ def _sides(kind: str, exact: Any, **kwargs: Any) -> list[tuple[str, Callable[[],
 
     rest = {k: v for k, v in kwargs.items() if k != "Dist"}
     theirs, ours = getattr(ngboost, kind), getattr(compat, kind)
+    # The mapping the drop-in used before: natgrad's tree with one-row leaves.
+    one_row = {
+        "NGBRegressor": lambda: NGBoostRegressor(
+            "normal", leaf_rule="ngboost", min_samples_leaf=1, subsample=1.0, **rest
+        ),
+        "NGBClassifier": lambda: NGBoostClassifier(
+            "bernoulli", leaf_rule="ngboost", min_samples_leaf=1, **rest
+        ),
+        "NGBSurvival": lambda: NGBoostSurvival(
+            "lognormal", leaf_rule="ngboost", min_samples_leaf=1, subsample=1.0,
+            scoring_rule=CensoredLogScore(metric="fisher"), **rest,
+        ),
+    }[kind]  # fmt: skip
     return [
         ("ngboost", lambda: theirs(Dist=dist(nd), verbose=False, **rest)),
         ("natgrad.compat", lambda: ours(Dist=dist(cd), verbose=False, **rest)),
         ("natgrad.compat, exact trees", lambda: ours(Dist=dist(cd), Base=exact, verbose=False,
                                                      **rest)),
+        ("natgrad, one-row leaves", one_row),
     ]  # fmt: skip
 
 
@@ -102,7 +121,8 @@ def accuracy(repeats: int) -> list[dict[str, Any]]:
         "NGBRegressor", exact, Dist="Normal", n_estimators=500, random_state=0
     ):
         model = make().fit(Xtr, ytr)
-        nll = float(-np.mean(model.pred_dist(Xte).logpdf(yte)))
+        pred = model.predict_dist(Xte) if hasattr(model, "predict_dist") else model.pred_dist(Xte)
+        nll = float(-np.mean(pred.logpdf(yte)))
         record("diabetes NLL", side, nll, lambda make=make: make().fit(Xtr, ytr))
 
     X, y = load_breast_cancer(return_X_y=True)
@@ -120,8 +140,13 @@ def accuracy(repeats: int) -> list[dict[str, Any]]:
         "NGBSurvival", exact, Dist="LogNormal", n_estimators=500, random_state=0
     ):
         model = make().fit(Xtr, Ttr, Etr)
-        pred = model.pred_dist(Xte)
-        nll = _censored_nll(np.log(pred.params["scale"]), pred.params["s"], Tte, Ete)
+        if hasattr(model, "predict_dist"):
+            nat = model.predict_dist(Xte).natural_params
+            loc, scale = nat["loc"], nat["scale"]
+        else:
+            params = model.pred_dist(Xte).params
+            loc, scale = np.log(params["scale"]), params["s"]
+        nll = _censored_nll(loc, scale, Tte, Ete)
         record("survival censored NLL", side, nll, lambda make=make: make().fit(Xtr, Ttr, Etr))
     return rows
 
