@@ -295,6 +295,8 @@ def test_equal_per_parameter_trees_use_the_native_tree(diabetes):
     assert ngb.model_.base_learner is None and ngb.model_.max_depth == 2
     with pytest.raises(ValueError, match="one learner per distribution parameter"):
         NGBRegressor(Base=trees[:1], verbose=False).fit(X, Y)
+    with pytest.raises(ValueError, match="list of equal learners"):
+        NGBRegressor(Base=[trees[0], Ridge()], verbose=False).fit(X, Y)
 
 
 def test_fitted_attributes(diabetes):

@@ -28,9 +28,9 @@ NGBoost argument           native setting
 The native tree is one histogram tree with vector leaves per stage for all parameters, fitted
 by least squares to the per-row natural gradients (``leaf_rule="ngboost"``, NGBoost's step),
 with leaves of at least 5 rows: on a few hundred rows, one-row leaves of the histogram tree
-chase single rows' extreme natural gradients and lose to NGBoost's exact trees (e.g. test NLL
-7.04 against 6.47 on scikit-learn's diabetes data), while five-row leaves beat them (6.30);
-``docs/migrating-from-ngboost.md`` has the numbers and the command.
+chase single rows' extreme natural gradients and lose to NGBoost's exact trees, while
+five-row leaves beat them (``docs/migrating-from-ngboost.md`` has the numbers and the
+command, ``benchmarks/compat_ngboost.py``).
 """
 
 from __future__ import annotations
@@ -298,7 +298,18 @@ class _NGBBase(BaseEstimator):
             settings = [_tree_settings(b) for b in base]
             if settings[0] is not None and all(s == settings[0] for s in settings):
                 return settings[0]
-            return {"base_learner": list(base)}
+            first = base[0].get_params() if hasattr(base[0], "get_params") else None
+            same = all(
+                type(b) is type(base[0]) and hasattr(b, "get_params") and b.get_params() == first
+                for b in base
+            )
+            if not same:
+                raise ValueError(
+                    f"The 'Base' parameter of {type(self).__name__} must be one learner or a "
+                    "list of equal learners: natgrad clones one learner for every parameter. "
+                    f"Got different learners {base!r}."
+                )
+            return {"base_learner": base[0]}
         tree = _tree_settings(base)
         return {"base_learner": base} if tree is None else tree
 
