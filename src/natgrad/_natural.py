@@ -14,27 +14,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from natgrad._damped import PIVOT_RTOL, damped_solve_rows
 from natgrad._validation import as_float_array, check_finite, describe
 
 Array = NDArray[np.float64]
 
 logger = logging.getLogger(__name__)
-
-#: Pivot test, on the block scaled to a unit diagonal (see `solve_psd`): a Cholesky pivot d_j
-#: counts as positive only if d_j > PIVOT_RTOL · max(Â_jj, 1). For an undamped block that is
-#: d_j > PIVOT_RTOL · A_jj in the original units; the ratio d_j / A_jj is unchanged by rescaling
-#: the coordinates (it is 1 − R² of coordinate j regressed on the earlier ones under the
-#: metric), so the test does not depend on the parameters' units. The floor of 1 (the block's
-#: own scale) rejects a damped diagonal that cancelled to rounding noise.
-PIVOT_RTOL = 1e-10
-#: Levenberg–Marquardt fallback, on the block scaled to unit diagonal (Â = DAD with
-#: D = diag(|A_ii|^(-1/2)), 1 where A_ii = 0): Â + μ_k I with μ_k = ŝ · 10^(k + LEVENBERG_START),
-#: k = 0, 1, ..., LEVENBERG_TRIES − 1, ŝ = max |Â_ij|. In the original coordinates that is
-#: A + μ_k·diag(|A_ii|), Marquardt's damping, which does not depend on the parameters' units.
-#: Since p·ŝ bounds every eigenvalue of Â, the last tries make any finite block positive
-#: definite.
-LEVENBERG_START = -8
-LEVENBERG_TRIES = 20
 
 
 def _check_float(value: Any, name: str, where: str, *, positive: bool = False) -> float:
@@ -176,24 +161,16 @@ def solve_psd(
     lam = np.zeros(a.shape[0])
     if ok.all():
         return x * d, lam
+    x = x * d
+    # The rows that failed: natgrad's one damped solve (`natgrad._damped`) on their blocks.
     bad = np.flatnonzero(~ok)
-    scale = np.abs(a[bad]).max(axis=(1, 2))
-    scale = np.where(scale > 0, scale, 1.0)
-    eye = np.eye(a.shape[1])
-    pending = np.arange(bad.size)
-    for k in range(LEVENBERG_TRIES):
-        trial = scale[pending] * 10.0 ** (k + LEVENBERG_START)
-        rows = bad[pending]
-        xs, good = _try_solve(a[rows] + trial[:, None, None] * eye, rhs[rows] * d[rows])
-        x[rows[good]] = xs[good]
-        lam[rows[good]] = trial[good]
-        pending = pending[~good]
-        if pending.size == 0:
-            break
-    if pending.size:  # unreachable for finite blocks: μ = 10¹¹·ŝ dominates every entry
+    sym = 0.5 * (matrix[bad] + np.swapaxes(matrix[bad], 1, 2))
+    xs, mu = damped_solve_rows(np.ascontiguousarray(sym), np.ascontiguousarray(rhs[bad]))
+    if (mu < 0).any():  # unreachable for finite blocks: the last damping dominates every entry
         raise np.linalg.LinAlgError(
-            f"{what} blocks of rows {bad[pending].tolist()} stay indefinite after damping."
+            f"{what} blocks of rows {bad[mu < 0].tolist()} stay indefinite after damping."
         )
+    lam[bad] = mu
     logger.log(
         log_level,
         "%d of %d %s block(s) not positive definite (rows %s); added Levenberg-Marquardt "
@@ -204,7 +181,8 @@ def solve_psd(
         bad[:10].tolist(),
         lam.max(),
     )
-    return x * d, lam
+    x[bad] = xs
+    return x, lam
 
 
 def natural_gradient(grad: ArrayLike, fisher: ArrayLike, damping: float = 0.0) -> Array:

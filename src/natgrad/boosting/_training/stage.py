@@ -9,8 +9,7 @@ score, the same numbers come from one compiled pass per quantity:
 * `FusedStage.gradient_and_metric`: wᵢgᵢ and the packed upper triangle of wᵢFᵢ (the
   ``"fisher"`` leaf rule), written into preallocated arrays;
 * `FusedStage.natural_gradient`: Fᵢ⁻¹gᵢ (the ``"ngboost"`` rule): gᵢ/Fᵢ for the positive
-  diagonal blocks of these families, else the same damped, Jacobi-scaled Cholesky rule as
-  `natgrad.boosting._training.rowsolve`, unrolled for p ≤ 2;
+  diagonal blocks of these families, else natgrad's one damped solve (`natgrad._damped`);
 * `FusedStage.line`: the line search's objective L(ρ) = Σ wᵢ S(θᵢ − ρ v[leafᵢ], yᵢ) from the
   tree's leaf values and each row's leaf, so no trial θ is ever materialised; for all but
   the Laplace family from a few per-leaf sums collected in one pass, so that each L(ρ)
@@ -19,34 +18,37 @@ score, the same numbers come from one compiled pass per quantity:
 Each of these families has one transcendental per row, exp(±θ[:, c]) (1/σ or λ). Compiled
 scalar exp costs more than the rest of a row's arithmetic, so `FusedStage.set_params` computes
 it once per parameter update with NumPy's vectorised exp (the generic path's own numbers), and
-the line search gets exp(±(θ − ρv)) as that times exp(∓ρv) per leaf. The other formulas are
-the families' own (`Normal._nll`, `Normal._grad`, ...) in the same order, so the results agree
-with the generic path to rounding (a few ulps; the tests check 1e-12 relative). Sums run over
-fixed blocks of rows in a fixed order, so the loss does not depend on the number of threads.
+the line search gets exp(±(θ − ρv)) as that times exp(∓ρv) per leaf. The row formulas are the
+families' own, registered by the distributions layer (`natgrad.distributions.compiled`), so the
+results agree with the generic path to rounding (a few ulps; the tests check 1e-12 relative).
+Sums run over fixed blocks of rows in a fixed order, so the loss does not depend on the number
+of threads.
 
-Which pairs are fused is a registry keyed by (family class, score class), exact types only: a
-subclass may override a formula, and any other pair (custom families, other scores, vector
-targets, configured families) takes the generic path unchanged.
+Which pairs are fused: the log score (exact type) with a family that has compiled formulas
+(exact types only: a subclass may override a formula); any other pair (custom families, other
+scores, vector targets, configured families) takes the generic path unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
-from scipy import special
 
-from natgrad.boosting._training.rowsolve import _PIVOT_RTOL
+from natgrad._damped import damped_solve
+from natgrad.distributions import compiled
 from natgrad.distributions._base import Array, Distribution
-from natgrad.distributions.exponential import Exponential
-from natgrad.distributions.laplace import Laplace
-from natgrad.distributions.lognormal import LogNormal
-from natgrad.distributions.normal import Normal
-from natgrad.distributions.poisson import Poisson
+from natgrad.distributions.compiled import (
+    N_STATS,
+    Formulas,
+    add_leaf_stats,
+    leaf_loss,
+    row_grad_fisher,
+    row_nll,
+)
 from natgrad.scores import LogScore, Score
 
 __all__ = ["FusedStage", "fused_stage"]
@@ -55,54 +57,7 @@ __all__ = ["FusedStage", "fused_stage"]
 #: the two paths with it).
 ENABLED = True
 
-# Kernel codes of the fused families (the compiled code branches on them once per row; the
-# branch is loop-invariant).
-_NORMAL = 0  # also LogNormal, on log y
-_LAPLACE = 1
-_EXPONENTIAL = 2
-_POISSON = 3
-
-_HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)  # the value Normal uses
-_LOG_2 = np.log(2.0)  # the value Laplace uses
 _BLOCK = 4096  # rows per partial sum of the loss: fixed, so sums do not depend on threads
-
-
-def _identity(y: Array) -> tuple[Array, Array | None]:
-    return y, None
-
-
-def _log_target(y: Array) -> tuple[Array, Array | None]:
-    # LogNormal's nll is Normal's on log y plus log y (the Jacobian), a per-row constant.
-    log_y = np.log(y)
-    return log_y, log_y
-
-
-def _poisson_target(y: Array) -> tuple[Array, Array | None]:
-    return y, special.gammaln(y + 1.0)
-
-
-@dataclass(frozen=True)
-class _Entry:
-    code: int
-    n_params: int
-    # The one transcendental of the family's formulas, exp(sign · θ[:, column]): computed
-    # once per parameter update by NumPy (its SIMD exp, the generic path's own numbers).
-    column: int
-    sign: float
-    # Targets as the kernel takes them, and the per-row constant of the score (None: zero).
-    prepare: Callable[[Array], tuple[Array, Array | None]]
-    # Diagonal of the Fisher block when it is diagonal for every row (`_row_grad_fisher`):
-    # per parameter its value in every row, NaN where it varies; None for p = 1.
-    fisher_diagonal: tuple[float, ...] | None = None
-
-
-_REGISTRY: dict[tuple[type[Distribution], type[Score]], _Entry] = {
-    (Normal, LogScore): _Entry(_NORMAL, 2, 1, -1.0, _identity, (np.nan, 2.0)),
-    (LogNormal, LogScore): _Entry(_NORMAL, 2, 1, -1.0, _log_target, (np.nan, 2.0)),
-    (Laplace, LogScore): _Entry(_LAPLACE, 2, 1, -1.0, _identity, (np.nan, 1.0)),
-    (Exponential, LogScore): _Entry(_EXPONENTIAL, 1, 0, -1.0, _identity),
-    (Poisson, LogScore): _Entry(_POISSON, 1, 0, 1.0, _poisson_target),
-}
 
 
 def fused_stage(
@@ -130,7 +85,7 @@ def fused_stage(
     FusedStage or None
         None where the pair is not fused (the caller takes the generic path).
     """
-    entry = _REGISTRY.get((family, type(score)))
+    entry = compiled.log_score_formulas(family) if type(score) is LogScore else None
     if not ENABLED or entry is None or config or y.ndim != 1:
         return None
     return FusedStage(entry, np.ascontiguousarray(y, dtype=np.float64), weights)
@@ -144,16 +99,17 @@ class FusedStage:
 
     Parameters
     ----------
-    entry : _Entry
-        The family's registry entry.
+    entry : Formulas
+        The family's compiled formulas (`natgrad.distributions.compiled`).
     y : ndarray of shape (n,)
         Targets.
     weights : ndarray of shape (n,)
         Loss weights.
     """
 
-    def __init__(self, entry: _Entry, y: Array, weights: Array) -> None:
+    def __init__(self, entry: Formulas, y: Array, weights: Array) -> None:
         self.code = entry.code
+        self._leaf_sums = entry.leaf_sums
         self.n_params = entry.n_params
         self.column = entry.column
         self.sign = entry.sign
@@ -197,10 +153,10 @@ class FusedStage:
             Each row's leaf.
         """
         n = self.target.shape[0]
-        n_sums = values.shape[0] * _N_STATS * ((n + _BLOCK - 1) // _BLOCK)
+        n_sums = values.shape[0] * N_STATS * ((n + _BLOCK - 1) // _BLOCK)
         # Many leaves (an external learner's output is one "leaf" per row) would make the
         # per-block sums larger than the rows themselves: a pass per L(ρ) instead.
-        if self.code == _LAPLACE or n_sums > 2 * n:
+        if not self._leaf_sums or n_sums > 2 * n:
             return lambda rho: self.loss_along(theta, values, index, rho)
         stats = _leaf_stats(
             self.code, theta, self._exp, index, values.shape[0], self.target, self.const,
@@ -306,88 +262,23 @@ class FusedStage:
         _natural_gradient(self.code, theta, self._exp, self.target, scale, out)
 
 
-# ---------------------------------------------------------------------- compiled row formulas
-# ``e`` is the family's cached exponential: exp(−log σ) (normal, log-normal, Laplace,
-# exponential) or exp(log λ) (Poisson).
-@njit(cache=True, nogil=True, error_model="numpy")
-def _row_nll(code, a0, a1, e, y):  # pragma: no cover - compiled
-    """The log score of one row without its constant, in each family's own order."""
-    if code == _NORMAL:
-        z = (y - a0) * e
-        return a1 + _HALF_LOG_2PI + 0.5 * z * z
-    if code == _LAPLACE:
-        return a1 + _LOG_2 + np.abs(y - a0) * e
-    if code == _EXPONENTIAL:
-        return a0 + y * e
-    # _POISSON
-    return e - y * a0
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _row_grad_fisher(code, a0, e, y):  # pragma: no cover - compiled
-    """(g0, g1, F00, F01, F11) of one row (unused entries zero for p = 1)."""
-    if code == _NORMAL:
-        z = (y - a0) * e
-        return -z * e, 1.0 - z * z, e * e, 0.0, 2.0
-    if code == _LAPLACE:
-        diff = y - a0
-        return -np.sign(diff) * e, 1.0 - np.abs(diff) * e, e * e, 0.0, 1.0
-    if code == _EXPONENTIAL:
-        return 1.0 - y * e, 0.0, 1.0, 0.0, 0.0
-    # _POISSON
-    return e - y, 0.0, e, 0.0, 0.0
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _scale_of(d):  # pragma: no cover - compiled
-    d = abs(d)
-    return 1.0 / np.sqrt(d) if d > 0.0 else 1.0
-
-
+# ---------------------------------------------------------------------- compiled solve
 @njit(cache=True, nogil=True, error_model="numpy")
 def _solve2(f00, f01, f11, g0, g1, p):  # pragma: no cover - compiled
-    """F⁻¹g for one block with p ≤ 2, step for step as `_rowsolve._solve_one`: Cholesky of
-    the Jacobi-scaled block, Levenberg damping until the pivots are positive, zero if none."""
-    s0 = _scale_of(f00)
-    s1 = _scale_of(f11) if p == 2 else 1.0
-    damping = 0.0
-    c00 = c10 = c11 = 0.0
-    ok = False
-    for _attempt in range(25):
-        ok = True
-        s = 0.5 * (f00 + f00) * s0 * s0
-        s += damping
-        if not s > _PIVOT_RTOL:
-            ok = False
-        else:
-            c00 = np.sqrt(s)
-            if p == 2:
-                c10 = 0.5 * (f01 + f01) * s1 * s0 / c00
-                s = 0.5 * (f11 + f11) * s1 * s1
-                s += damping
-                s -= c10 * c10
-                if not s > _PIVOT_RTOL:
-                    ok = False
-                else:
-                    c11 = np.sqrt(s)
-        if ok:
-            break
-        damping = 1e-10 if damping == 0.0 else damping * 10.0
-    if not ok:
-        return 0.0, 0.0
-    if p == 1:
-        x0 = g0 * s0 / c00
-        x0 = x0 / c00
-        return x0 * s0, 0.0
-    x0 = g0 * s0 / c00
-    t = g1 * s1
-    t -= c10 * x0
-    x1 = t / c11
-    x1 = x1 / c11
-    t = x0
-    t -= c10 * x1
-    x0 = t / c00
-    return x0 * s0, x1 * s1
+    """F⁻¹g for one block with p ≤ 2 by natgrad's damped-solve policy (`natgrad._damped`),
+    for the blocks that are not positive diagonal (rare: the arrays are made only here)."""
+    a = np.empty((p, p))
+    b = np.empty(p)
+    a[0, 0] = f00
+    b[0] = g0
+    if p == 2:
+        a[0, 1] = f01
+        a[1, 0] = f01
+        a[1, 1] = f11
+        b[1] = g1
+    out = np.empty(p)
+    damped_solve(a, b, out, np.zeros((p, p)))
+    return out[0], (out[1] if p == 2 else 0.0)
 
 
 # ---------------------------------------------------------------------- compiled passes
@@ -418,7 +309,7 @@ def _loss(
                 if p == 2:
                     a1 = a1 - rho * values[lf, 1]
                 e = e * factor[lf]
-            s = _row_nll(code, a0, a1, e, target[i])
+            s = row_nll(code, a0, a1, e, target[i])
             if has_const:
                 s = s + const[i]
             total += weights[i] * s
@@ -434,7 +325,7 @@ def _grad_metric(code, theta, exp_theta, target, w, weighted, grad, packed):  # 
     n = target.shape[0]
     p = theta.shape[1]
     for i in prange(n):
-        g0, g1, f00, f01, f11 = _row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
+        g0, g1, f00, f01, f11 = row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
         if weighted:
             wi = w[i]
             g0, g1, f00, f01, f11 = g0 * wi, g1 * wi, f00 * wi, f01 * wi, f11 * wi
@@ -452,7 +343,7 @@ def _grad_channels(code, theta, exp_theta, target, w, weighted, columns, out):  
     p = theta.shape[1]
     n_cols = columns.size
     for i in prange(n):
-        g0, g1, f00, f01, f11 = _row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
+        g0, g1, f00, f01, f11 = row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
         wi = w[i] if weighted else 1.0
         out[i, 0] = wi * g0
         if p == 2:
@@ -467,7 +358,7 @@ def _natural_gradient(code, theta, exp_theta, target, unit, out):  # pragma: no 
     n = target.shape[0]
     p = theta.shape[1]
     for i in prange(n):
-        g0, g1, f00, f01, f11 = _row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
+        g0, g1, f00, f01, f11 = row_grad_fisher(code, theta[i, 0], exp_theta[i], target[i])
         if f01 == 0.0 and 0.0 < f00 < np.inf and (p == 1 or 0.0 < f11 < np.inf):
             # A positive diagonal block: the scaled Cholesky has unit pivots and no
             # damping, and gives g / F up to a few ulps, without its sqrt/div chain.
@@ -480,46 +371,24 @@ def _natural_gradient(code, theta, exp_theta, target, unit, out):  # pragma: no 
             out[i, 1] = x1 * unit[1]
 
 
-# Columns of the per-leaf sums (`_leaf_stats`), by family:
-#   normal:      Σw, Σw log σ, Σw e², Σw e² r, Σw e² r² (r = y − μ, e = 1/σ), Σw c
-#   exponential: Σw, Σw log σ, Σw y e, Σw c
-#   Poisson:     Σw λ, Σw y log λ, Σw y, Σw c
-_N_STATS = 6
-
-
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def _leaf_stats(
     code, theta, exp_theta, index, n_leaves, target, const, has_const, weights
 ):  # pragma: no cover - compiled
     n = target.shape[0]
     n_blocks = (n + _BLOCK - 1) // _BLOCK
-    partial = np.zeros((n_blocks, n_leaves, _N_STATS))
+    partial = np.zeros((n_blocks, n_leaves, N_STATS))
+    p = theta.shape[1]
     for b in prange(n_blocks):
         acc = partial[b]
         for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
             lf = index[i]
             w = weights[i]
-            e = exp_theta[i]
-            y = target[i]
-            if code == _NORMAL:
-                r = y - theta[i, 0]
-                we2 = w * e * e
-                acc[lf, 0] += w
-                acc[lf, 1] += w * theta[i, 1]
-                acc[lf, 2] += we2
-                acc[lf, 3] += we2 * r
-                acc[lf, 4] += we2 * r * r
-            elif code == _EXPONENTIAL:
-                acc[lf, 0] += w
-                acc[lf, 1] += w * theta[i, 0]
-                acc[lf, 2] += w * y * e
-            else:  # _POISSON
-                acc[lf, 0] += w * e
-                acc[lf, 1] += w * y * theta[i, 0]
-                acc[lf, 2] += w * y
+            a1 = theta[i, 1] if p == 2 else 0.0
+            add_leaf_stats(code, acc[lf], w, exp_theta[i], target[i], theta[i, 0], a1)
             if has_const:
-                acc[lf, 5] += w * const[i]
-    out = np.zeros((n_leaves, _N_STATS))
+                acc[lf, N_STATS - 1] += w * const[i]
+    out = np.zeros((n_leaves, N_STATS))
     for b in range(n_blocks):
         out += partial[b]
     return out
@@ -530,18 +399,9 @@ def _stats_loss(code, stats, values, rho):  # pragma: no cover - compiled
     """L(ρ) from the per-leaf sums: θ − ρv is affine in ρ and exp(±(θ − ρv)) is the cached
     exp(±θ) times one factor per leaf, so each family's score sums in closed form."""
     total = 0.0
+    p = values.shape[1]
     for lf in range(stats.shape[0]):
-        st = stats[lf]
-        v0 = values[lf, 0]
-        if code == _NORMAL:
-            v1 = values[lf, 1]
-            f = np.exp(rho * v1)
-            rv = rho * v0
-            quad = st[4] + rv * (2.0 * st[3] + rv * st[2])
-            total += st[1] - rho * v1 * st[0] + _HALF_LOG_2PI * st[0] + 0.5 * (f * f) * quad
-        elif code == _EXPONENTIAL:
-            total += st[1] - rho * v0 * st[0] + np.exp(rho * v0) * st[2]
-        else:  # _POISSON
-            total += np.exp(-rho * v0) * st[0] - (st[1] - rho * v0 * st[2])
-        total += st[5]
+        v1 = values[lf, 1] if p == 2 else 0.0
+        total += leaf_loss(code, stats[lf], values[lf, 0], v1, rho)
+        total += stats[lf, N_STATS - 1]
     return total
