@@ -255,7 +255,14 @@ class _NGBoostBase(BaseEstimator):
             score=self._score_rule,
             rng=rng,
         )
-        trainer.fit(X, y, w, X_val, y_val, w_val)
+        state = trainer.fit(X, y, w, X_val, y_val, w_val)
+        self.init_params_ = state.init_params
+        self._template_ = state.template
+        self._model_ = state.model
+        self.n_estimators_ = state.n_estimators
+        self.best_iteration_ = state.best_iteration
+        self.train_loss_ = state.train_loss
+        self.validation_loss_ = state.validation_loss
         return self
 
     def _monotonic_constraints(self, param_names: Any, n_features: int) -> np.ndarray | None:

@@ -1,8 +1,8 @@
 """The stage loop of natural-gradient boosting, kept apart from the scikit-learn front end.
 
-`Trainer.fit` runs the algorithm of DESIGN.md on validated arrays and stores the fitted state
-on the estimator: the marginal fit, the model (native histogram trees or external learners),
-the per-stage losses and the chosen stage.
+`Trainer.fit` runs the algorithm of DESIGN.md on validated arrays and returns the fitted state
+(`FitState`), which the estimator assigns: the marginal fit, the model (native histogram trees
+or external learners), the per-stage losses and the chosen stage.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -30,6 +30,18 @@ from natgrad.distributions._base import Array, Distribution
 from natgrad.scores import Score
 
 logger = logging.getLogger("natgrad.boosting")
+
+
+class FitState(NamedTuple):
+    """What a fit produces; the estimator assigns it to its fitted attributes."""
+
+    init_params: Array  # (1, p), the marginal fit θ⁽⁰⁾
+    template: Distribution  # the family at θ⁽⁰⁾, with its configuration
+    model: NativeModel | ExternalModel
+    n_estimators: int
+    best_iteration: int
+    train_loss: Array  # (n_estimators + 1,)
+    validation_loss: Array  # (n_estimators + 1,), NaN without a validation set
 
 
 @dataclass
@@ -56,7 +68,8 @@ class Trainer:
         X_val: Array | None,
         y_val: Array | None,
         w_val: Array | None,
-    ) -> None:
+    ) -> FitState:
+        """Run the stages on validated arrays; the estimator assigns the returned state."""
         est = self.estimator
         theta0 = est._initial_params(y, w, self.family, self.config)
         template = self.family.from_params(theta0, **self.config)
@@ -228,13 +241,15 @@ class Trainer:
             progress.close()
 
         model.finish()
-        est.init_params_ = theta0
-        est._template_ = template
-        est._model_ = model
-        est.n_estimators_ = model.n_stages
-        est.best_iteration_ = best_stage if has_val else model.n_stages
-        est.train_loss_ = np.asarray(self.train_loss)
-        est.validation_loss_ = np.asarray(self.validation_loss)
+        return FitState(
+            init_params=theta0,
+            template=template,
+            model=model,
+            n_estimators=model.n_stages,
+            best_iteration=best_stage if has_val else model.n_stages,
+            train_loss=np.asarray(self.train_loss),
+            validation_loss=np.asarray(self.validation_loss),
+        )
 
     def _generic_targets(
         self,
