@@ -15,9 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from natgrad._damped import PIVOT_RTOL, damped_solve_rows
+from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_finite, describe
-
-Array = NDArray[np.float64]
 
 logger = logging.getLogger(__name__)
 

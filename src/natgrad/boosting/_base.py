@@ -26,9 +26,10 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from natgrad import distributions
+from natgrad._typing import Array
 from natgrad._validation import check_sample_weight
-from natgrad.boosting import _model_file
-from natgrad.distributions._base import Array, Distribution
+from natgrad.boosting._model_file import default_score, restore_estimator, write_estimator
+from natgrad.distributions import Distribution
 from natgrad.io.format import HeaderReader
 from natgrad.scores import Score, get_score
 
@@ -467,14 +468,14 @@ class _NGBoostBase(BaseEstimator):
 
     # ----------------------------------------------------------------- model file hooks
     # `natgrad.io` calls `_write_model_file` and `_from_model_file`; the estimator writes and
-    # checks its own entries (natgrad.boosting._model_file), a class adds its own through
+    # checks its own entries (`natgrad.boosting._model_file`), a class adds its own through
     # `_file_entries`, `_restore_params`, `_restore_entries` and `_restore_score`.
     def _write_model_file(self, path: Any, metadata: dict | None) -> Any:
-        return _model_file.write(self, path, metadata)
+        return write_estimator(self, path, metadata)
 
     @classmethod
     def _from_model_file(cls, reader: HeaderReader) -> Any:
-        return _model_file.restore(cls, reader)
+        return restore_estimator(cls, reader)
 
     def _file_entries(self, params: dict[str, Any]) -> dict[str, Any]:
         """Header entries of this class (and its JSON hyper-parameters, set in place)."""
@@ -497,7 +498,7 @@ class _NGBoostBase(BaseEstimator):
 
     def _restore_score(self, reader: HeaderReader, family: type[Distribution]) -> Score:
         """The fitted scoring rule of the restored estimator."""
-        return _model_file.default_score(self)
+        return default_score(self)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -13,8 +13,9 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from natgrad._typing import Array
 from natgrad.boosting._base import _NGBoostBase
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 from natgrad.io.format import LABEL_KINDS, HeaderReader, python_value
 
 

@@ -22,7 +22,7 @@ from natgrad.boosting._training.learners import NativeModel
 from natgrad.io.format import HeaderReader, python_value, write_model_file
 from natgrad.scores import SCORES, Score, get_score
 
-__all__ = ["FILE_CLASSES", "restore", "write"]
+__all__ = ["FILE_CLASSES", "default_score", "restore_estimator", "write_estimator"]
 
 #: The estimator classes a model file may hold (the classes define ``_file_task``).
 FILE_CLASSES = ("NGBoostRegressor", "NGBoostClassifier", "NGBoostSurvival")
@@ -30,7 +30,7 @@ FILE_CLASSES = ("NGBoostRegressor", "NGBoostClassifier", "NGBoostSurvival")
 _SCORE_KEYS = ("scoring_rule", "score")
 
 
-def write(est: Any, path: str | os.PathLike[str], metadata: dict | None) -> Path:
+def write_estimator(est: Any, path: str | os.PathLike[str], metadata: dict | None) -> Path:
     """Write the fitted estimator ``est`` to ``path`` (atomically); returns the path."""
     entries, arrays = _contents(est)
     return write_model_file(path, entries, arrays, metadata)
@@ -144,7 +144,7 @@ def _encode_categories(categories: list[Any] | None) -> list[Any] | None:
 
 
 # --------------------------------------------------------------------------------- loading
-def restore(cls: Any, reader: HeaderReader) -> Any:
+def restore_estimator(cls: Any, reader: HeaderReader) -> Any:
     """The fitted ``cls`` estimator a checked model file describes."""
     est = _estimator(cls, reader)
     family, config = _family(reader)

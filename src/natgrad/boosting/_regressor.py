@@ -8,8 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 
+from natgrad._typing import Array
 from natgrad.boosting._base import _NGBoostBase
-from natgrad.distributions._base import Array
 
 __all__ = ["NGBoostRegressor"]
 

@@ -17,9 +17,10 @@ from scipy import optimize
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_sample_weight, describe
 from natgrad.boosting._base import _NGBoostBase
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 from natgrad.io.format import HeaderReader
 from natgrad.scores import CensoredLogScore, Score
 

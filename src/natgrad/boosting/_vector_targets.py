@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from natgrad.distributions._base import Array, Distribution
+from natgrad._typing import Array
+from natgrad.distributions import Distribution
 
 # The univariate family to suggest when a vector family gets one target column.
 _UNIVARIATE = {"multivariate_normal": "normal"}

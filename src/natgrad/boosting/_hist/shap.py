@@ -30,7 +30,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import NDArray
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 # numba's cache is keyed on this file's source only: after editing `goes_left` in
 # _predictor.py, touch this file (or delete __pycache__/*.nbi), or `_tree_shap` keeps the old

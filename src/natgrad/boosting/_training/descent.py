@@ -23,8 +23,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from natgrad._typing import Array
 from natgrad.boosting._hist.leaf_solve import leaf_value
-from natgrad.distributions._base import Array
 
 __all__ = ["fisher_leaf_values"]
 

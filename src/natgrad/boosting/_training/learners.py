@@ -22,13 +22,13 @@ from numpy.typing import NDArray
 from sklearn.base import clone
 from sklearn.utils.validation import has_fit_parameter
 
+from natgrad._typing import Array
 from natgrad.boosting._hist.binning import BinMapper
 from natgrad.boosting._hist.common import Tree
 from natgrad.boosting._hist.grow_checks import GrowPlan, _check_rows, make_plan
 from natgrad.boosting._hist.grower import grow_planned, grow_tree
 from natgrad.boosting._hist.predictor import Ensemble
 from natgrad.boosting._hist.split_diagonal import diagonal_layout
-from natgrad.distributions._base import Array
 
 
 class NativeModel:

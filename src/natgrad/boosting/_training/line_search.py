@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 
 def search_step(

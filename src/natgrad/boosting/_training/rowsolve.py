@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit, prange
 
 from natgrad._damped import damped_solve
-from natgrad.distributions._base import Array
+from natgrad._typing import Array
 
 __all__ = ["row_natural_gradients"]
 

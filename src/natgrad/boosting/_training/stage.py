@@ -39,8 +39,8 @@ from numba import njit, prange
 from numpy.typing import NDArray
 
 from natgrad._damped import damped_solve
-from natgrad.distributions import compiled
-from natgrad.distributions._base import Array, Distribution
+from natgrad._typing import Array
+from natgrad.distributions import Distribution, compiled
 from natgrad.distributions.compiled import (
     N_STATS,
     Formulas,

@@ -17,6 +17,7 @@ from numba import njit
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
+from natgrad._typing import Array
 from natgrad.boosting._hist.categorical import n_categories
 from natgrad.boosting._hist.grow_checks import pack_metric
 from natgrad.boosting._hist.partition import add_leaf_values
@@ -26,7 +27,7 @@ from natgrad.boosting._training.learners import ExternalModel, NativeModel
 from natgrad.boosting._training.line_search import search_step
 from natgrad.boosting._training.rowsolve import row_natural_gradients
 from natgrad.boosting._training.stage import FusedStage, fused_stage
-from natgrad.distributions._base import Array, Distribution
+from natgrad.distributions import Distribution
 from natgrad.scores import Score
 
 logger = logging.getLogger("natgrad.boosting")
