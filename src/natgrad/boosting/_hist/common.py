@@ -1,13 +1,19 @@
-"""Constants and the grown-tree record shared by the histogram engine's modules."""
+"""Constants and records shared by the histogram engine's modules.
+
+The compiled kernels take their configuration as named tuples (numba compiles them to
+structs): `NodeArrays`, the split nodes every walk reads, and `SplitParams`, the split search's
+settings; `Tree` is the grown tree as the Python side keeps it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["FASTMATH", "N_WORDS", "Tree"]
+__all__ = ["FASTMATH", "N_WORDS", "NodeArrays", "SplitParams", "Tree"]
 
 # fastmath without 'nnan'/'ninf': those would let LLVM fold away NaN tests (missing values,
 # failed pivots). Reassociation is what lets the sums vectorise.
@@ -77,3 +83,48 @@ class Tree:
     @property
     def n_leaves(self) -> int:
         return int(self.leaf_index.shape[0])
+
+
+class NodeArrays(NamedTuple):
+    """The split nodes of a tree or a forest as flat arrays: what every walk reads.
+
+    Node ``i`` splits on ``feature[i]``; children ``left[i]`` / ``right[i]`` (-1 at leaves).
+    A numeric node sends bin ``b <= bin_threshold[i]`` (real value ``x <= threshold[i]``)
+    left and the missing-value bin ``missing_bin`` (NaN) by ``missing_go_left[i]``; a
+    categorical node (``cat_index[i] >= 0``) sends the bins whose bit is set in
+    ``cat_bits[cat_index[i]]`` left. Routing: `natgrad.boosting._hist.routing`.
+    """
+
+    feature: NDArray[np.int32]
+    threshold: NDArray[np.float64]  # empty where only binned rows are walked
+    bin_threshold: NDArray[np.uint8]
+    missing_go_left: NDArray[np.bool_]
+    left: NDArray[np.int32]
+    right: NDArray[np.int32]
+    cat_index: NDArray[np.int32]
+    cat_bits: NDArray[np.uint32]  # (n_categorical_splits, N_WORDS)
+    missing_bin: int
+
+
+class SplitParams(NamedTuple):
+    """The split search's settings, the same for every node of a fit.
+
+    ``p`` parameters; ``matrix``: the metric is a matrix (the Fisher rule) rather than the
+    weight times the identity; ridge ``l2``, leaf ``prior`` in pseudo-rows, at least
+    ``min_samples_leaf`` rows per child and a gain above ``min_gain``; the bins of each
+    feature and the missing-value bin; monotone ``sign`` (d, p) in {-1, 0, 1} ((0, p):
+    none); ``diag_map`` / ``diag_const`` the diagonal histogram layout (empty: dense;
+    `natgrad.boosting._hist.split_diagonal`).
+    """
+
+    p: int
+    matrix: bool
+    l2: float
+    prior: float
+    min_samples_leaf: int
+    min_gain: float
+    n_bins_non_missing: NDArray[np.int32]
+    missing_bin: int
+    sign: NDArray[np.int8]
+    diag_map: NDArray[np.int64]
+    diag_const: NDArray[np.float64]

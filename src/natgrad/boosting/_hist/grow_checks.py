@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
+from .common import SplitParams
 from .split_diagonal import diagonal_layout
 
 __all__ = ["pack_metric"]
@@ -252,6 +253,7 @@ class GrowPlan:
     diag_map: NDArray[np.int64]  # empty: the dense layout
     diag_const: NDArray[np.float64]
     thresholds: NDArray[np.float64]  # (d, n_bins): real threshold of each bin, inf past the last
+    split: SplitParams  # the split search's settings, as the compiled kernels take them
 
 
 def make_plan(
@@ -300,6 +302,23 @@ def make_plan(
         k = min(thr.shape[0], missing_bin + 1)
         thresholds[f, :k] = thr[:k]
     diag_map, diag_const = (_NO_DIAG, _NO_DIAG_CONST) if diag_layout is None else diag_layout[:2]
+    l2 = _check_float(l2_regularization, "l2_regularization", 0.0)
+    prior = _check_float(leaf_prior, "leaf_prior", 0.0)
+    min_gain = _check_float(min_gain_to_split, "min_gain_to_split", -np.inf)
+    sign = _check_monotone(monotonic_cst, p, d)
+    split = SplitParams(
+        p=int(p),
+        matrix=bool(matrix),
+        l2=float(l2),
+        prior=float(prior),
+        min_samples_leaf=min_leaf,
+        min_gain=float(min_gain),
+        n_bins_non_missing=nbnm,
+        missing_bin=missing_bin,
+        sign=sign,
+        diag_map=diag_map,
+        diag_const=diag_const,
+    )
     return GrowPlan(
         binned=binned,
         p=p,
@@ -308,12 +327,12 @@ def make_plan(
         depth_cap=2 ** min(max_depth, 30) if max_depth is not None else np.iinfo(np.int64).max,
         max_leaves=max_leaves,
         min_samples_leaf=min_leaf,
-        l2=_check_float(l2_regularization, "l2_regularization", 0.0),
-        prior=_check_float(leaf_prior, "leaf_prior", 0.0),
-        min_gain=_check_float(min_gain_to_split, "min_gain_to_split", -np.inf),
+        l2=l2,
+        prior=prior,
+        min_gain=min_gain,
         n_bins_non_missing=nbnm,
         missing_bin=missing_bin,
-        sign=_check_monotone(monotonic_cst, p, d),
+        sign=sign,
         is_categorical=is_cat,
         features=features,
         num_features=num_features,
@@ -321,6 +340,7 @@ def make_plan(
         diag_map=diag_map,
         diag_const=diag_const,
         thresholds=thresholds,
+        split=split,
     )
 
 

@@ -17,14 +17,16 @@ With ``monotonic_cst`` the leaf values are made monotone in the constrained feat
 
 from __future__ import annotations
 
+# numba's cache is keyed on the source file of each cached function only: after editing a
+# kernel imported here (histograms, splits, binned traversal), touch this file or delete
+# __pycache__/*.nbi, or `_grow` keeps running the old compiled code.
+from typing import NamedTuple
+
 import numpy as np
 from numba import get_num_threads, njit
 from numpy.typing import ArrayLike, NDArray
 
-# numba's cache is keyed on the source file of each cached function only: after editing a
-# kernel imported here (histograms, splits, binned traversal), touch this file or delete
-# __pycache__/*.nbi, or `_grow` keeps running the old compiled code.
-from .common import N_WORDS, Tree
+from .common import N_WORDS, NodeArrays, Tree
 from .grow_checks import (
     GrowPlan,
     _check_arrays,
@@ -207,13 +209,13 @@ def grow_planned(
     subsampled: bool,
     feature_mask: ArrayLike | None,
 ) -> tuple[Tree, NDArray[np.int32]]:
-    """Grow one tree from a `GrowPlan` (`_grow_checks.make_plan`) and its channel values.
+    """Grow one tree from a `GrowPlan` (`grow_checks.make_plan`) and its channel values.
 
     The trainer's per-stage entry: only what changes from tree to tree is passed, and only
     the feature mask is checked. ``vals`` (n, C) are the histogram channel values in the
     plan's layout (`grow_tree`'s ``channels``; for the scalar unweighted layout, the
     targets themselves), ``part`` the stage's rows, sorted, as a fresh int32 array that the
-    growth reorders (`_grow_checks._check_rows`), ``subsampled`` whether some rows are left
+    growth reorders (`grow_checks._check_rows`), ``subsampled`` whether some rows are left
     out (their leaves are then found by a binned traversal).
     """
     d = plan.binned.shape[1]
@@ -229,51 +231,108 @@ def grow_planned(
         plan.depth_cap,
         max(1, part.size // plan.min_samples_leaf),
     )
-    out = _grow(
-        plan.binned,
-        vals,
-        part,
-        features,
-        plan.n_bins_non_missing,
-        plan.missing_bin,
-        plan.p,
-        plan.matrix,
-        plan.max_depth,
-        n_leaves_cap,
-        plan.min_samples_leaf,
-        plan.l2,
-        plan.min_gain,
-        subsampled,
-        get_num_threads(),
-        plan.sign,
-        num_features,
-        cat_features,
-        plan.prior,
-        plan.diag_map,
-        plan.diag_const,
-    )
-    return _as_tree(out, plan.thresholds), out[-1]
+    limits = GrowLimits(plan.max_depth, n_leaves_cap, subsampled, get_num_threads())
+    feats = FeatureSets(features, num_features, cat_features)
+    out = _grow(plan.binned, vals, part, feats, plan.split, limits)
+    return _as_tree(out, plan.thresholds), out.leaf_of_row
+
+
+class GrowLimits(NamedTuple):
+    """Per-tree limits of `_grow`: depth, leaves, whether rows were left out (their leaves
+    are then found by a binned traversal) and the number of threads."""
+
+    max_depth: int
+    max_leaves: int
+    traverse_rest: bool
+    n_threads: int
+
+
+class FeatureSets(NamedTuple):
+    """The features a tree may split on: all of them, the numeric and the categorical ones."""
+
+    all: NDArray[np.int32]
+    numeric: NDArray[np.int32]
+    categorical: NDArray[np.int32]
+
+
+class GrownTree(NamedTuple):
+    """`_grow`'s result: node arrays at capacity size (``n_nodes`` in use), the leaves and
+    the leaf of every row."""
+
+    n_nodes: int
+    feature: NDArray[np.int32]
+    bin_threshold: NDArray[np.uint8]
+    missing_go_left: NDArray[np.bool_]
+    left: NDArray[np.int32]
+    right: NDArray[np.int32]
+    value: NDArray[np.float64]
+    gain: NDArray[np.float64]
+    split_gain: NDArray[np.float64]
+    n_rows: NDArray[np.int64]  # training rows of the stage in each node
+    depth: NDArray[np.int32]
+    leaf_index: NDArray[np.int32]
+    leaf_values: NDArray[np.float64]
+    is_cat: NDArray[np.bool_]
+    cat_bits: NDArray[np.uint32]
+    leaf_of_row: NDArray[np.int32]
+
+
+class _Nodes(NamedTuple):
+    # The growing tree's per-node arrays (capacity max_nodes).
+    feature: NDArray[np.int32]
+    bin_thr: NDArray[np.uint8]
+    mgl: NDArray[np.bool_]
+    left: NDArray[np.int32]
+    right: NDArray[np.int32]
+    value: NDArray[np.float64]
+    gain: NDArray[np.float64]
+    split_gain: NDArray[np.float64]
+    n_rows: NDArray[np.int64]
+    depth: NDArray[np.int32]
+    start: NDArray[np.int64]  # first row of the node in the partition
+    sums: NDArray[np.float64]  # (max_nodes, K) dense channel sums
+    lower: NDArray[np.float64]  # bounds of the values under monotone constraints
+    upper: NDArray[np.float64]
+    is_cat: NDArray[np.bool_]
+    cat_bits: NDArray[np.uint32]
+
+
+class _Candidates(NamedTuple):
+    # Best split of each current leaf, found when the leaf is created.
+    gain: NDArray[np.float64]
+    feat: NDArray[np.int64]
+    bin: NDArray[np.int64]
+    mgl: NDArray[np.bool_]
+    left: NDArray[np.float64]  # (max_nodes, K): sums of the left child
+    pg: NDArray[np.float64]  # (max_nodes, p): per-parameter gains
+    cat: NDArray[np.bool_]
+    bits: NDArray[np.uint32]
 
 
 # Placeholders for unused kernel inputs (no per-stage allocation).
 _ONE = np.ones(1)
 _NO_METRIC = np.zeros((1, 1))
+_NO_THRESHOLD = np.zeros(0)
 
 
-def _as_tree(out, thresholds) -> Tree:
+def _as_tree(out: GrownTree, thresholds) -> Tree:
     """Trim the capacity-sized node arrays of `_grow` and add the real thresholds
     (``thresholds``: the plan's (d, n_bins) table)."""
-    n_nodes = out[0]
-    feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth = (
-        a[:n_nodes] for a in out[1:11]
+    n_nodes = out.n_nodes
+    feature, bin_thr, mgl = (
+        out.feature[:n_nodes],
+        out.bin_threshold[:n_nodes],
+        out.missing_go_left[:n_nodes],
     )
-    leaf_index, leaf_values = out[11], out[12]
-    is_cat = out[13][:n_nodes]
+    left, right = out.left[:n_nodes], out.right[:n_nodes]
+    value, gain, split_gain = out.value[:n_nodes], out.gain[:n_nodes], out.split_gain[:n_nodes]
+    count, depth = out.n_rows[:n_nodes], out.depth[:n_nodes]
+    is_cat = out.is_cat[:n_nodes]
     cat_index = cat_bitsets = None
     if is_cat.any():
         cat_index = np.full(n_nodes, -1, dtype=np.int32)
         cat_index[is_cat] = np.arange(int(is_cat.sum()), dtype=np.int32)
-        cat_bitsets = np.ascontiguousarray(out[14][:n_nodes][is_cat])
+        cat_bitsets = np.ascontiguousarray(out.cat_bits[:n_nodes][is_cat])
     threshold = np.full(n_nodes, np.nan)
     split = (feature >= 0) & ~is_cat
     threshold[split] = thresholds[feature[split], bin_thr[split]]
@@ -289,57 +348,183 @@ def _as_tree(out, thresholds) -> Tree:
         split_gain,
         count,
         depth,
-        leaf_index,
-        leaf_values,
+        out.leaf_index,
+        out.leaf_values,
         cat_index,
         cat_bitsets,
     )
 
 
+@njit(nogil=True)
+def _new_nodes(max_nodes, p, K):
+    return _Nodes(
+        np.full(max_nodes, -1, dtype=np.int32),
+        np.zeros(max_nodes, dtype=np.uint8),
+        np.zeros(max_nodes, dtype=np.bool_),
+        np.full(max_nodes, -1, dtype=np.int32),
+        np.full(max_nodes, -1, dtype=np.int32),
+        np.zeros((max_nodes, p)),
+        np.zeros((max_nodes, p)),
+        np.zeros(max_nodes),
+        np.zeros(max_nodes, dtype=np.int64),
+        np.zeros(max_nodes, dtype=np.int32),
+        np.zeros(max_nodes, dtype=np.int64),
+        np.zeros((max_nodes, K)),
+        np.full((max_nodes, p), -np.inf),
+        np.full((max_nodes, p), np.inf),
+        np.zeros(max_nodes, dtype=np.bool_),
+        np.zeros((max_nodes, N_WORDS), dtype=np.uint32),
+    )
+
+
+@njit(nogil=True)
+def _new_candidates(max_nodes, p, K):
+    return _Candidates(
+        np.full(max_nodes, -np.inf),
+        np.zeros(max_nodes, dtype=np.int64),
+        np.zeros(max_nodes, dtype=np.int64),
+        np.zeros(max_nodes, dtype=np.bool_),
+        np.zeros((max_nodes, K)),
+        np.zeros((max_nodes, p)),
+        np.zeros(max_nodes, dtype=np.bool_),
+        np.zeros((max_nodes, N_WORDS), dtype=np.uint32),
+    )
+
+
+@njit(nogil=True)
+def _search(hist, c, nodes, cand, feats, sp, cat_hist, cat_left, cat_pg):
+    """Best split of node ``c`` from its histogram ``hist`` into ``cand[c]``: the numeric
+    scan, then the categorical one, which wins only when strictly better."""
+    p, missing_bin = sp.p, sp.missing_bin
+    best_c = find_best_split(
+        hist, feats.numeric, nodes.sums[c], nodes.lower[c], nodes.upper[c], cand.left[c],
+        cand.pg[c], sp,
+    )  # fmt: skip
+    cand.gain[c], cand.feat[c], cand.bin[c], cand.mgl[c] = best_c
+    cand.cat[c] = False
+    if feats.categorical.size == 0:
+        return
+    cat_h = hist
+    if sp.diag_map.size > 0:
+        for cf in feats.categorical:
+            for b in range(missing_bin + 1):
+                expand_diagonal(hist[cf, b], p, sp.diag_map, sp.diag_const, cat_hist[cf, b])
+        cat_h = cat_hist
+    g, cf, cm = find_best_categorical_split(
+        cat_h, feats.categorical, sp.n_bins_non_missing, missing_bin, nodes.sums[c], p,
+        sp.matrix, sp.l2, sp.min_samples_leaf, sp.min_gain, cat_left, cat_pg, cand.bits[c],
+        sp.prior,
+    )  # fmt: skip
+    # Strictly better: on a tie the numeric split is kept.
+    if g > cand.gain[c]:
+        cand.gain[c], cand.feat[c], cand.bin[c], cand.mgl[c] = g, cf, 0, cm
+        cand.left[c] = cat_left
+        cand.pg[c] = cat_pg
+        cand.cat[c] = True
+
+
+@njit(nogil=True)
+def _split(best, best_gain, lc, binned, part, nodes, cand, sp, sides, tmp):
+    """Split leaf ``best`` by its candidate into the children ``lc`` and ``lc + 1``: the
+    row partition, the children's sums, bounds, rows and depths."""
+    rc = lc + 1
+    f = cand.feat[best]
+    s = nodes.start[best]
+    e = s + nodes.n_rows[best]
+    if cand.cat[best]:
+        bitset_sides(cand.bits[best], sides)
+        nodes.is_cat[best] = True
+        nodes.cat_bits[best] = cand.bits[best]
+    else:
+        threshold_sides(cand.bin[best], cand.mgl[best], sp.missing_bin, sides)
+    nl = partition(binned[:, f], part, s, e, sides, tmp)
+    nodes.feature[best] = f
+    nodes.bin_thr[best] = cand.bin[best]
+    nodes.mgl[best] = cand.mgl[best]
+    nodes.left[best] = lc
+    nodes.right[best] = rc
+    nodes.split_gain[best] = best_gain
+    nodes.gain[best] = cand.pg[best]
+    cand.gain[best] = -np.inf
+    sums = nodes.sums
+    sums[lc] = cand.left[best]
+    sums[rc] = sums[best] - sums[lc]
+    if sp.sign.shape[0] > 0:
+        lower, upper = nodes.lower, nodes.upper
+        child_bounds(
+            sums[lc], sums[rc], sp.p, sp.matrix, sp.l2, sp.sign[f], lower[best], upper[best],
+            lower[lc], upper[lc], lower[rc], upper[rc], sp.prior,
+        )  # fmt: skip
+    nodes.start[lc], nodes.n_rows[lc] = s, nl
+    nodes.start[rc], nodes.n_rows[rc] = s + nl, e - s - nl
+    nodes.depth[lc] = nodes.depth[rc] = nodes.depth[best] + 1
+
+
+@njit(nogil=True)
+def _finish(n_nodes, n_leaves, nodes, sp, binned, part, traverse_rest):
+    """Every node's value, the leaves and the leaf of every row (by the partition for the
+    grown rows, by a binned traversal for the rows left out)."""
+    p = sp.p
+    work = np.empty((p, p))
+    z = np.empty(p)
+    leaf_index = np.empty(n_leaves, dtype=np.int32)
+    node_leaf = np.full(n_nodes, -1, dtype=np.int32)
+    leaf_values = np.empty((n_leaves, p))
+    n_l = 0
+    for nd in range(n_nodes):
+        if sp.sign.shape[0] > 0:
+            clipped_value(
+                nodes.sums[nd], p, sp.matrix, sp.l2, nodes.lower[nd], nodes.upper[nd], work, z,
+                nodes.value[nd], sp.prior,
+            )  # fmt: skip
+        else:
+            leaf_value(nodes.sums[nd], p, sp.matrix, sp.l2, work, z, nodes.value[nd], sp.prior)
+        if nodes.left[nd] == -1:
+            leaf_index[n_l] = nd
+            node_leaf[nd] = n_l
+            leaf_values[n_l] = nodes.value[nd]
+            n_l += 1
+    leaf_of_row = np.empty(binned.shape[0], dtype=np.int32)
+    if traverse_rest:
+        leaf_of_row[:] = -1
+    for lf in range(n_leaves):
+        nd = leaf_index[lf]
+        for ii in range(nodes.start[nd], nodes.start[nd] + nodes.n_rows[nd]):
+            leaf_of_row[part[ii]] = lf
+    if traverse_rest:
+        max_nodes = nodes.is_cat.shape[0]
+        cat_index = np.where(nodes.is_cat, np.arange(max_nodes), -1).astype(np.int32)
+        walk = NodeArrays(
+            nodes.feature, _NO_THRESHOLD, nodes.bin_thr, nodes.mgl, nodes.left, nodes.right,
+            cat_index, nodes.cat_bits, sp.missing_bin,
+        )  # fmt: skip
+        traverse_unassigned(binned, leaf_of_row, walk, node_leaf)
+    return leaf_index, leaf_values, leaf_of_row
+
+
 @njit(cache=True, nogil=True)
-def _grow(
-    binned, vals, part, features, n_bins_nm, missing_bin, p, matrix, max_depth, max_leaves,
-    min_samples_leaf, l2, min_gain, traverse_rest, n_threads, sign, num_features, cat_features,
-    prior, diag_map, diag_const,
-):  # fmt: skip
-    """Compiled growth; see `grow_tree`. Node arrays are returned at capacity size, with
-    the number of nodes first. ``diag_map`` non-empty: the histograms have the diagonal
-    layout (`_diagonal_split`), the node sums (``K`` channels) stay dense."""
+def _grow(binned, vals, part, feats, sp, limits):
+    """Compiled growth; see `grow_tree`. ``feats``: `FeatureSets`; ``sp``: `SplitParams`;
+    ``limits``: `GrowLimits`. Returns a `GrownTree` (node arrays at capacity size).
+    ``sp.diag_map`` non-empty: the histograms have the diagonal layout (`split_diagonal`),
+    the node sums (``K`` channels) stay dense.
+
+    The loop over splits stays whole: it owns the histogram pool, which `take_slot` may
+    reallocate, and the slots of the nodes still to be searched.
+    """
     n, d = binned.shape
     m = part.size
+    p, missing_bin = sp.p, sp.missing_bin
+    max_depth, max_leaves, n_threads = limits.max_depth, limits.max_leaves, limits.n_threads
+    features = feats.all
     Kh = vals.shape[1] + 1  # histogram channels
-    diag = diag_map.size > 0
+    diag = sp.diag_map.size > 0
     K = p + p * (p + 1) // 2 + 1 if diag else Kh
     max_nodes = 2 * max_leaves - 1
-    feature = np.full(max_nodes, -1, dtype=np.int32)
-    bin_thr = np.zeros(max_nodes, dtype=np.uint8)
-    mgl = np.zeros(max_nodes, dtype=np.bool_)
-    left = np.full(max_nodes, -1, dtype=np.int32)
-    right = np.full(max_nodes, -1, dtype=np.int32)
-    value = np.zeros((max_nodes, p))
-    gain = np.zeros((max_nodes, p))
-    split_gain = np.zeros(max_nodes)
-    count = np.zeros(max_nodes, dtype=np.int64)
-    depth = np.zeros(max_nodes, dtype=np.int32)
-    start = np.zeros(max_nodes, dtype=np.int64)
-    sums = np.zeros((max_nodes, K))
-    # Best split of each current leaf, found when the leaf is created.
-    cand_gain = np.full(max_nodes, -np.inf)
-    cand_feat = np.zeros(max_nodes, dtype=np.int64)
-    cand_bin = np.zeros(max_nodes, dtype=np.int64)
-    cand_mgl = np.zeros(max_nodes, dtype=np.bool_)
-    cand_left = np.zeros((max_nodes, K))
-    cand_pg = np.zeros((max_nodes, p))
-    # Categorical splits: the winning candidate's bitset, and each split node's.
-    cand_cat = np.zeros(max_nodes, dtype=np.bool_)
-    cand_bits = np.zeros((max_nodes, N_WORDS), dtype=np.uint32)
-    is_cat = np.zeros(max_nodes, dtype=np.bool_)
-    cat_bits = np.zeros((max_nodes, N_WORDS), dtype=np.uint32)
+    nodes = _new_nodes(max_nodes, p, K)
+    cand = _new_candidates(max_nodes, p, K)
     cat_left = np.empty(K)
     cat_pg = np.empty(p)
-    # Bounds of each node's values under monotone constraints (`sign`, (d, p) or empty).
-    lower = np.full((max_nodes, p), -np.inf)
-    upper = np.full((max_nodes, p), np.inf)
     tmp = np.empty(m, dtype=np.int32)
     sides = np.empty(missing_bin + 1, dtype=np.uint8)  # 1: the bin goes left (`partition`)
     # Histogram slots (at most one per splittable leaf), grown on demand; block partials
@@ -353,9 +538,10 @@ def _grow(
     check = np.empty(2, dtype=np.int64)
     h_sums = np.empty(Kh)
     # Dense copies of the categorical features' histograms (diagonal layout only).
-    cat_hist = np.zeros((d if diag and cat_features.size > 0 else 0, missing_bin + 1, K))
+    cat_hist = np.zeros((d if diag and feats.categorical.size > 0 else 0, missing_bin + 1, K))
+    count, start, depth, left = nodes.n_rows, nodes.start, nodes.depth, nodes.left
 
-    min_split = 2 * min_samples_leaf
+    min_split = 2 * sp.min_samples_leaf
     count[0] = m
     n_nodes = 1
     n_leaves = 1
@@ -365,7 +551,7 @@ def _grow(
         # Without row subsampling the root's rows are 0 .. n-1 in order (`_check_rows`).
         build_histogram(
             binned, part, start[0], count[0], features, vals, pool[slot[0]], partials, n_threads,
-            not traverse_rest,
+            not limits.traverse_rest,
         )  # fmt: skip
         # The root sums are any one feature's histogram summed over its bins.
         h_sums[:] = pool[slot[0], features[0]].sum(axis=0)
@@ -374,87 +560,30 @@ def _grow(
     else:
         node_sums(part, 0, m, vals, h_sums)
     if diag:
-        expand_diagonal(h_sums, p, diag_map, diag_const, sums[0])
+        expand_diagonal(h_sums, p, sp.diag_map, sp.diag_const, nodes.sums[0])
     else:
-        sums[0] = h_sums
+        nodes.sums[0] = h_sums
     while True:
         for k in range(n_check):
             c = check[k]
-            if diag:
-                best_c = find_best_split(
-                    pool[slot[c]], num_features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
-                    min_samples_leaf, min_gain, sign, lower[c], upper[c], cand_left[c],
-                    cand_pg[c], prior, diag_map, diag_const,
-                )  # fmt: skip
-            else:
-                best_c = find_best_split(
-                    pool[slot[c]], num_features, n_bins_nm, missing_bin, sums[c], p, matrix, l2,
-                    min_samples_leaf, min_gain, sign, lower[c], upper[c], cand_left[c],
-                    cand_pg[c], prior,
-                )  # fmt: skip
-            cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = best_c
-            cand_cat[c] = False
-            if cat_features.size > 0:
-                cat_h = pool[slot[c]]
-                if diag:
-                    for cf in cat_features:
-                        for b in range(missing_bin + 1):
-                            expand_diagonal(cat_h[cf, b], p, diag_map, diag_const, cat_hist[cf, b])
-                    cat_h = cat_hist
-                g, cf, cm = find_best_categorical_split(
-                    cat_h, cat_features, n_bins_nm, missing_bin, sums[c], p, matrix,
-                    l2, min_samples_leaf, min_gain, cat_left, cat_pg, cand_bits[c], prior,
-                )  # fmt: skip
-                # Strictly better: on a tie the numeric split is kept.
-                if g > cand_gain[c]:
-                    cand_gain[c], cand_feat[c], cand_bin[c], cand_mgl[c] = g, cf, 0, cm
-                    cand_left[c] = cat_left
-                    cand_pg[c] = cat_pg
-                    cand_cat[c] = True
+            _search(pool[slot[c]], c, nodes, cand, feats, sp, cat_hist, cat_left, cat_pg)
         if n_leaves >= max_leaves:
             break
         best = -1
         best_gain = -np.inf
         for nd in range(n_nodes):
-            if left[nd] == -1 and cand_gain[nd] > best_gain:
-                best_gain = cand_gain[nd]
+            if left[nd] == -1 and cand.gain[nd] > best_gain:
+                best_gain = cand.gain[nd]
                 best = nd
         if best < 0:
             break
-        f = cand_feat[best]
-        s = start[best]
-        e = s + count[best]
-        if cand_cat[best]:
-            bitset_sides(cand_bits[best], sides)
-            is_cat[best] = True
-            cat_bits[best] = cand_bits[best]
-        else:
-            threshold_sides(cand_bin[best], cand_mgl[best], missing_bin, sides)
-        nl = partition(binned[:, f], part, s, e, sides, tmp)
         lc = n_nodes
         rc = n_nodes + 1
+        _split(best, best_gain, lc, binned, part, nodes, cand, sp, sides, tmp)
         n_nodes += 2
         n_leaves += 1
-        feature[best] = f
-        bin_thr[best] = cand_bin[best]
-        mgl[best] = cand_mgl[best]
-        left[best] = lc
-        right[best] = rc
-        split_gain[best] = best_gain
-        gain[best] = cand_pg[best]
-        cand_gain[best] = -np.inf
-        sums[lc] = cand_left[best]
-        sums[rc] = sums[best] - sums[lc]
-        if sign.shape[0] > 0:
-            child_bounds(
-                sums[lc], sums[rc], p, matrix, l2, sign[f], lower[best], upper[best],
-                lower[lc], upper[lc], lower[rc], upper[rc], prior,
-            )  # fmt: skip
-        start[lc], count[lc] = s, nl
-        start[rc], count[rc] = s + nl, e - s - nl
-        depth[lc] = depth[rc] = depth[best] + 1
         # Children get histograms only when one of them may still be split.
-        small = lc if nl <= e - s - nl else rc
+        small = lc if count[lc] <= count[rc] else rc
         large = rc if small == lc else lc
         ps = slot[best]
         slot[best] = -1
@@ -486,37 +615,11 @@ def _grow(
                 n_free += 1
                 slot[small] = -1
 
-    # Leaves, their values and the leaf of every row.
-    work = np.empty((p, p))
-    z = np.empty(p)
-    leaf_index = np.empty(n_leaves, dtype=np.int32)
-    node_leaf = np.full(n_nodes, -1, dtype=np.int32)
-    leaf_values = np.empty((n_leaves, p))
-    n_l = 0
-    for nd in range(n_nodes):
-        if sign.shape[0] > 0:
-            clipped_value(sums[nd], p, matrix, l2, lower[nd], upper[nd], work, z, value[nd], prior)
-        else:
-            leaf_value(sums[nd], p, matrix, l2, work, z, value[nd], prior)
-        if left[nd] == -1:
-            leaf_index[n_l] = nd
-            node_leaf[nd] = n_l
-            leaf_values[n_l] = value[nd]
-            n_l += 1
-    leaf_of_row = np.empty(n, dtype=np.int32)
-    if traverse_rest:
-        leaf_of_row[:] = -1
-    for lf in range(n_leaves):
-        nd = leaf_index[lf]
-        for ii in range(start[nd], start[nd] + count[nd]):
-            leaf_of_row[part[ii]] = lf
-    if traverse_rest:
-        cat_index = np.where(is_cat, np.arange(max_nodes), -1).astype(np.int32)
-        traverse_unassigned(
-            binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin,
-            cat_index, cat_bits,
-        )  # fmt: skip
-    return (
-        n_nodes, feature, bin_thr, mgl, left, right, value, gain, split_gain, count, depth,
-        leaf_index, leaf_values, is_cat, cat_bits, leaf_of_row,
+    leaf_index, leaf_values, leaf_of_row = _finish(
+        n_nodes, n_leaves, nodes, sp, binned, part, limits.traverse_rest
+    )
+    return GrownTree(
+        n_nodes, nodes.feature, nodes.bin_thr, nodes.mgl, nodes.left, nodes.right, nodes.value,
+        nodes.gain, nodes.split_gain, nodes.n_rows, nodes.depth, leaf_index, leaf_values,
+        nodes.is_cat, nodes.cat_bits, leaf_of_row,
     )  # fmt: skip

@@ -60,11 +60,9 @@ def partition(col, part, start, stop, sides, tmp):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def traverse_unassigned(
-    binned, leaf_of_row, feature, bin_thr, mgl, left, right, node_leaf, missing_bin, cat_index,
-    cat_bits,
-):  # fmt: skip
-    """``leaf_of_row[i]`` for the rows still at -1 (those left out of a row subsample).
+def traverse_unassigned(binned, leaf_of_row, nodes, node_leaf):
+    """``leaf_of_row[i]`` for the rows still at -1 (those left out of a row subsample), by
+    walking ``nodes`` (`NodeArrays`); ``node_leaf`` maps a leaf node to its leaf number.
 
     Trees without categorical splits take a branch-free walk: every step reads the row's
     bin and picks a child by arithmetic, and a leaf steps to itself, so each row makes as
@@ -72,16 +70,19 @@ def traverse_unassigned(
     70 % of rows left out of ``subsample=0.3`` took longer than growing the tree on the
     other 30 % when it branched at every node).
     """
+    left, right = nodes.left, nodes.right
     n_nodes = left.size
-    if (cat_index[:n_nodes] >= 0).any():
+    if (nodes.cat_index[:n_nodes] >= 0).any():
         for i in prange(leaf_of_row.size):
             if leaf_of_row[i] < 0:
-                node = leaf_of_binned_row(
-                    binned, i, 0, feature, bin_thr, mgl, left, right, missing_bin, cat_index,
-                    cat_bits,
-                )  # fmt: skip
-                leaf_of_row[i] = node_leaf[node]
+                leaf_of_row[i] = node_leaf[leaf_of_binned_row(binned, i, 0, nodes)]
         return
+    feature, bin_thr, mgl, missing_bin = (
+        nodes.feature,
+        nodes.bin_threshold,
+        nodes.missing_go_left,
+        nodes.missing_bin,
+    )
     # Per node: the feature read (0 at leaves), the children (the node itself at leaves),
     # the threshold and the missing-value side; and the depth of the deepest leaf (one pass
     # in node order: `_grow` numbers children after their parent).

@@ -18,109 +18,42 @@ from numpy.typing import ArrayLike, NDArray
 from natgrad._validation import describe
 
 from .binning import check_X
-from .common import N_WORDS, Tree
+from .common import N_WORDS, NodeArrays, Tree
 from .routing import leaf_of_binned_row, leaf_of_raw_row
 
 __all__ = ["Ensemble"]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _predict(
-    X,
-    binned,
-    use_binned,
-    first,
-    last,
-    offsets,
-    scales,
-    feature,
-    threshold,
-    bin_threshold,
-    missing_go_left,
-    left,
-    right,
-    value,
-    missing_bin,
-    cat_index,
-    cat_bits,
-    out,
-):
-    """Add ``sum_{first <= t < last} scales[t] value[leaf_t(x_i)]`` to ``out`` (n, p)."""
+def _predict(X, binned, use_binned, first, last, offsets, scales, nodes, value, out):
+    """Add ``sum_{first <= t < last} scales[t] value[leaf_t(x_i)]`` to ``out`` (n, p), the
+    rows walked through ``nodes`` (`NodeArrays`) by their bins or their real values."""
     n = binned.shape[0] if use_binned else X.shape[0]
     p = value.shape[1]
     for i in prange(n):
         for t in range(first, last):
             if use_binned:
-                node = leaf_of_binned_row(
-                    binned,
-                    i,
-                    offsets[t],
-                    feature,
-                    bin_threshold,
-                    missing_go_left,
-                    left,
-                    right,
-                    missing_bin,
-                    cat_index,
-                    cat_bits,
-                )
+                node = leaf_of_binned_row(binned, i, offsets[t], nodes)
             else:
-                node = leaf_of_raw_row(
-                    X, i, offsets[t], feature, threshold, missing_go_left, left, right,
-                    cat_index, cat_bits,
-                )  # fmt: skip
+                node = leaf_of_raw_row(X, i, offsets[t], nodes)
             s = scales[t]
             for k in range(p):
                 out[i, k] += s * value[node, k]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _apply(
-    X,
-    binned,
-    use_binned,
-    offsets,
-    n_trees,
-    feature,
-    threshold,
-    bin_threshold,
-    missing_go_left,
-    left,
-    right,
-    leaf_id,
-    missing_bin,
-    cat_index,
-    cat_bits,
-    out,
-):
+def _apply(X, binned, use_binned, offsets, n_trees, nodes, leaf_id, out):
     """Leaf number of every row in every tree into ``out`` (n, n_trees)."""
     n = binned.shape[0] if use_binned else X.shape[0]
     for i in prange(n):
         for t in range(n_trees):
             if use_binned:
-                node = leaf_of_binned_row(
-                    binned,
-                    i,
-                    offsets[t],
-                    feature,
-                    bin_threshold,
-                    missing_go_left,
-                    left,
-                    right,
-                    missing_bin,
-                    cat_index,
-                    cat_bits,
-                )
+                node = leaf_of_binned_row(binned, i, offsets[t], nodes)
             else:
-                node = leaf_of_raw_row(
-                    X, i, offsets[t], feature, threshold, missing_go_left, left, right,
-                    cat_index, cat_bits,
-                )  # fmt: skip
+                node = leaf_of_raw_row(X, i, offsets[t], nodes)
             out[i, t] = leaf_id[node]
 
 
-# Placeholders for the unused input of the compiled kernels, shaped so that numba types them
-# with the same memory layout as the real inputs (one compiled version, not two).
 _NO_X = np.zeros((2, 2))
 _NO_BINNED = np.zeros((2, 2), dtype=np.uint8, order="F")
 
@@ -320,19 +253,20 @@ ndarray of shape (n_nodes,)
     def cover(self) -> NDArray[np.float64] | None:
         return self._view("cover") if "cover" in self._buf or not self._buf else None
 
-    def raw_splits(
-        self,
-    ) -> tuple[
-        NDArray[np.int32],
-        NDArray[np.float64],
-        NDArray[np.bool_],
-        NDArray[np.int32],
-        NDArray[np.uint32],
-    ]:
-        """The node arrays that `goes_left` routes raw rows with (whole buffers):
-        (feature, threshold, missing_go_left, cat_index, cat_bits)."""
+    def nodes(self) -> NodeArrays:
+        """The split nodes as the compiled walks read them (whole buffers, `NodeArrays`)."""
         b = self._buf
-        return b["feature"], b["threshold"], b["missing_go_left"], b["cat_index"], self._cat_bits
+        return NodeArrays(
+            b["feature"],
+            b["threshold"],
+            b["bin_threshold"],
+            b["missing_go_left"],
+            b["left"],
+            b["right"],
+            b["cat_index"],
+            self._cat_bits,
+            int(self.missing_values_bin_idx),
+        )
 
     @property
     def tree_offsets(self) -> NDArray[np.int64]:
@@ -434,27 +368,11 @@ ndarray of shape (n_nodes,)
     def _run_predict(self, X, binned, use_binned, first, last, out):
         if self.n_trees == 0 or last <= first:
             return out
-        b = self._buf
+        nodes = self.nodes()
         _predict(
-            X,
-            binned,
-            use_binned,
-            first,
-            last,
-            self._offsets,
-            self._scales,
-            b["feature"],
-            b["threshold"],
-            b["bin_threshold"],
-            b["missing_go_left"],
-            b["left"],
-            b["right"],
-            b["value"],
-            np.uint8(self.missing_values_bin_idx),
-            b["cat_index"],
-            self._cat_bits,
-            out,
-        )
+            X, binned, use_binned, first, last, self._offsets, self._scales, nodes,
+            self._buf["value"], out,
+        )  # fmt: skip
         return out
 
     def _inputs(self, X: ArrayLike | None, binned: ArrayLike | None, where: str):
@@ -552,25 +470,10 @@ ndarray of shape (n_nodes,)
         Xc, bd, use_b, n = self._inputs(None if binned else X, X if binned else None, "apply")
         out = np.zeros((n, self.n_trees), dtype=np.int32)
         if self.n_trees:
-            b = self._buf
             _apply(
-                Xc,
-                bd,
-                use_b,
-                self._offsets,
-                self.n_trees,
-                b["feature"],
-                b["threshold"],
-                b["bin_threshold"],
-                b["missing_go_left"],
-                b["left"],
-                b["right"],
-                b["leaf_id"],
-                np.uint8(self.missing_values_bin_idx),
-                b["cat_index"],
-                self._cat_bits,
+                Xc, bd, use_b, self._offsets, self.n_trees, self.nodes(), self._buf["leaf_id"],
                 out,
-            )
+            )  # fmt: skip
         return out
 
     def feature_importances(self) -> NDArray[np.float64]:

@@ -179,11 +179,11 @@ def _unwound_sum(pz, po, pw, k, length, e, up, down, zero_up):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _tree_shap(X, splits, left, right, value, cover, offsets, scales, first, last, depth, out):
+def _tree_shap(X, nodes, left, right, value, cover, offsets, scales, first, last, depth, out):
     """Add ``sum_{first <= t < last} scales[t] phi_t(x_i)`` to ``out`` (n, d, p)."""
     n = X.shape[0]
     p = value.shape[1]
-    feature = splits[0]
+    feature = nodes.feature
     # Positions of a path: the empty start, one per distinct feature, one being extended.
     width = min(depth, X.shape[1]) + 2
     levels = depth + 1  # one saved path per node depth (a child extends its parent's)
@@ -233,7 +233,7 @@ def _tree_shap(X, splits, left, right, value, cover, offsets, scales, first, las
                             out[i, f, q] += c * value[j, q]
                     continue
                 f = feature[j]
-                if goes_left(X, i, j, splits):
+                if goes_left(X, i, j, nodes):
                     hot, cold = left[j], right[j]
                 else:
                     hot, cold = right[j], left[j]
@@ -317,7 +317,7 @@ def ensemble_shap(
     b = ens._buf
     args = (b["left"], b["right"], b["value"], b["cover"], ens._offsets, ens._scales)
     depth, mean = _depths_and_means(*args, first, last)
-    _tree_shap(Xc, ens.raw_splits(), *args, first, last, depth, out)
+    _tree_shap(Xc, ens.nodes(), *args, first, last, depth, out)
     return out, mean
 
 

@@ -217,26 +217,7 @@ def _diagonal_feature(
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH, parallel=True)
-def find_best_split(
-    hist,
-    features,
-    n_bins_non_missing,
-    missing_bin,
-    parent,
-    p,
-    matrix,
-    l2,
-    min_samples_leaf,
-    min_gain_to_split,
-    monotone_sign,
-    lower,
-    upper,
-    left_sums,
-    gains_out,
-    prior=0.0,
-    diag_map=None,
-    diag_const=None,
-):
+def find_best_split(hist, features, parent, lower, upper, left_sums, gains_out, sp):
     """Best split of a node over the active features and both missing-value directions.
 
     Candidates: feature ``f``, threshold bin ``t`` in ``[0, n_bins_non_missing[f])`` (bins
@@ -248,34 +229,26 @@ def find_best_split(
     Parameters
     ----------
     hist : ndarray of shape (d, n_bins, K), float64
-        Node histogram.
+        Node histogram (with ``sp.diag_map`` non-empty, the diagonal layout of ``Kh``
+        channels, `natgrad.boosting._hist.split_diagonal`: numeric features are then scanned
+        by `scan_diagonal`, monotone ones by `scan_monotone` on the expanded histogram;
+        ``parent`` and ``left_sums`` stay dense).
     features : ndarray of shape (n_active,), int32
-    n_bins_non_missing : ndarray of shape (d,), int32
-    missing_bin : int
     parent : ndarray of shape (K,), float64
         Node sums.
-    p : int
-    matrix : bool
-    l2, min_samples_leaf, min_gain_to_split : float
-    monotone_sign : ndarray of shape (d, p) or (0, p), int8
-        Monotone constraints on the leaf values: ``+1`` at ``(f, k)`` means component ``k``
-        of the tree's value must not decrease with feature ``f`` (``-1``: not increase).
-        Empty: no constraints, and ``lower`` / ``upper`` are ignored.
     lower, upper : ndarray of shape (p,), float64
         Bounds of the node's values from the monotone splits above it (``-inf`` / ``inf``).
-        Features with a constraint, and every feature of a node with a finite bound, are
-        scanned by `scan_monotone`.
+        Features with a constraint in ``sp.sign`` (``+1`` at ``(f, k)``: component ``k`` of
+        the tree's value must not decrease with feature ``f``; ``-1``: not increase), and
+        every feature of a node with a finite bound, are scanned by `scan_monotone`. Ignored
+        without constraints.
     left_sums : ndarray of shape (K,), float64
         Output: sums of the left child of the best split.
     gains_out : ndarray of shape (p,), float64
         Output: per-parameter gains of the best split.
-    prior : float, default=0.0
-        Leaf prior ``kappa`` in pseudo-rows of each node's mean metric (module docstring).
-    diag_map, diag_const : ndarray of shape (p,), or None
-        Diagonal metric (`natgrad.boosting._hist.split_diagonal.diagonal_layout`): ``hist`` then
-        has the diagonal layout (``Kh`` channels) while ``parent`` and ``left_sums`` stay
-        dense; numeric features are scanned by `scan_diagonal`, monotone ones by
-        `scan_monotone` on the expanded histogram. None: the dense layout.
+    sp : SplitParams
+        The fit's split settings (`natgrad.boosting._hist.common.SplitParams`); the leaf
+        prior is in pseudo-rows of each node's mean metric (module docstring).
 
     Returns
     -------
@@ -287,6 +260,10 @@ def find_best_split(
         Threshold bin (rows with ``bin <= threshold`` go left).
     missing_go_left : bool
     """
+    p, matrix, l2, prior, missing_bin = sp.p, sp.matrix, sp.l2, sp.prior, sp.missing_bin
+    monotone_sign, n_bins_non_missing = sp.sign, sp.n_bins_non_missing
+    diag_map, diag_const = sp.diag_map, sp.diag_const
+    diag = diag_map.size > 0
     n_feat = features.size
     K = parent.shape[0]
     cnt_h = hist.shape[2] - 1
@@ -305,13 +282,13 @@ def find_best_split(
     f_gain = np.empty(n_feat)
     f_bin = np.empty(n_feat, dtype=np.int64)
     f_mgl = np.empty(n_feat, dtype=np.bool_)
-    min_leaf = max(float(min_samples_leaf), 1.0)
+    min_leaf = max(float(sp.min_samples_leaf), 1.0)
     for j in prange(n_feat):
         f = features[j]
         sign = monotone_sign[f] if has_cst else no_sign
         monotone = bounded or (has_cst and np.any(sign != 0))
         ps = mono_parent_score if monotone else parent_score
-        if diag_map is not None:
+        if diag:
             g, t, mgl = _diagonal_feature(
                 hist[f], n_bins_non_missing[f], missing_bin, parent, p, l2, min_leaf, ps,
                 monotone, sign, lower, upper, prior, diag_map, diag_const,
@@ -327,7 +304,7 @@ def find_best_split(
     best = -1
     best_gain = -np.inf
     for j in range(n_feat):
-        if f_gain[j] > best_gain and f_gain[j] > min_gain_to_split:
+        if f_gain[j] > best_gain and f_gain[j] > sp.min_gain:
             best_gain = f_gain[j]
             best = j
     if best < 0:
@@ -336,7 +313,7 @@ def find_best_split(
     # The left child's sums, for the winning feature only: bins up to the threshold, plus
     # the missing-value bin when it goes left (expanded to the dense layout if diagonal).
     h = hist[f]
-    if diag_map is not None:
+    if diag:
         left_sums_diagonal(h, f_bin[best], f_mgl[best], missing_bin, p, diag_map, diag_const,
                            left_sums)  # fmt: skip
     else:
