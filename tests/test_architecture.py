@@ -1,8 +1,16 @@
 """The layering of natgrad's package tree, checked on the source (AST, nothing imported).
 
-The rule that keeps the folder tree readable as the architecture: no import cycle among
-natgrad's modules, counting imports inside functions (they run when the function does, so they
-are part of the dependency graph) but not those under ``if TYPE_CHECKING:`` (never executed).
+Three rules that keep the folder tree readable as the architecture:
+
+* no import cycle among natgrad's modules, counting imports inside functions (they run when
+  the function does, so they are part of the dependency graph) but not those under
+  ``if TYPE_CHECKING:`` (never executed);
+* `natgrad.boosting` imports no concrete family: learners ask a family for gradients and
+  Fisher blocks through the `Distribution` interface only;
+* no module imports the private (underscore) modules or names of another subpackage: a
+  subpackage's public surface is what its ``__init__`` exports. Root-level private modules
+  (``natgrad._validation`` and the like) are the shared internals of the whole package and
+  may be imported anywhere.
 """
 
 from __future__ import annotations
@@ -171,3 +179,118 @@ def test_no_import_cycle(graph):
         for c in cycles
     ]
     assert not cycles, "import cycles:\n" + "\n".join(d + ")" for d in details)
+
+
+def _families(modules: dict[str, Path]) -> tuple[set[str], set[str]]:
+    """The concrete family modules and classes, read from the registry of
+    `natgrad.distributions` (its ``_FAMILIES`` table: name -> (module, class))."""
+    tree = ast.parse(modules["natgrad.distributions"].read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign | ast.Assign) and "_FAMILIES" in ast.unparse(
+            node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
+        ):
+            table = ast.literal_eval(node.value)
+            break
+    else:
+        raise AssertionError("natgrad.distributions has no _FAMILIES table to read")
+    module_names = {f"natgrad.distributions.{module}" for module, _ in table.values()}
+    return module_names, {cls for _, cls in table.values()}
+
+
+def _family_imports(
+    modules: dict[str, Path], imports: list[Import], family: tuple[set[str], set[str]]
+) -> list[str]:
+    family_modules, family_classes = family
+    return [
+        f"{imp.importer}:{imp.line} imports {imp.module}" + (f".{imp.name}" if imp.name else "")
+        for imp in imports
+        if (imp.importer == "natgrad.boosting" or imp.importer.startswith("natgrad.boosting."))
+        and (
+            _target(imp, modules) in family_modules
+            or (imp.module == "natgrad.distributions" and imp.name in family_classes)
+        )
+    ]
+
+
+def test_boosting_imports_no_concrete_family(graph):
+    modules, imports = graph
+    family = _families(modules)
+    assert "natgrad.distributions.normal" in family[0] and "Normal" in family[1]
+    bad = _family_imports(modules, imports, family)
+    assert not bad, "natgrad.boosting must not import a concrete family:\n" + "\n".join(bad)
+
+
+def _top(module: str) -> str:
+    """The top-level part of natgrad a module belongs to (``natgrad.boosting._x`` -> boosting)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _private(part: str) -> bool:
+    return part.startswith("_") and not (part.startswith("__") and part.endswith("__"))
+
+
+def _private_imports(modules: dict[str, Path], imports: list[Import]) -> list[str]:
+    """Imports of a private module or name of a subpackage other than the importer's own."""
+    subpackages = {_top(name) for name, path in modules.items() if path.name == "__init__.py"}
+    subpackages.discard("")
+    bad = []
+    for imp in imports:
+        target = _target(imp, modules)
+        owner = _top(target)
+        if owner not in subpackages or owner == _top(imp.importer):
+            continue
+        inner = target.split(".")[2:]
+        if imp.name is not None and target != f"{imp.module}.{imp.name}":
+            inner.append(imp.name)
+        if any(_private(part) for part in inner):
+            shown = imp.module + (f" import {imp.name}" if imp.name else "")
+            bad.append(f"{imp.importer}:{imp.line} imports {shown}")
+    return sorted(bad)
+
+
+def test_the_rules_catch_what_they_forbid():
+    modules = {
+        name: Path(name.replace(".", "/") + ("/__init__.py" if init else ".py"))
+        for name, init in [
+            ("natgrad", True),
+            ("natgrad._validation", False),
+            ("natgrad.boosting", True),
+            ("natgrad.boosting._a", False),
+            ("natgrad.boosting._b", False),
+            ("natgrad.distributions", True),
+            ("natgrad.distributions._base", False),
+            ("natgrad.distributions.normal", False),
+            ("natgrad.metrics", True),
+        ]
+    }
+    imports = [
+        Import("natgrad.boosting._a", 1, "natgrad.distributions._base", "Distribution"),
+        Import("natgrad.boosting._a", 2, "natgrad.distributions", "_base"),
+        Import("natgrad.metrics", 3, "natgrad.boosting", "_helper"),
+        Import("natgrad.boosting._a", 4, "natgrad.distributions.normal", "Normal"),
+        Import("natgrad.boosting._a", 5, "natgrad.distributions", "Normal"),
+        Import("natgrad.boosting._a", 6, "natgrad.boosting._b", "_x"),  # own package
+        Import("natgrad.boosting._a", 7, "natgrad._validation", "describe"),  # shared root
+        Import("natgrad.metrics", 8, "natgrad.distributions", "Distribution"),  # public
+    ]
+    private = _private_imports(modules, imports)
+    assert [line.split(" ")[0] for line in private] == [
+        "natgrad.boosting._a:1",
+        "natgrad.boosting._a:2",
+        "natgrad.metrics:3",
+    ]
+    family = ({"natgrad.distributions.normal"}, {"Normal"})
+    found = _family_imports(modules, imports, family)
+    assert [line.split(" ")[0] for line in found] == [
+        "natgrad.boosting._a:4",
+        "natgrad.boosting._a:5",
+    ]
+
+
+def test_no_cross_package_import_of_private_names(graph):
+    modules, imports = graph
+    bad = _private_imports(modules, imports)
+    assert not bad, (
+        "private names of another subpackage (import its public names instead):\n" + "\n".join(bad)
+    )
