@@ -45,3 +45,10 @@ def _single_threaded_blas():
     # Tests solve many tiny systems; BLAS thread start-up dominates them on small machines.
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_working_directory(tmp_path_factory, monkeypatch):
+    # Tests never depend on the working directory: each runs in a fresh empty one, so that
+    # files left there by the README's commands (natgrad-out/, compare-out/) change nothing.
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -202,7 +202,49 @@ def test_fit_target_outside_support_names_the_row(tmp_path):
 def test_fit_needs_target_with_data_and_a_known_file_type(tmp_path, concrete):
     one_line_error(run("fit", concrete[0], "--out", tmp_path / "o"), 2, "--target is required")
     xlsx = write_csv(tmp_path, "a", name="data.xlsx")
-    one_line_error(run("fit", xlsx, "--target", "a"), 2, "unsupported file type '.xlsx'")
+    one_line_error(
+        run("fit", xlsx, "--target", "a", "--out", tmp_path / "o"), 2, "unsupported file type"
+    )
+
+
+def test_fit_checks_the_data_before_the_output_folder(tmp_path, concrete):
+    # An existing output folder must not hide a mistake in the data arguments.
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "model.ngm").write_bytes(b"x")
+    one_line_error(run("fit", concrete[0], "--out", out), 2, "--target is required")
+    xlsx = write_csv(tmp_path, "a", name="data.xlsx")
+    one_line_error(run("fit", xlsx, "--target", "a", "--out", out), 2, "unsupported file type")
+
+
+def test_fit_never_replaces_an_output_another_run_wrote_meanwhile(tmp_path, monkeypatch):
+    # A long fit checks --out, trains, and meanwhile a short fit writes the same folder: the
+    # long one must refuse to replace the other's files (exit 2), not overwrite them.
+    out = tmp_path / "o"
+    fit = NGBoostRegressor.fit
+
+    def slow_fit(self, *args, **kwargs):
+        out.mkdir(exist_ok=True)
+        (out / "model.ngm").write_bytes(b"the other run's model")
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(NGBoostRegressor, "fit", slow_fit)
+    one_line_error(run("fit", "--out", out, *FAST), 2, "model.ngm", "--force")
+    assert (out / "model.ngm").read_bytes() == b"the other run's model"
+    assert sorted(p.name for p in out.iterdir()) == ["model.ngm"]  # nothing else, no temps
+
+
+def test_fit_checks_an_unwritable_output_location_before_training(tmp_path, monkeypatch):
+    trained = []
+    monkeypatch.setattr(NGBoostRegressor, "fit", lambda self, *a, **k: trained.append(1))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    one_line_error(run("fit", "--out", blocker / "o", *FAST), 2, "--out", "is a file")
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        one_line_error(run("fit", "--out", locked / "o", *FAST), 2, "not writable")
+    assert trained == []
 
 
 def test_fit_categorical_parquet_column_is_categorical(tmp_path):

@@ -83,13 +83,30 @@ def _check_new(paths: Sequence[Path], force: bool) -> None:
             raise InputError(f"{path} already exists; use --force to overwrite it")
 
 
+def _check_out_folder(out: Path) -> None:
+    """Refuse, before any work, an --out folder that cannot be created or written."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; expected a folder")
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"--out {out}: {existing} is a file, so the folder cannot be created")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        if existing == out:
+            raise InputError(f"--out {out}: the folder is not writable")
+        raise InputError(f"--out {out}: cannot create the folder; {existing} is not writable")
+
+
 @contextlib.contextmanager
-def _staged(dests: Sequence[Path]) -> Iterator[list[Path]]:
-    """Temporary files beside ``dests``; renamed into place when the block succeeds.
+def _staged(dests: Sequence[Path], force: bool) -> Iterator[list[Path]]:
+    """Temporary files beside ``dests``; moved into place when the block succeeds.
 
     A temporary file the block deletes is skipped. Any failure (Ctrl-C included) removes the
-    temporary files, and a failure while renaming removes what this call already renamed,
-    so a run leaves either all its outputs or none.
+    temporary files, and a failure while moving removes what this call already moved, so a
+    run leaves either all its outputs or none. Without ``force`` each output is created
+    exclusively (a hard link, which fails if the name exists), so an output that another run
+    wrote meanwhile is never replaced: the earlier existence check is not enough on its own.
     """
     temps: list[Path] = []
     done: list[Path] = []
@@ -102,7 +119,10 @@ def _staged(dests: Sequence[Path]) -> Iterator[list[Path]]:
         for temp, dest in zip(temps, dests, strict=True):
             if temp.exists():
                 os.chmod(temp, 0o644)
-                os.replace(temp, dest)
+                if force:
+                    os.replace(temp, dest)
+                else:
+                    _create_exclusively(temp, dest)
                 done.append(dest)
     except BaseException:
         for dest in done:
@@ -111,6 +131,27 @@ def _staged(dests: Sequence[Path]) -> Iterator[list[Path]]:
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
+
+
+def _create_exclusively(temp: Path, dest: Path) -> None:
+    """Give ``temp``'s content the name ``dest`` only if no file has that name (atomic)."""
+    try:
+        os.link(temp, dest)
+    except FileExistsError:
+        raise InputError(
+            f"{dest} was created by someone else while this command ran; nothing was "
+            "written (use --force to overwrite)"
+        ) from None
+    except OSError:
+        # A file system without hard links: claim the name exclusively, then fill it.
+        try:
+            os.close(os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            raise InputError(
+                f"{dest} was created by someone else while this command ran; nothing was "
+                "written (use --force to overwrite)"
+            ) from None
+        os.replace(temp, dest)
 
 
 def _write_table(frame: Any, path: Path, kind: str) -> None:

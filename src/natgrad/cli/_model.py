@@ -26,6 +26,7 @@ import click
 
 from natgrad.cli._common import (
     _check_new,
+    _check_out_folder,
     _command_line,
     _guarded,
     _interrupt_in_chain,
@@ -98,7 +99,7 @@ def _load_model(path: Path) -> Any:
 )  # fmt: skip
 @click.option("--n-estimators", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Most boosting stages.")  # fmt: skip
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=0.05,
+@click.option("--learning-rate", type=click.FloatRange(min=0, max=1, min_open=True), default=0.05,
               show_default=True, help="Shrinkage of every stage.")  # fmt: skip
 @click.option("--max-depth", type=click.IntRange(min=1), default=3, show_default=True,
               help="Depth of each tree.")  # fmt: skip
@@ -160,10 +161,11 @@ def _fit(ctx: click.Context, **o: Any) -> None:
         family, config = None, {}
     out: Path = o["out"]
     dests = [out / MODEL_FILE, out / METRICS_FILE] + ([] if o["no_report"] else [out / REPORT_FILE])
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file; expected a folder")
-    _check_new(dests, o["force"])
+    # The data first (a mistake there is the more useful message), then the output folder:
+    # both before training, so that no run trains for long only to fail at writing.
     data = _training_data(o, family)
+    _check_out_folder(out)
+    _check_new(dests, o["force"])
     if task == "classification":
         train, val = _stratified_split(data["y"], o["validation_fraction"], o["seed"], data["path"])
     else:
@@ -236,7 +238,7 @@ def _fit(ctx: click.Context, **o: Any) -> None:
         "command": command,
         "natgrad_version": __version__,
     }
-    _write_fit_outputs(out, dests, model, summary, data["df"], X_val, y_val)
+    _write_fit_outputs(out, dests, model, summary, data["df"], X_val, y_val, o["force"])
     click.echo(
         f"Chosen stage {best} of {model.n_estimators_} fitted (validation "
         f"{model._score_rule.name} score {model.validation_loss_[best]:.4f})."
@@ -337,7 +339,14 @@ def _task_of(model: Any) -> str:
 
 
 def _write_fit_outputs(
-    out: Path, dests: list[Path], model: Any, summary: dict, df: Any, X_val: Any, y_val: Any
+    out: Path,
+    dests: list[Path],
+    model: Any,
+    summary: dict,
+    df: Any,
+    X_val: Any,
+    y_val: Any,
+    force: bool,
 ) -> None:
     """Model, metrics and report: all renamed into place at the end, or none."""
     from natgrad import io
@@ -345,7 +354,7 @@ def _write_fit_outputs(
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     try:
-        with _staged(dests) as temps:
+        with _staged(dests, force) as temps:
             meta = {"task": summary["task"], "target": summary["target"],
                     "command": summary["command"]}  # fmt: skip
             if summary["task"] == "survival":
@@ -479,7 +488,7 @@ def predict(**o: Any) -> None:
             table[f"q_{q!r}"] = dist.ppf(np.full(n, q))
         for level in o["intervals"]:
             table[f"lower_{level!r}"], table[f"upper_{level!r}"] = dist.interval(level)
-    with _staged([dest]) as (tmp,):
+    with _staged([dest], o["force"]) as (tmp,):
         _write_table(pd.DataFrame(table), tmp, _TABLES[dest.suffix.lower()])
     click.echo(f"Wrote {n} predictions to {dest}.")
 
@@ -553,7 +562,7 @@ def evaluate(**o: Any) -> None:
     click.echo(f"{len(df)} rows of {o['data']}, target {target!r}:")
     click.echo(_table(metrics, task))
     if json_out is not None:
-        with _staged([json_out]) as (tmp,):
+        with _staged([json_out], o["force"]) as (tmp,):
             tmp.write_text(text)
         click.echo(f"Wrote {json_out}.")
 
