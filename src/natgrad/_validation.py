@@ -97,6 +97,23 @@ def check_rng(rng: Any, where: str) -> np.random.Generator:
     return rng
 
 
+def as_generator(rng: Any, where: str) -> np.random.Generator:
+    """None, an int seed or a `numpy.random.Generator`, as `numpy.random.default_rng` takes.
+
+    The legacy `RandomState` and other objects are refused, so that the global RNG is never
+    used by accident.
+    """
+    seed = isinstance(rng, int | np.integer) and not isinstance(rng, bool) and bool(rng >= 0)
+    ok = rng is None or isinstance(rng, np.random.Generator) or seed
+    if not ok:
+        raise TypeError(
+            f"The 'rng' argument of {where} must be None, a non-negative int seed or a "
+            f"numpy.random.Generator (as numpy.random.default_rng takes). Got {describe(rng)} "
+            "instead."
+        )
+    return np.random.default_rng(rng)
+
+
 def check_option(value: Any, name: str, options: tuple[str, ...] | list[str], where: str) -> str:
     """Validate a string option against the allowed values."""
     if not isinstance(value, str) or value not in options:

@@ -213,8 +213,9 @@ def test_random_non_finite_targets_rejected(y, where, value) -> None:
 
 # ---------------------------------------------------------------------- randomness
 @pytest.mark.parametrize("family", FAMILIES, ids=_ids(FAMILIES))
-@pytest.mark.parametrize("rng", [0, None, np.random.RandomState(0), "seed"])
+@pytest.mark.parametrize("rng", [-1, 0.5, True, np.random.RandomState(0), "seed"])
 def test_non_generator_rng(family, rng) -> None:
+    # None, an int seed and a Generator are accepted, as numpy.random.default_rng takes them.
     dist = _batch(family)
     with pytest.raises(TypeError, match=r"'rng'.*Generator"):
         dist.sample(5, rng)

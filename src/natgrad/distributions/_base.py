@@ -23,9 +23,9 @@ from scipy import optimize
 from natgrad._typing import Array
 from natgrad._validation import (
     as_float_array,
+    as_generator,
     check_finite,
     check_params,
-    check_rng,
     check_sample_weight,
     describe,
 )
@@ -298,7 +298,7 @@ class Distribution:
         self, other: Distribution, *, rng: np.random.Generator, n_samples: int = 10_000
     ) -> Array:
         """Monte Carlo estimate of KL(self ‖ other): mean of nll_other(x) − nll_self(x)."""
-        rng = check_rng(rng, self._where("kl_monte_carlo"))
+        rng = as_generator(rng, self._where("kl_monte_carlo"))
         x = self.sample(n_samples, rng)
         return np.mean(other._nll(x) - self._nll(x), axis=0)
 
@@ -307,14 +307,20 @@ class Distribution:
         """The equivalent frozen `scipy.stats` distribution (vectorised over the batch)."""
         raise NotImplementedError(f"{type(self).__name__} has no scipy equivalent.")
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
-        """Draw ``size`` samples of every distribution: shape (size, n) (+ event shape)."""
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
+        """Draw ``size`` samples of every distribution: shape (size, n) (+ event shape).
+
+        ``rng`` is what `numpy.random.default_rng` takes: a Generator, an int seed, or None
+        for fresh operating-system entropy.
+        """
         size, rng = self._check_sample_args(size, rng)
         return np.asarray(self.to_scipy().rvs(size=(size, len(self)), random_state=rng))
 
-    def _check_sample_args(self, size: int, rng: np.random.Generator) -> tuple[int, Any]:
+    def _check_sample_args(
+        self, size: int, rng: np.random.Generator | int | None
+    ) -> tuple[int, np.random.Generator]:
         """Validate `sample`'s arguments; families overriding `sample` call this first."""
-        rng = check_rng(rng, self._where("sample"))
+        rng = as_generator(rng, self._where("sample"))
         if not isinstance(size, int | np.integer) or size < 1:
             raise ValueError(
                 f"The 'size' argument of {self._where('sample')} must be a positive integer. "
@@ -343,6 +349,14 @@ class Distribution:
             )
         return arr
 
+    def median(self) -> Array:
+        """Median of every distribution, shape (n,) (the lower median for discrete ones)."""
+        return self.ppf(0.5)
+
+    def pdf(self, y: ArrayLike) -> Array:
+        """Density (probability mass for discrete families) of ``y``; exp of `logpdf`."""
+        return np.exp(self.logpdf(y))
+
     def cdf(self, y: ArrayLike) -> Array:
         """Cumulative distribution function at ``y`` (broadcast against the batch)."""
         arr = as_float_array(y, "y", self._where("cdf"))
@@ -354,9 +368,41 @@ class Distribution:
         return np.asarray(self.to_scipy().sf(arr), dtype=np.float64)
 
     def ppf(self, q: ArrayLike) -> Array:
-        """Quantile function at probabilities ``q`` (broadcast against the batch)."""
+        """Quantile function at probabilities ``q``.
+
+        Parameters
+        ----------
+        q : float or array-like
+            A scalar gives shape (n,). A 1-d list of m probabilities whose length is not the
+            batch size n gives shape (n, m), one column per probability (use `quantiles` to
+            get that form whatever m is). Any other shape broadcasts against the batch as in
+            `scipy.stats`: shape (n,) holds one probability per row.
+        """
         arr = self._check_prob(q, "q", "ppf")
-        return np.asarray(self.to_scipy().ppf(arr), dtype=np.float64)
+        if arr.ndim == 1 and len(self) > 1 and arr.shape[0] not in (1, len(self)):
+            return self.quantiles(arr)
+        return self._ppf(arr)
+
+    def quantiles(self, q: ArrayLike) -> Array:
+        """Quantiles at each of m probabilities for every row: shape (n, m).
+
+        Parameters
+        ----------
+        q : float or array-like of shape (m,)
+            Probabilities in [0, 1].
+        """
+        arr = np.atleast_1d(self._check_prob(q, "q", "quantiles"))
+        if arr.ndim != 1:
+            raise ValueError(
+                f"The 'q' argument of {self._where('quantiles')} must be a scalar or a 1-d "
+                f"list of probabilities. Got shape {arr.shape} instead."
+            )
+        grid = np.broadcast_to(arr[:, None], (arr.shape[0], len(self)))
+        return np.ascontiguousarray(np.asarray(self._ppf(grid), dtype=np.float64).T)
+
+    def _ppf(self, q: Array) -> Array:
+        """Quantiles at ``q`` broadcast against the batch as in scipy (checked probabilities)."""
+        return np.asarray(self.to_scipy().ppf(q), dtype=np.float64)
 
     def interval(self, level: float = 0.9) -> tuple[Array, Array]:
         """Central interval holding probability ``level``: (lower, upper), each (n,)."""

@@ -89,7 +89,7 @@ class Bernoulli(Distribution):
         logit = self._params[:, 0]
         return special.expit(logit) * special.expit(-logit)
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return (rng.random((size, len(self))) < self.probs).astype(np.float64)
 

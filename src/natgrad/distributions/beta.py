@@ -12,6 +12,8 @@ from natgrad.distributions._support import POSITIVE, UNIT_INTERVAL
 # Fisher scoring of the marginal fit: iteration cap and the relative step that ends it.
 _FIT_MAX_ITER = 200
 _FIT_TOL = 1e-13
+# A variance below this share of m(1 − m) counts as a constant target (α + β ≈ 1e12).
+_MIN_RELATIVE_VARIANCE = 1e-12
 # Draws are clipped into [tiny, 1 − 2⁻⁵³]: for small α or β a float draw can round to exactly
 # 0 or 1, which lies outside the open support.
 _TOP = 1.0 - 2.0**-53
@@ -111,7 +113,13 @@ class Beta(Distribution):
         s1, s2 = float(w @ np.log(y)), float(w @ np.log1p(-y))
         m = float(w @ y)
         v = float(w @ (y - m) ** 2)
-        common = m * (1.0 - m) / v - 1.0 if v > 0 else 1.0
+        if v <= _MIN_RELATIVE_VARIANCE * m * (1.0 - m):
+            # A (near-)constant target: the likelihood rises without bound as α + β → ∞
+            # and Fisher scoring meets a singular matrix. Stop at the concentration whose
+            # variance is the floor, as the Normal keeps a tiny positive scale.
+            common = 1.0 / _MIN_RELATIVE_VARIANCE - 1.0
+            return np.log([m * common, (1.0 - m) * common])
+        common = m * (1.0 - m) / v - 1.0
         if not np.isfinite(common) or common <= 0:  # moments impossible for a Beta
             common = 1.0
         theta = np.log([m * common, (1.0 - m) * common])
@@ -127,7 +135,10 @@ class Beta(Distribution):
             grad = np.array(
                 [a * (special.digamma(a) - psi_ab - s1), b * (special.digamma(b) - psi_ab - s2)]
             )
-            step = np.linalg.solve(_fisher_ab(np.array(a), np.array(b)), grad)
+            try:
+                step = np.linalg.solve(_fisher_ab(np.array(a), np.array(b)), grad)
+            except np.linalg.LinAlgError:
+                break  # singular to rounding: as far as Fisher scoring can go
             t = 1.0
             while t > 1e-10:
                 candidate = theta - t * step
@@ -154,7 +165,7 @@ class Beta(Distribution):
         m = special.expit(self._params[:, 0] - self._params[:, 1])
         return m * (1.0 - m) / (a + b + 1.0)
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         draws = rng.beta(self.alpha, self.beta, size=(size, len(self)))
         return np.clip(draws, np.finfo(np.float64).tiny, _TOP)

@@ -180,7 +180,7 @@ class Categorical(Distribution):
         support = np.arange(self.n_classes)
         return [stats.rv_discrete(values=(support, p)) for p in self.probs]
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         cum = np.cumsum(self.probs, axis=1)[:, :-1]  # (n, K−1): upper edges of classes 0..K−2
         u = rng.random((size, len(self)))
@@ -204,8 +204,7 @@ class Categorical(Distribution):
     def sf(self, y: ArrayLike) -> Array:
         raise self._undefined("sf")
 
-    def ppf(self, q: ArrayLike) -> Array:
-        self._check_prob(q, "q", "ppf")  # invalid input is reported as such first
+    def _ppf(self, q: ArrayLike) -> Array:
         raise self._undefined("ppf")
 
     def interval(self, level: float = 0.9) -> tuple[Array, Array]:

@@ -113,7 +113,7 @@ class Cauchy(Distribution):
             "the interquartile range) or interval() for its spread."
         )
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return self.loc + self.scale * rng.standard_cauchy((size, len(self)))
 

@@ -73,7 +73,7 @@ class Exponential(Distribution):
     def var(self) -> Array:
         return np.exp(2.0 * self._params[:, 0])
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return self.scale * rng.standard_exponential((size, len(self)))
 

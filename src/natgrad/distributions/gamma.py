@@ -123,11 +123,16 @@ class Gamma(Distribution):
         1/α ← 1/α + (log α − ψ(α) − s)/(α²(1/α − ψ'(α))), which converges in a few steps
         from α₀ = (3 − s + √((s − 3)² + 24s))/(12s).
         """
-        mean = float(w @ y)
+        top = float(np.max(y))
+        mean = top * float(w @ (y / top))  # no overflow near the largest float
         # s = Σ wᵢ (rᵢ − log(1 + rᵢ)) with rᵢ = yᵢ/ȳ − 1 (Σ wᵢ rᵢ = 0): every term is ≥ 0,
-        # so s cannot come out negative by rounding.
-        r = y / mean - 1.0
-        s = max(float(w @ (r - np.log1p(r))), _MIN_DISPERSION)
+        # so s cannot come out negative by rounding. log(1 + rᵢ) is log1p(rᵢ) near 0 and
+        # log yᵢ − log ȳ elsewhere: for yᵢ ≪ ȳ (data spanning many orders of magnitude)
+        # 1 + rᵢ rounds to 0 and log1p would give −inf.
+        ratio = y / mean
+        r = ratio - 1.0
+        log_ratio = np.where(np.abs(r) < 0.5, np.log1p(r), np.log(y) - np.log(mean))
+        s = max(float(w @ (r - log_ratio)), _MIN_DISPERSION)
         a = (3.0 - s + np.sqrt((s - 3.0) ** 2 + 24.0 * s)) / (12.0 * s)
         for _ in range(100):
             step = (_log_minus_digamma(a) - s) / (a - a * a * special.polygamma(1, a))
@@ -150,7 +155,7 @@ class Gamma(Distribution):
     def var(self) -> Array:
         return np.exp(self._params[:, 0] - 2.0 * self._params[:, 1])
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return rng.standard_gamma(self.shape, size=(size, len(self))) / self.rate
 

@@ -75,7 +75,7 @@ class HalfNormal(Distribution):
     def var(self) -> Array:
         return np.exp(2.0 * self._params[:, 0]) * (1.0 - 2.0 / np.pi)
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return self.scale * np.abs(rng.standard_normal((size, len(self))))
 

@@ -110,7 +110,7 @@ class Laplace(Distribution):
     def var(self) -> Array:
         return 2.0 * np.exp(2.0 * self._params[:, 1])
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return rng.laplace(self.loc, self.scale, size=(size, len(self)))
 

@@ -88,7 +88,7 @@ class LogNormal(Distribution):
             # Multiply in log space so that a huge factor times a tiny one does not overflow.
             return np.exp(np.log(np.expm1(s2)) + 2.0 * mu + s2)
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return np.exp(self.loc + self.scale * rng.standard_normal((size, len(self))))
 

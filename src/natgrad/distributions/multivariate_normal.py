@@ -328,7 +328,7 @@ class MultivariateNormal(Distribution):
     def std(self) -> Array:
         return np.sqrt(self.var())
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         """Draws of shape (size, n, k): μ + L⁻ᵀ ε with ε standard normal."""
         size, rng = self._check_sample_args(size, rng)
         inv = _tri_inv(self._chol_prec())
@@ -346,8 +346,7 @@ class MultivariateNormal(Distribution):
     def sf(self, y: ArrayLike) -> Array:
         raise self._undefined("sf")
 
-    def ppf(self, q: ArrayLike) -> Array:
-        self._check_prob(q, "q", "ppf")
+    def _ppf(self, q: ArrayLike) -> Array:
         raise self._undefined("ppf")
 
     def interval(self, level: float = 0.9) -> tuple[Array, Array]:

@@ -37,6 +37,9 @@ from scipy import optimize, special, stats
 from natgrad.distributions._base import Array, Distribution, register_kl
 from natgrad.distributions._support import COUNTS, POSITIVE
 
+# Above this mean the quantile function does not go through scipy (see `_ppf`).
+_SCIPY_MAX_MEAN = 2.0**40
+
 # Tail probabilities beyond which the exact sums stop (upper and lower Chernoff bounds).
 _TAIL_HI = 1e-20
 _TAIL_LO = 1e-30
@@ -530,6 +533,30 @@ class NegativeBinomial(Distribution):
         r = self.size
         return stats.nbinom(n=r, p=special.expit(self._params[:, 1] - self._params[:, 0]))
 
+    def _ppf(self, q: Array) -> Array:
+        """Quantiles; rows with a mean above 2⁴⁰ by a moment-matched Gamma.
+
+        scipy's discrete quantile search aborts the whole interpreter (an uncaught C++
+        exception) for some such rows (μ = 1e16, r = 1e9), so they never reach it. There the
+        Gamma with the same mean and variance μ + μ²/r gives the quantile to well below one
+        part in 10⁶ (the two differ in the third cumulant, of relative size ≤ 1/√μ), rounded
+        to a count.
+        """
+        mu, r = self.mean(), self.size
+        shape = np.broadcast_shapes(np.shape(q), mu.shape)
+        q_b = np.broadcast_to(q, shape)
+        mu_b, r_b = np.broadcast_to(mu, shape), np.broadcast_to(r, shape)
+        big = mu_b > _SCIPY_MAX_MEAN
+        out = np.empty(shape)
+        if (~big).any():
+            p = r_b[~big] / (r_b[~big] + mu_b[~big])
+            out[~big] = stats.nbinom.ppf(q_b[~big], r_b[~big], p)
+        if big.any():
+            m, k = mu_b[big], r_b[big]
+            var = m + m * (m / k)
+            out[big] = np.round(stats.gamma.ppf(q_b[big], a=m * (m / var), scale=var / m))
+        return out
+
     def mean(self) -> Array:
         return np.exp(self._params[:, 0])
 
@@ -537,12 +564,16 @@ class NegativeBinomial(Distribution):
         mu = np.exp(self._params[:, 0])
         return mu + mu * np.exp(self._params[:, 0] - self._params[:, 1])
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         """Gamma–Poisson mixture: λ ~ Gamma(r, scale μ/r), Y ~ Poisson(λ)."""
         size, rng = self._check_sample_args(size, rng)
         mu, r = self.mean(), self.size
         lam = rng.gamma(shape=r, scale=mu / r, size=(size, len(self)))
-        return rng.poisson(lam).astype(np.float64)
+        # NumPy's Poisson refuses λ above ~1e19; far below that it is Normal to rounding.
+        big = lam > _SCIPY_MAX_MEAN
+        counts = rng.poisson(np.where(big, 0.0, lam)).astype(np.float64)
+        normal = np.round(lam + np.sqrt(lam) * rng.standard_normal(lam.shape))
+        return np.where(big, np.maximum(normal, 0.0), counts)
 
 
 @register_kl(NegativeBinomial, NegativeBinomial)

@@ -71,11 +71,14 @@ class Normal(Distribution):
         return out
 
     def _fit_marginal(self, y: Array, w: Array) -> Array:
-        mu = float(w @ y)
-        var = float(w @ (y - mu) ** 2)
+        # Moments of y/c with c = max |y|: no overflow of (y − μ)² for |y| above ~1e154.
+        c = max(float(np.max(np.abs(y))), 1.0)
+        u = y / c
+        mu_u = float(w @ u)
+        var_u = float(w @ (u - mu_u) ** 2)
         # A constant target has no spread; keep the scale finite and tiny rather than zero.
-        scale = np.sqrt(max(var, (1e-8 * max(abs(mu), 1.0)) ** 2))
-        return np.array([mu, np.log(scale)])
+        sd_u = np.sqrt(max(var_u, (1e-8 * max(abs(mu_u), 1.0 / c)) ** 2))
+        return np.array([c * mu_u, np.log(c) + np.log(sd_u)])
 
     def to_scipy(self) -> stats.rv_continuous:
         return stats.norm(loc=self.loc, scale=self.scale)
@@ -86,7 +89,7 @@ class Normal(Distribution):
     def var(self) -> Array:
         return np.exp(2.0 * self._params[:, 1])
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return self.loc + self.scale * rng.standard_normal((size, len(self)))
 

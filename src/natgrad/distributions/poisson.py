@@ -94,7 +94,7 @@ class Poisson(Distribution):
     def var(self) -> Array:
         return self.rate
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return rng.poisson(self.rate, size=(size, len(self))).astype(np.float64)
 

@@ -18,8 +18,14 @@ from natgrad.distributions.cauchy import (
 )
 
 _HALF_LOG_2PI = 0.5 * np.log(2.0 * np.pi)
-# Range of log ν in the marginal fit (ν → ∞ is the Normal limit, a flat likelihood there).
-_LOG_DF_BOUNDS = (float(np.log(1e-4)), float(np.log(1e8)))
+# Learned degrees of freedom live in [DF_RANGE[0], DF_RANGE[1]]. Above the upper bound the
+# likelihood is flat in ν (the Normal limit: the excess kurtosis 6/(ν − 4) is below 0.6 %, which
+# takes ~10^6 rows to detect) and its Fisher entry ~7/(2ν²) vanishes, so an unbounded natural
+# gradient in log ν is huge and noisy: boosting's trees then chase that column and ν runs off
+# to 1e10 and beyond while the location underfits. Below the lower bound every moment and
+# the density's numerics are gone. The bound is a clip of ν.
+DF_RANGE = (0.1, 1000.0)
+_LOG_DF_BOUNDS = (float(np.log(DF_RANGE[0])), float(np.log(DF_RANGE[1])))
 
 # Above this df the ν-terms come from asymptotic series in t = 1/ν: the direct forms
 # subtract log-gamma, digamma and trigamma values that agree to ~log10(ν²) digits (at ν = 1e8
@@ -67,7 +73,10 @@ class StudentT(Distribution):
     """Student's t distributions with location μ, scale σ and ν degrees of freedom.
 
     Unconstrained parameters θ = (μ, log σ, log ν); with ``fixed_df`` the degrees of freedom
-    are configuration and θ = (μ, log σ). With z = (y − μ)/σ, q = z²/ν and s = q/(1 + q):
+    are configuration and θ = (μ, log σ). Learned ν is bounded to `DF_RANGE` = [0.1, 1000]
+    (θ beyond it is read as the bound, where the loss is flat in log ν: its gradient and
+    Fisher row are zero); a fixed ν may be any positive number.
+    With z = (y − μ)/σ, q = z²/ν and s = q/(1 + q):
 
         nll = log σ + ½ log 2π − D0(ν) + ((ν + 1)/2) log(1 + q)
         ∇nll = (−(ν + 1) z/(σ(ν + z²)),  1 − (ν + 1) s,
@@ -129,6 +138,15 @@ class StudentT(Distribution):
                     "array) unless 'fixed_df' is. Got neither."
                 )
             self._set_natural(loc=loc, scale=scale, df=df)
+            log_df = self._params[:, 2]
+            outside = (log_df < _LOG_DF_BOUNDS[0] - 1e-12) | (log_df > _LOG_DF_BOUNDS[1] + 1e-12)
+            if outside.any():
+                raise ValueError(
+                    f"The 'df' argument of StudentT must be in the range [{DF_RANGE[0]}, "
+                    f"{DF_RANGE[1]:g}] (learned degrees of freedom are bounded there; pass "
+                    "fixed_df= for any other positive value). Got "
+                    f"{np.exp(log_df[outside][0]):g} instead."
+                )
         else:
             if df is not None:
                 raise ValueError(
@@ -179,7 +197,7 @@ class StudentT(Distribution):
     def _natural(self) -> dict[str, Array]:
         natural = {"loc": self._params[:, 0], "scale": np.exp(self._params[:, 1])}
         if self._fixed_df is None:
-            natural["df"] = np.exp(self._params[:, 2])
+            natural["df"] = self.df
         return natural
 
     @property
@@ -194,8 +212,14 @@ class StudentT(Distribution):
     def df(self) -> Array:
         """Degrees of freedom of every row, shape (n,) (fixed or learned)."""
         if self._fixed_df is None:
-            return np.exp(self._params[:, 2])
+            return np.exp(np.clip(self._params[:, 2], *_LOG_DF_BOUNDS))
         return np.full(len(self), self._fixed_df)
+
+    def _df_inside(self) -> Array:
+        """1.0 where a row's log ν lies inside `DF_RANGE` (bounds included), else 0.0, (n,)."""
+        log_df = self._params[:, 2]
+        inside = (log_df >= _LOG_DF_BOUNDS[0]) & (log_df <= _LOG_DF_BOUNDS[1])
+        return inside.astype(np.float64)
 
     # ------------------------------------------------------------------ kernels
     def _z(self, y: Array) -> tuple[Array, Array, Array]:
@@ -231,6 +255,8 @@ class StudentT(Distribution):
         series = small * small * np.polyval(_EXCESS, small)
         excess = np.where(s < 0.05, series, _log1p_square(a) - s)
         g_df = 0.5 * (-nu * d1 + nu * excess - s)
+        # Outside DF_RANGE ν is clipped, so the loss does not depend on log ν there.
+        g_df = np.where(self._df_inside() > 0.0, g_df, 0.0)
         return np.stack([g_loc, g_scale, g_df], axis=-1)
 
     def _fisher(self) -> Array:
@@ -243,6 +269,9 @@ class StudentT(Distribution):
             c = _df_terms(nu, 2)
             out[:, 1, 2] = out[:, 2, 1] = -2.0 * nu / ((nu + 1.0) * (nu + 3.0))
             out[:, 2, 2] = c
+            # Outside DF_RANGE the score of log ν is zero, and so is its Fisher row.
+            out[:, 2, :] *= self._df_inside()[:, None]
+            out[:, :, 2] *= self._df_inside()[:, None]
         return out
 
     # ------------------------------------------------------------------ marginal fit
@@ -250,9 +279,8 @@ class StudentT(Distribution):
         """Weighted MLE by bounded L-BFGS on data standardised by median and half the IQR.
 
         See `natgrad.distributions.cauchy._fit_location_scale`. With learned ν the
-        likelihood can keep rising as ν → ∞ (Normal-looking data); log ν is kept in
-        [log 1e-4, log 1e8], and the optimiser usually stops well before the upper bound,
-        where the gradient in log ν falls below tolerance.
+        likelihood can keep rising as ν → ∞ (Normal-looking data); ν is kept in
+        `DF_RANGE`.
         """
         extra = () if self._fixed_df is not None else (_LOG_DF_BOUNDS,)
         return _fit_location_scale(self, y, w, extra)
@@ -280,6 +308,6 @@ class StudentT(Distribution):
             finite = np.exp(2.0 * self._params[:, 1]) * nu / (nu - 2.0)
         return np.where(nu > 2.0, finite, np.where(nu > 1.0, np.inf, np.nan))
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return self.loc + self.scale * rng.standard_t(self.df, size=(size, len(self)))

@@ -152,7 +152,7 @@ class Weibull(Distribution):
         with np.errstate(over="ignore"):
             return np.exp(2.0 * (self._params[:, 1] + g1)) * np.expm1(g2 - 2.0 * g1)
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         # y = λ E^{1/k} with E ~ Exp(1), in log space so that tiny k does not overflow early.
         e = rng.standard_exponential((size, len(self)))
