@@ -133,7 +133,7 @@ class BetaBinomial(Distribution):
         p = special.expit(self._params[:, 0] - self._params[:, 1])
         return n * p * (1.0 - p) * (a + b + n) / (a + b + 1.0)
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         p = rng.beta(self.alpha, self.beta, size=(size, len(self)))
         return rng.binomial(self.n_trials, p).astype(np.float64)

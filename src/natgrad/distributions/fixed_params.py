@@ -195,5 +195,5 @@ class FixedParams(Distribution):
     def ppf(self, q: ArrayLike) -> Array:
         return self.base().ppf(q)
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         return self.base().sample(size, rng)

@@ -114,7 +114,7 @@ class InverseGaussian(Distribution):
     def var(self) -> Array:
         return np.exp(3.0 * self._params[:, 0] - self._params[:, 1])
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         return rng.wald(self.mean(), self.shape, size=(size, len(self)))
 

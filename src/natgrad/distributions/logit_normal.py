@@ -112,7 +112,7 @@ class LogitNormal(Distribution):
         """Var[Y] by 64-point Gauss–Hermite quadrature."""
         return self._moments()[1]
 
-    def sample(self, size: int, rng: np.random.Generator) -> Array:
+    def sample(self, size: int, rng: np.random.Generator | int | None = None) -> Array:
         size, rng = self._check_sample_args(size, rng)
         x = self.loc + self.scale * rng.standard_normal((size, len(self)))
         # Keep draws inside the open interval where expit rounds to 0 or 1.

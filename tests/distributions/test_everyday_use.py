@@ -1,0 +1,104 @@
+"""Issue 14: the distribution objects' traps and numerics on extreme but valid data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from natgrad.distributions import Categorical, Gamma, Normal, Poisson, StudentT
+from natgrad.distributions.student_t import DF_RANGE
+
+
+def test_sample_takes_an_int_seed_none_or_a_generator():
+    dist = Normal(loc=[0.0, 10.0], scale=[1.0, 2.0])
+    a = dist.sample(3, 7)
+    b = dist.sample(3, np.random.default_rng(7))
+    assert a.shape == (3, 2) and np.array_equal(a, b)
+    assert dist.sample(3).shape == (3, 2)  # None: fresh entropy
+
+
+def test_ppf_of_a_list_of_probabilities_gives_one_column_each():
+    dist = Normal(loc=np.arange(5.0), scale=np.ones(5))
+    q = [0.05, 0.5, 0.95]
+    got = dist.ppf(q)
+    assert got.shape == (5, 3)
+    np.testing.assert_allclose(got, stats.norm.ppf(q)[None, :] + np.arange(5.0)[:, None])
+    # One probability per row (shape (n,)) keeps scipy's broadcasting.
+    np.testing.assert_allclose(dist.ppf(np.full(5, 0.5)), np.arange(5.0))
+    # quantiles() gives (n, m) whatever m is, also m == n.
+    assert Normal(loc=np.zeros(3), scale=1.0).quantiles(q).shape == (3, 3)
+    with pytest.raises(ValueError, match="'q'.*1-d"):
+        dist.quantiles([[0.1, 0.2]])
+
+
+def test_median_and_pdf():
+    dist = Gamma(shape=[2.0, 5.0], rate=[1.0, 0.5])
+    np.testing.assert_allclose(dist.median(), stats.gamma(a=[2.0, 5.0], scale=[1.0, 2.0]).median())
+    np.testing.assert_allclose(
+        dist.pdf([1.0, 3.0]), stats.gamma(a=[2, 5], scale=[1, 2]).pdf([1, 3])
+    )
+    counts = Poisson(rate=[3.0])
+    np.testing.assert_allclose(counts.pdf([2.0]), stats.poisson(3.0).pmf(2))
+    with pytest.raises(NotImplementedError, match="not defined"):
+        Categorical(probs=[[0.2, 0.8]]).median()
+
+
+def test_student_t_learned_df_is_bounded():
+    assert StudentT(0.0, 1.0, df=DF_RANGE[1]).df[0] == pytest.approx(DF_RANGE[1])
+    with pytest.raises(ValueError, match="'df'.*fixed_df"):
+        StudentT(0.0, 1.0, df=1e6)
+    # Beyond the bound θ is read as the bound; the loss is flat there.
+    far = StudentT.from_params([[0.0, 0.0, 40.0]])
+    assert far.df[0] == pytest.approx(DF_RANGE[1])
+    assert far.grad(0.3)[0, 2] == 0.0 and far.fisher()[0, 2, 2] == 0.0
+    assert np.all(np.isfinite(far.nll([0.3])))
+    # Normal-looking data: the marginal fit stops at the bound.
+    y = np.random.default_rng(0).normal(size=2000)
+    assert np.exp(StudentT.fit_marginal(y)[0, 2]) <= DF_RANGE[1] * (1 + 1e-9)
+
+
+def test_marginal_fits_on_extreme_but_valid_data():
+    from natgrad.distributions import Beta
+
+    # Gamma on data spanning 20 orders of magnitude: finite, and the MLE (zero score).
+    y = 10.0 ** np.random.default_rng(10).uniform(-10, 10, size=300)
+    theta = Gamma.fit_marginal(y)
+    assert np.all(np.isfinite(theta))
+    np.testing.assert_allclose(Gamma.from_params(theta).grad(y).mean(axis=0), 0.0, atol=1e-8)
+    # Normal beyond 1e154: (y - mu)**2 would overflow.
+    big = np.array([1e155, -2e155, 3e155, 5e154])
+    theta = Normal.fit_marginal(big)
+    log_sd = np.log(1e155) + np.log((big / 1e155).std())
+    np.testing.assert_allclose(theta[0], [big.mean(), log_sd], rtol=1e-12)
+    # Beta on a constant target: a finite, very concentrated fit at the value.
+    theta = Beta.fit_marginal(np.full(50, 0.3))
+    dist = Beta.from_params(theta)
+    assert np.all(np.isfinite(theta)) and dist.mean()[0] == pytest.approx(0.3)
+
+
+def test_negative_binomial_quantiles_of_huge_counts_never_reach_scipy_search():
+    from natgrad.distributions import NegativeBinomial
+
+    # scipy's quantile search aborts the interpreter (exit 134) on the second row.
+    dist = NegativeBinomial(mean=[5.0, 1e16, 2e17], size=[2.0, 1e9, 3.0])
+    q = dist.ppf([0.05, 0.5, 0.95, 0.3])  # (3, 4)
+    assert q.shape == (3, 4) and np.all(np.isfinite(q))
+    assert np.all(np.diff(q[:, :3], axis=1) >= 0)
+    np.testing.assert_array_equal(q[0], stats.nbinom(2.0, 2.0 / 7.0).ppf([0.05, 0.5, 0.95, 0.3]))
+    sd = np.sqrt(dist.var()[1])
+    assert abs(q[1, 1] - 1e16) < 0.01 * sd
+    assert np.all(np.isfinite(dist.sample(3, 0)))
+
+
+# ------------------------------------------------------------------ concurrency
+_FORK_SCRIPT = """
+import multiprocessing as mp, sys, numpy as np, natgrad
+rng = np.random.default_rng(0)
+X = rng.uniform(size=(300, 3)); y = X[:, 0] + rng.normal(size=300)
+model = natgrad.NGBoostRegressor(n_estimators=10, random_state=0).fit(X, y)
+expected = model.predict(X)
+with mp.get_context("fork").Pool(2) as pool:
+    parts = pool.map_async(model.predict, [X[:150], X[150:]]).get(timeout=120)
+print("same" if np.array_equal(np.concatenate(parts), expected) else "different")
+"""
