@@ -19,6 +19,7 @@ _LAZY = {
     "rl": ("natgrad.rl", None),
     "scores": ("natgrad.scores", None),
     "testing": ("natgrad.testing", None),
+    "datasets": ("natgrad.datasets", None),
     "metrics": ("natgrad.metrics", None),
     "io": ("natgrad.io", None),
     "load": ("natgrad.io", "load"),
