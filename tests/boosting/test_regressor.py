@@ -191,6 +191,15 @@ UNIVARIATE_TARGETS = {
     "bernoulli": lambda r, m: (r.random(m.size) < 1 / (1 + np.exp(-3 * m))).astype(float),
     "beta": lambda r, m: r.beta(2 + np.exp(m), 2.0),
     "inverse_gaussian": lambda r, m: r.wald(np.exp(m), 4.0),
+    "logit_normal": lambda r, m: 1 / (1 + np.exp(-(m + 0.5 * r.standard_normal(m.size)))),
+    "beta_binomial": lambda r, m: r.binomial(10, r.beta(2 + np.exp(m), 2.0)).astype(float),
+    "fixed_params": lambda r, m: m + r.standard_normal(m.size),
+}
+
+# Families whose configuration has no default (or whose targets need a setting).
+UNIVARIATE_CONFIG = {
+    "beta_binomial": {"n_trials": 10},
+    "fixed_params": {"family": "normal", "fixed": {"log_scale": 0.0}},
 }
 
 
@@ -199,8 +208,9 @@ def test_every_univariate_family_trains(name):
     rng = np.random.default_rng(5)
     X = rng.uniform(-1, 1, size=(600, 3))
     y = UNIVARIATE_TARGETS[name](rng, X[:, 0])
-    model = NGBoostRegressor(name, n_estimators=40, learning_rate=0.1).fit(X, y)
-    dist = model.predict_dist(X)
+    config = UNIVARIATE_CONFIG.get(name)
+    model = NGBoostRegressor(name, distribution_config=config, n_estimators=40, learning_rate=0.1)
+    dist = model.fit(X, y).predict_dist(X)
     assert isinstance(dist, get(name))
     assert np.isfinite(dist.params).all()
     assert model.train_loss_[-1] < model.train_loss_[0]
