@@ -129,7 +129,13 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
+# Docstrings inherited from scikit-learn (an override without its own docstring, such as
+# a score method) cite labels of scikit-learn's documentation: keep their text only.
+_FOREIGN_ROLE = re.compile(r":(?:ref|term):`([^`<]*?)\s*(?:<[^>]*>)?`")
+
+
 def _plain_text_docstring(app, what, name, obj, options, lines):  # noqa: ARG001
+    lines[:] = [_FOREIGN_ROLE.sub(r"``\1``", line) for line in lines]
     out: list[str] = []
     literal_indent: int | None = None  # inside a literal block deeper than this
     in_doctest = False
