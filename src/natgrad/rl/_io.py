@@ -26,7 +26,6 @@ import io
 import json
 import os
 import struct
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import torch
 from torch import nn
 
 from natgrad.io import ModelFileError
+from natgrad.io.framing import write_atomic
 
 MAGIC = b"\x89NGR\r\n\x1a\n"
 FORMAT_VERSION = 1
@@ -135,17 +135,7 @@ def save(model: Any, path: str | os.PathLike[str]) -> Path:
     body = buf.getvalue()
     data = _PREAMBLE.pack(MAGIC, FORMAT_VERSION, 0, len(head), len(body)) + head + body
     data += hashlib.sha256(data).digest()
-    dest = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return write_atomic(data, path)
 
 
 # -------------------------------------------------------------------------------- loading
