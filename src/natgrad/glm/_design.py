@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from natgrad._typing import Array
-from natgrad._validation import describe
+from natgrad._validation import as_float_array
 
 
 def as_design(X: Any, where: str) -> tuple[Array, list[str]]:
@@ -28,13 +28,7 @@ def as_design(X: Any, where: str) -> tuple[Array, list[str]]:
                 f"{sorted({str(t) for t in X.dtypes})} instead."
             ) from exc
     else:
-        try:
-            arr = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"The 'X' argument of {where} must be a 2-d array-like of numbers. "
-                f"Got {describe(X)} instead."
-            ) from exc
+        arr = as_float_array(X, "X", where)
         names = [f"x{j + 1}" for j in range(arr.shape[1])] if arr.ndim == 2 else []
     if arr.ndim != 2:
         raise ValueError(

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from scipy import optimize
 
 from natgrad._typing import Array
-from natgrad._validation import describe
+from natgrad._validation import as_float_array, check_finite, describe
 from natgrad.distributions.negative_binomial import size_score_bracket
 from natgrad.glm._design import as_design
 from natgrad.glm._irls import WHERE as _WHERE
@@ -53,13 +53,7 @@ def _check_real(value: Any, name: str, low: float, low_open: bool) -> float:
 
 
 def _as_vector(value: Any, name: str, n: int) -> Array:
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"The {name!r} argument of {_WHERE} must be array-like of numbers. "
-            f"Got {describe(value)} instead."
-        ) from exc
+    arr = as_float_array(value, name, _WHERE)
     if arr.ndim == 0 and name != "y":
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
@@ -67,11 +61,7 @@ def _as_vector(value: Any, name: str, n: int) -> Array:
             f"The {name!r} argument of {_WHERE} must have shape ({n},) (one value per row of "
             f"X). Got shape {arr.shape} instead."
         )
-    if not np.isfinite(arr).all():
-        index = int(np.flatnonzero(~np.isfinite(arr))[0])
-        raise ValueError(
-            f"The {name!r} argument of {_WHERE} must be finite. Got {arr[index]} at index {index}."
-        )
+    check_finite(arr, name, _WHERE)
     return arr
 
 
