@@ -26,6 +26,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from natgrad._validation import describe
+
 __all__ = [
     "Bernoulli",
     "Categorical",
@@ -43,8 +45,7 @@ _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 def _describe(value: Any) -> str:
     if isinstance(value, Tensor):
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return describe(value)
 
 
 class Likelihood:

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from natgrad._validation import describe
 from natgrad.nn._cg import conjugate_gradient
 from natgrad.nn._fisher import Fisher, model_jvp
 from natgrad.nn._kfac import KFAC
@@ -28,11 +29,6 @@ _DAMPING_DOWN, _DAMPING_UP = 2.0 / 3.0, 1.5
 _MIN_DAMPING, _MAX_DAMPING = 1e-8, 1e8
 
 
-def _describe(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def _check_float(
     value: Any, name: str, low: float, high: float, *, closed_low: bool = False
 ) -> float:
@@ -47,7 +43,7 @@ def _check_float(
         bracket = "[" if closed_low else "("
         raise ValueError(
             f"The {name!r} parameter of NaturalGradient must be a float in the range "
-            f"{bracket}{low}, {high}). Got {_describe(value)} instead."
+            f"{bracket}{low}, {high}). Got {describe(value)} instead."
         )
     return float(value)
 
@@ -56,7 +52,7 @@ def _check_int(value: Any, name: str, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValueError(
             f"The {name!r} parameter of NaturalGradient must be an int in the range "
-            f"[{low}, inf). Got {_describe(value)} instead."
+            f"[{low}, inf). Got {describe(value)} instead."
         )
     return value
 
@@ -183,20 +179,20 @@ class NaturalGradient(torch.optim.Optimizer):
         if curvature not in _CURVATURES:
             raise ValueError(
                 "The 'curvature' parameter of NaturalGradient must be one of "
-                f"{', '.join(repr(c) for c in _CURVATURES)}. Got {_describe(curvature)} instead."
+                f"{', '.join(repr(c) for c in _CURVATURES)}. Got {describe(curvature)} instead."
             )
         if fisher is not None and fisher not in _FISHER_KINDS:
             raise ValueError(
                 "The 'fisher' parameter of NaturalGradient must be one of "
                 f"{', '.join(repr(c) for c in _FISHER_KINDS)} or None. Got "
-                f"{_describe(fisher)} instead."
+                f"{describe(fisher)} instead."
             )
         if max_kl is not None:
             _check_float(max_kl, "max_kl", 0.0, math.inf)
         if not isinstance(adaptive_damping, bool):
             raise TypeError(
                 "The 'adaptive_damping' parameter of NaturalGradient must be a bool. "
-                f"Got {_describe(adaptive_damping)} instead."
+                f"Got {describe(adaptive_damping)} instead."
             )
         self.curvature = curvature
         self.damping = _check_float(damping, "damping", 0.0, math.inf)
