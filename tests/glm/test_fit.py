@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from natgrad import glm
+from natgrad import glm, natural_gradient
 from natgrad.distributions import Bernoulli, Gamma, NegativeBinomial, Normal, Poisson
 from natgrad.glm._links import LINKS
+from natgrad.glm._solve import cholesky_solve
 from natgrad.glm.families import FAMILIES
 
 
@@ -251,6 +252,18 @@ def test_rank_deficient_columns_are_named() -> None:
     assert "+2·'age'" in message
     # An L2 penalty makes the solution unique.
     assert glm.fit(X, y, "poisson", alpha=0.1).converged
+
+
+def test_a_singular_fisher_matrix_takes_natgrads_damped_solve() -> None:
+    # Rank one, coefficients on scales 1e3 apart: LAPACK's Cholesky fails on it. The answer is
+    # natgrad's one damped solve (damping relative to each coefficient's own scale), not the
+    # minimum-norm one a ridge on the identity tends to (about 500 times smaller here).
+    u = np.array([1e3, 1.0])
+    fisher, rhs = np.outer(u, u), 2.0 * u
+    x = cholesky_solve(fisher, rhs)
+    np.testing.assert_allclose(x, natural_gradient(rhs, fisher), rtol=1e-12)
+    np.testing.assert_allclose(x, [1e-3, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(fisher @ x, rhs, rtol=1e-6)
 
 
 def test_perfect_separation_is_detected_and_reported() -> None:

@@ -18,9 +18,8 @@ import numpy as np
 from scipy import linalg
 from scipy.linalg import lapack
 
+from natgrad._natural import solve_psd
 from natgrad._typing import Array
-
-logger = logging.getLogger(__name__)
 
 # Elements per block of rows (2 MB of float64: the block stays in cache between the weighting
 # and the rank-k update, about a third faster than 8 MB blocks).
@@ -29,9 +28,6 @@ _BLOCK_ELEMENTS = 1 << 18
 # on the columns before it is below this fraction of its own squared norm counts as a linear
 # combination of them (a relative residual norm of about 3e-6).
 RANK_TOL = 1e-11
-# Ridge added (relative to the mean diagonal) when a Cholesky factorisation fails during the
-# iterations, multiplied by 100 until it succeeds.
-_DAMPING = (1e-12, 1e-10, 1e-8, 1e-6, 1e-4)
 
 
 def _blocks(X: Array, intercept: bool) -> Iterator[tuple[int, int]]:
@@ -150,25 +146,19 @@ def describe_dependence(names: Sequence[str], dependent: list[int], combination:
 
 
 def cholesky_solve(matrix: Array, rhs: Array) -> Array:
-    """Solve a symmetric positive (semi-)definite system by Cholesky.
+    """Solve the normal equations X̃ᵀWX̃ β = X̃ᵀWz (a Fisher matrix) by Cholesky.
 
-    If the factorisation fails (a weight underflowed to 0, say), a ridge of 1e-12 up to 1e-4
-    times the mean diagonal is added until it succeeds.
+    LAPACK's factorisation first; a matrix it finds not positive definite (a weight that
+    underflowed to 0, say) goes through natgrad's one damped solve of Fisher blocks
+    (`natgrad._natural.solve_psd`: scaled to a unit diagonal, Levenberg-Marquardt damping
+    relative to each coordinate's own scale, so the result does not depend on the units of X).
     """
     try:
         return linalg.cho_solve(linalg.cho_factor(matrix, check_finite=False), rhs)
     except linalg.LinAlgError:
         pass
-    scale = float(np.mean(np.abs(np.diag(matrix)))) or 1.0
-    eye = np.eye(matrix.shape[0])
-    for damping in _DAMPING:
-        try:
-            factor = linalg.cho_factor(matrix + damping * scale * eye, check_finite=False)
-        except linalg.LinAlgError:
-            continue
-        logger.debug("Fisher scoring: damped the normal equations by %g", damping)
-        return linalg.cho_solve(factor, rhs)
-    return np.asarray(linalg.lstsq(matrix, rhs)[0])
+    x, _ = solve_psd(matrix[None], rhs[None], what="Fisher-scoring", log_level=logging.DEBUG)
+    return x[0]
 
 
 def inverse_psd(matrix: Array) -> Array:
