@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -47,8 +48,29 @@ def _single_threaded_blas():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _single_threaded_torch():
+    # natgrad.nn and natgrad.rl tests train tiny networks: one intra-op thread per worker
+    # (more threads only contend). Their modules import torch at collection, before this runs;
+    # a run without them never imports torch here.
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _empty_working_directory(tmp_path_factory, monkeypatch):
     # Tests never depend on the working directory: each runs in a fresh empty one, so that
     # files left there by the README's commands (natgrad-out/, compare-out/) change nothing.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def benchmarks_on_path(monkeypatch):
+    """The repository root on ``sys.path``, so that a test can ``import benchmarks.<name>``."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))

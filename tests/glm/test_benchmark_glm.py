@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("statsmodels")
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def test_glm_benchmark_runs_and_agrees(monkeypatch, tmp_path) -> None:
-    monkeypatch.syspath_prepend(str(ROOT))
+def test_glm_benchmark_runs_and_agrees(tmp_path, benchmarks_on_path) -> None:
     import benchmarks.glm as bench
 
     out = tmp_path / "glm.json"

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def test_autoencoder_benchmark_runs(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))
+def test_autoencoder_benchmark_runs(tmp_path, benchmarks_on_path):
     import benchmarks.nn
 
     out = tmp_path / "ae.json"

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("torch")
 pytest.importorskip("gymnasium")
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def test_benchmark_runs_and_records_curves(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))
+def test_benchmark_runs_and_records_curves(tmp_path, benchmarks_on_path):
     from benchmarks import rl
 
     out = tmp_path / "rl.json"
@@ -34,8 +30,7 @@ def test_benchmark_runs_and_records_curves(tmp_path, monkeypatch):
     assert paths[0].read_bytes()[:4] == b"\x89PNG"
 
 
-def test_evaluate_is_the_mean_return_of_seeded_episodes(monkeypatch):
-    monkeypatch.syspath_prepend(str(ROOT))
+def test_evaluate_is_the_mean_return_of_seeded_episodes(benchmarks_on_path):
     import numpy as np
 
     from benchmarks import rl
