@@ -14,10 +14,8 @@ so no global backend is switched and no window can open.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from numpy.typing import ArrayLike
 
 from natgrad._targets import check_predicted_targets
 from natgrad._validation import as_float_array, describe
+from natgrad.io.framing import write_atomic
 from natgrad.metrics import REGRESSION_DESCRIPTIONS, format_value, pit
 from natgrad.report._figures import (
     _SEED,
@@ -283,27 +282,6 @@ def _check_report_args(
     return out
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place.
-
-    A reader (or an interrupted run) never sees a half-written report: os.replace is atomic
-    on the same file system, and the temporary file is removed on any failure.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        # mkstemp makes the file private (0600); a report is an ordinary readable file.
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def write_report(
     path: str | os.PathLike[str],
     *,
@@ -416,7 +394,7 @@ def write_report(
 </section>
 """
     page = _page(subtitle, sections, model, data_summary, command, version)
-    _write_atomic(out, page)
+    write_atomic(page.encode("utf-8"), out)
 
 
 # ---------------------------------------------------------------------- classification, survival
@@ -469,7 +447,7 @@ def _task_page(
 </section>
 """
     page = _page(subtitle, sections, model, data_summary, command, version)
-    _write_atomic(out, page)
+    write_atomic(page.encode("utf-8"), out)
 
 
 def write_classification_report(
