@@ -233,7 +233,7 @@ def grow_planned(
     )
     limits = GrowLimits(plan.max_depth, n_leaves_cap, subsampled, get_num_threads())
     feats = FeatureSets(features, num_features, cat_features)
-    out = _grow(plan.binned, vals, part, feats, plan.split, limits)
+    out = GrownTree._make(_grow(plan.binned, vals, part, feats, plan.split, limits))
     return _as_tree(out, plan.thresholds), out.leaf_of_row
 
 
@@ -505,7 +505,10 @@ def _finish(n_nodes, n_leaves, nodes, sp, binned, part, traverse_rest):
 @njit(cache=True, nogil=True)
 def _grow(binned, vals, part, feats, sp, limits):
     """Compiled growth; see `grow_tree`. ``feats``: `FeatureSets`; ``sp``: `SplitParams`;
-    ``limits``: `GrowLimits`. Returns a `GrownTree` (node arrays at capacity size).
+    ``limits``: `GrowLimits`. Returns the fields of a `GrownTree` (node arrays at capacity
+    size) as a plain tuple: boxing a named tuple runs its Python ``__new__``, where a Ctrl-C
+    arriving at that moment crashed the interpreter (a segmentation fault in numba's boxing);
+    the caller wraps it.
     ``sp.diag_map`` non-empty: the histograms have the diagonal layout (`split_diagonal`),
     the node sums (``K`` channels) stay dense.
 
@@ -618,7 +621,7 @@ def _grow(binned, vals, part, feats, sp, limits):
     leaf_index, leaf_values, leaf_of_row = _finish(
         n_nodes, n_leaves, nodes, sp, binned, part, limits.traverse_rest
     )
-    return GrownTree(
+    return (
         n_nodes, nodes.feature, nodes.bin_thr, nodes.mgl, nodes.left, nodes.right, nodes.value,
         nodes.gain, nodes.split_gain, nodes.n_rows, nodes.depth, leaf_index, leaf_values,
         nodes.is_cat, nodes.cat_bits, leaf_of_row,
