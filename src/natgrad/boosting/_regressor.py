@@ -85,7 +85,8 @@ default="from_dtype"
     n_iter_no_change : int, optional
         Stop when the validation loss has not improved by ``tol`` for this many stages.
     tol : float, default=1e-4
-        Minimum improvement of the validation loss that counts for early stopping.
+        Minimum improvement of the validation loss that counts for early stopping and for
+        ``best_iteration_``: a stage must lower the best loss so far by more than ``tol``.
     base_learner : scikit-learn regressor, optional
         Use this regressor (cloned, one per parameter per stage, on the per-row natural
         gradients) instead of the native histogram tree: NGBoost's slow, general path.
@@ -111,9 +112,10 @@ default="from_dtype"
     n_estimators_ : int
         Number of stages fitted (fewer than ``n_estimators`` after early stopping).
     best_iteration_ : int
-        The chosen number of stages, which predictions use by default: the one with the best
-        validation loss when there was a validation set (0 means the marginal fit alone),
-        otherwise all ``n_estimators_``.
+        The chosen number of stages, which predictions use by default. With a validation
+        set: the last stage that lowered the best validation loss so far by more than
+        ``tol`` (0 means the marginal fit alone); a later stage may be lower by less than
+        ``tol``. Without one: all ``n_estimators_``.
     train_loss_, validation_loss_ : ndarray of shape (n_estimators_ + 1,)
         Weighted mean score before the first stage and after each stage (validation: NaN
         when no validation set was used).
