@@ -34,3 +34,23 @@ def test_autoencoder_benchmark_runs(tmp_path, benchmarks_on_path):
     kfac = result["tuned"]["kfac"]["curve"]
     assert [p["iter"] for p in kfac] == [0, 2, 4]
     assert kfac[-1]["train_loss"] < kfac[0]["train_loss"]
+
+
+def test_mnist1d_paper_mlp_is_residual_and_trains(tmp_path, benchmarks_on_path):
+    import torch
+
+    import benchmarks.nn
+
+    model = benchmarks.nn._mnist1d_mlp()
+    x = torch.randn(3, 40)
+    h = model.linear1(x).relu()
+    expected = model.linear3(h + model.linear2(h).relu())
+    torch.testing.assert_close(model(x), expected)
+    out = tmp_path / "mlp.json"
+    args = ["mnist1d", "--model", "mlp-paper", "--epochs", "1", "--batch-size", "2000"]
+    args += ["--eval-every", "1", "--optimizers", "adam,kfac", "--adam-lr", "0.01"]
+    benchmarks.nn.main([*args, "--out", str(out)])
+    result = json.loads(out.read_text())
+    kfac = result["tuned"]["kfac"]["curve"]
+    assert [p["iter"] for p in kfac] == [0, 1, 2]
+    assert kfac[-1]["train_loss"] < kfac[0]["train_loss"]

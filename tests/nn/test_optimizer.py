@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
-from natgrad.nn import Fisher, NaturalGradient  # noqa: E402
+from natgrad.nn import Fisher, NaturalGradient, get_likelihood  # noqa: E402
 
 from ._models import LIKELIHOODS, cnn, mlp, targets_for  # noqa: E402
 
@@ -181,6 +181,76 @@ def test_trust_region_holds(curvature, momentum):
         else:
             assert kl == 0.0
     assert losses[-1] < losses[0]
+
+
+def test_n_variables_counts_the_independent_distributions_of_a_row():
+    got = {name: lik.n_variables(width) for name, (lik, width) in LIKELIHOODS.items()}
+    # categorical: one label per row; normal: (loc, log-scale) pairs; others: one per column.
+    assert got == {
+        "categorical": 1,
+        "bernoulli": 2,
+        "normal": 1,
+        "normal_fixed_scale": 2,
+        "poisson": 2,
+    }
+    assert get_likelihood("normal").n_variables(6) == 3
+
+
+@pytest.mark.parametrize("name", sorted(LIKELIHOODS))
+def test_trust_region_budget_is_per_output_variable(name):
+    lik, model, x, y = _problem(name, n=32)
+    max_kl, tol = 0.002, 0.25
+    m = lik.n_variables(LIKELIHOODS[name][1])
+    opt = NaturalGradient(
+        model, lik, curvature="dense", max_kl=max_kl, kl_tolerance=tol, damping=1e-4
+    )
+    binding = 0
+    for _ in range(6):
+        with torch.no_grad():
+            before = model(x)
+        opt.step(x, y)
+        stats = opt.last_stats
+        assert stats["kl_budget"] == pytest.approx(m * max_kl)
+        with torch.no_grad():
+            kl = float(lik.kl(before, model(x)).mean())
+        assert kl <= m * max_kl * (1 + tol)
+        binding += stats["backtracks"] > 0 or stats["predicted_kl"] >= 0.99 * m * max_kl
+    assert binding > 0  # the budget limited some step, so its size was tested
+
+
+class _Repeat(nn.Module):
+    """The base model's outputs repeated ``m`` times side by side."""
+
+    def __init__(self, base: nn.Module, m: int) -> None:
+        super().__init__()
+        self.base, self.m = base, m
+
+    def forward(self, x):
+        return self.base(x).repeat(1, self.m)
+
+
+@pytest.mark.parametrize("name", ["bernoulli", "poisson"])
+@pytest.mark.parametrize("curvature", ["dense", "cg"])
+def test_replicated_outputs_take_the_same_steps(name, curvature):
+    # m copies of every output multiply the loss, gradient and Fisher by m (and the damping,
+    # scaled here to match); with a budget per output variable the trust region scales too,
+    # so the steps are the same. A per-row budget would make the copies' steps smaller.
+    m = 5
+    lik, model, x, y = _problem(name, n=32)
+    single, copies = model, _Repeat(mlp(3, LIKELIHOODS[name][1], hidden=5, seed=0), m)
+    common = dict(curvature=curvature, max_kl=1e-3, cg_max_iter=100, cg_tol=1e-12)
+    opt_1 = NaturalGradient(single, lik, damping=1e-3, **common)
+    opt_m = NaturalGradient(copies, lik, damping=m * 1e-3, **common)
+    binding = 0
+    for _ in range(5):
+        opt_1.step(x, y)
+        opt_m.step(x, y.repeat(1, m))
+        stats = opt_1.last_stats
+        assert opt_m.last_stats["kl_budget"] == pytest.approx(m * stats["kl_budget"])
+        assert opt_m.last_stats["kl"] == pytest.approx(m * stats["kl"], rel=1e-4)
+        binding += stats["predicted_kl"] >= 0.99 * stats["kl_budget"] or stats["backtracks"] > 0
+    assert binding > 0
+    torch.testing.assert_close(_flat(copies), _flat(single), rtol=1e-5, atol=1e-8)
 
 
 @pytest.mark.parametrize("curvature", CURVATURES)

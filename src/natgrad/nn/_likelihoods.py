@@ -115,6 +115,15 @@ class Likelihood:
         """m, the targets per row for outputs of ``width`` columns (one per column here)."""
         return width
 
+    def n_variables(self, width: int) -> int:
+        """The number of independent output distributions in a row of ``width`` outputs.
+
+        A row's nll and KL are sums over them: 1 for `Categorical` (one label), m for
+        `Normal` (2m outputs), one per column otherwise. `NaturalGradient` gives each its
+        own KL budget.
+        """
+        return self._target_columns(width)
+
     def _check_targets(self, outputs: Tensor, targets: Tensor, where: str) -> Tensor:
         """Vector targets: shape (n, m) (or (n,) for m = 1), inside the support."""
         n, m = outputs.shape[0], self._target_columns(int(outputs.shape[1]))
@@ -259,6 +268,9 @@ class Categorical(Likelihood):
                 f"The 'outputs' argument of {where} must have K >= 2 columns (one logit per "
                 f"class). Got {width} instead."
             )
+
+    def _target_columns(self, width: int) -> int:
+        return 1
 
     def _check_targets(self, outputs: Tensor, targets: Tensor, where: str) -> Tensor:
         n, k = outputs.shape

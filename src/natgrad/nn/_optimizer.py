@@ -67,10 +67,12 @@ class NaturalGradient(torch.optim.Optimizer):
     1. the step s = αΔ + μ s_prev (μ = ``momentum``). With ``lr=None`` the coefficient α
        minimises the damped quadratic model gᵀs + ½ sᵀ(F + λI)s along Δ, with F the exact
        Fisher (one forward-mode pass); otherwise α = ``lr``;
-    2. the KL trust region: s is scaled so that the predicted KL ½ sᵀF s ≤ ``max_kl``; the
+    2. the KL trust region, with the budget δ = m·``max_kl`` for rows of m independent
+       output distributions (`Likelihood.n_variables`: 1 for categorical, one per pixel of
+       a Bernoulli image): s is scaled so that the predicted mean KL ½ sᵀF s ≤ δ; the
        *realised* mean KL between the output distributions before and after the step on
        the batch is then measured, and the step halved (parameters restored each time) while
-       it exceeds ``max_kl·(1 + kl_tolerance)``;
+       it exceeds δ·(1 + kl_tolerance);
     3. the step is kept if the batch loss went down; otherwise (or if anything is
        non-finite) the parameters are restored and λ raised;
     4. Levenberg–Marquardt damping: ρ = (L_new − L)/(gᵀs + ½ sᵀF s); λ ← ⅔λ when ρ > ¾,
@@ -103,7 +105,11 @@ class NaturalGradient(torch.optim.Optimizer):
         Initial Tikhonov damping λ > 0.
     adaptive_damping : bool, default=True
     max_kl : float or None, default=0.03
-        KL budget per step (mean over the batch of KL(p_old ‖ p_new)); None: no budget.
+        KL budget per step and per output variable: the mean over the batch of
+        KL(p_old ‖ p_new) may reach m·max_kl when a row holds m independent output
+        distributions (`Likelihood.n_variables`). A row's KL is a sum over its variables,
+        so a per-row budget would shrink the step as the output dimension grows; per
+        variable, replicating the outputs leaves the step unchanged. None: no budget.
     momentum : float, default=0.0
         μ in [0, 1).
     fisher : {"exact", "mc", "empirical"} or None, default=None
@@ -129,11 +135,11 @@ class NaturalGradient(torch.optim.Optimizer):
     Attributes
     ----------
     last_stats : dict
-        Statistics of the last step: ``loss``, ``new_loss``, ``kl`` (realised),
-        ``predicted_kl``, ``rho``, ``damping`` (λ used), ``next_damping``, ``alpha``,
-        ``cg_iters``, ``cg_residuals``, ``step_norm``, ``backtracks``, ``status``
-        (``"accepted"``, ``"rejected"`` (loss went up), ``"non_finite"``,
-        ``"kl_exceeded"``).
+        Statistics of the last step: ``loss``, ``new_loss``, ``kl`` (realised mean KL
+        per row), ``predicted_kl``, ``kl_budget`` (m·max_kl, or None), ``rho``,
+        ``damping`` (λ used), ``next_damping``, ``alpha``, ``cg_iters``, ``cg_residuals``,
+        ``step_norm``, ``backtracks``, ``status`` (``"accepted"``, ``"rejected"`` (loss
+        went up), ``"non_finite"``, ``"kl_exceeded"``).
 
     Examples
     --------
@@ -332,8 +338,13 @@ class NaturalGradient(torch.optim.Optimizer):
             j_step = j_step + self.momentum * j_prev
         q_ss = float((j_step * lik._fisher_mv(out0, j_step)).sum() / n)
         g_s = float(grad @ step)
-        if self.max_kl is not None and 0.5 * q_ss > self.max_kl:
-            scale = math.sqrt(self.max_kl / (0.5 * q_ss))
+        # The budget is per output variable: a row of m independent distributions (64 pixels
+        # of an autoencoder) gets m·max_kl, so that the step does not shrink as m grows.
+        budget = None
+        if self.max_kl is not None:
+            budget = self.max_kl * lik.n_variables(int(outputs.shape[1]))
+        if budget is not None and 0.5 * q_ss > budget:
+            scale = math.sqrt(budget / (0.5 * q_ss))
             step, q_ss, g_s = step * scale, q_ss * scale**2, g_s * scale
         predicted_kl = 0.5 * q_ss
 
@@ -354,9 +365,7 @@ class NaturalGradient(torch.optim.Optimizer):
                     new_loss = float(lik._nll(new_out, y).mean())
                     kl = float(lik._kl(out0, new_out).mean())
             ok_finite = finite_step and math.isfinite(new_loss) and math.isfinite(kl)
-            ok_kl = self.max_kl is None or (
-                ok_finite and kl <= self.max_kl * (1.0 + self.kl_tolerance)
-            )
+            ok_kl = budget is None or (ok_finite and kl <= budget * (1.0 + self.kl_tolerance))
             if (ok_finite and ok_kl) or backtracks >= self.max_backtracks or not finite_step:
                 break
             shrink *= 0.5
@@ -400,6 +409,7 @@ class NaturalGradient(torch.optim.Optimizer):
             "new_loss": new_loss if status == "accepted" else loss_value,
             "kl": kl if status == "accepted" else 0.0,
             "predicted_kl": shrink**2 * predicted_kl,
+            "kl_budget": budget,
             "rho": rho,
             "damping": damping,
             "next_damping": self.damping,
