@@ -15,7 +15,8 @@ falls on all of them alike; PyTorch uses one thread for all of them.
 Run: ``python -m benchmarks.rl [--envs CartPole-v1 Acrobot-v1 Pendulum-v1] [--algos npg trpo
 ppo a2c] [--seeds 0 1 2] [--budget N] [--out benchmarks/results/rl.json] [--plots docs/images]``
 (needs the ``bench`` extra: stable-baselines3, sb3-contrib). The results file is rewritten
-after every run; ``--replot FILE --plots DIR`` draws the curves of a results file.
+after every run; ``--replot FILE [FILE ...] --plots DIR`` draws the curves of results files
+(the runs of several files together, e.g. seeds run by separate commands).
 """
 
 from __future__ import annotations
@@ -220,11 +221,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/rl.json"))
     parser.add_argument("--plots", type=Path, default=None, help="folder for PNG curves")
     parser.add_argument(
-        "--replot", type=Path, default=None, help="only draw --plots from a results file"
+        "--replot",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only draw --plots from results files (their runs together)",
     )
     args = parser.parse_args(argv)
     if args.replot is not None:
-        saved = json.loads(args.replot.read_text())
+        saved = {"runs": []}
+        for results in args.replot:
+            saved["runs"] += json.loads(results.read_text())["runs"]
         folder = args.plots or Path("docs/images")
         folder.mkdir(parents=True, exist_ok=True)
         for path in plot(saved["runs"], folder):

@@ -28,6 +28,11 @@ def test_benchmark_runs_and_records_curves(tmp_path, benchmarks_on_path):
     assert run["steps_to_threshold"] is None or run["steps_to_threshold"] in (512, 1024)
     paths = rl.plot(saved["runs"], tmp_path)
     assert paths[0].read_bytes()[:4] == b"\x89PNG"
+    # --replot joins the runs of several results files (seeds run by separate commands).
+    other = dict(saved, runs=[dict(run, seed=1)])
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    joined = rl.main(["--replot", str(out), str(tmp_path / "other.json"), "--plots", str(tmp_path)])
+    assert [r["seed"] for r in joined["runs"]] == [0, 1]
 
 
 def test_evaluate_is_the_mean_return_of_seeded_episodes(benchmarks_on_path):
