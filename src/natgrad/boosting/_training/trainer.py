@@ -376,12 +376,6 @@ def _balance_units(fisher_mean: Array) -> Array:
 
 
 def _progress(est: Any) -> Any:
-    from tqdm.auto import tqdm
+    from natgrad.boosting._training.progress import stage_progress
 
-    return tqdm(
-        total=est.n_estimators,
-        disable=not est.verbose,
-        desc=type(est).__name__,
-        unit="stage",
-        leave=True,
-    )
+    return stage_progress(est)
