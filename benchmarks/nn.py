@@ -462,6 +462,8 @@ def plot(args: argparse.Namespace) -> None:
         ("mnist1d_mlp", "train_loss", "training loss (cross-entropy)"),
         ("mnist1d_cnn", "train_loss", "training loss (cross-entropy)"),
         ("kin8nm", "test_nll", "test NLL"),
+        ("mnist1d_mlp-paper", "test_accuracy", "test accuracy"),
+        ("mnist1d_cnn-paper", "test_accuracy", "test accuracy"),
     ]
     for name, key, label in specs:
         path = RESULTS / f"nn_{name}.json"
