@@ -44,6 +44,7 @@ _PARTS = [
     ("natgrad.boosting._training.trainer", None, "_search_and_update", "line search and update"),
     ("natgrad.boosting._training.learners", "NativeModel", "commit", "commit (ensemble append)"),
     ("natgrad.boosting._training.trainer", "Trainer", "_rows", "row subsample draw"),
+    ("natgrad.boosting._training.sampling", "StageSampler", "rows", "row subsample draw"),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from natgrad import _moved
 from natgrad._numba_cache import configure as _configure_numba_cache
 
 __version__ = "0.1.0"
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 # Before any kernel module imports numba: the compiled kernels' cache folder, keyed by the
 # version and the sources (natgrad._numba_cache).
 _configure_numba_cache(__version__)
+_moved.install()  # old module paths, for pickles written before the restructure
 
 _LAZY = {
     "distributions": ("natgrad.distributions", None),

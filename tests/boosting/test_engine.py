@@ -423,7 +423,7 @@ def test_rows_left_out_of_an_uneven_tree_find_their_leaves():
 
 
 def test_sample_rows_draws_exactly_k_sorted_rows_uniformly():
-    from natgrad.boosting._training.trainer import sample_rows
+    from natgrad.boosting._training.sampling import sample_rows
 
     gen = np.random.default_rng(0)
     n, k, draws = 50, 15, 4000

@@ -12,8 +12,10 @@ The training loop (NGBoost's algorithm, DESIGN.md):
 
 from __future__ import annotations
 
+import inspect
 import logging
 import warnings
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -233,7 +235,8 @@ class _NGBoostBase(BaseEstimator):
         self._validate_params()
         family, config = self._family()
         self._score_rule = self._check_score(family)
-        X = self._validate_X(X, reset=True)
+        # float32 (and memory-mapped) X stays as it is: the bins come from it directly.
+        X = self._validate_X(X, reset=True, dtype=(np.float64, np.float32))
         where = f"{type(self).__name__}.fit"
         y = self._check_fit_targets(y, family, config, X.shape[0])
         w = check_sample_weight(sample_weight, X.shape[0], where)
@@ -335,8 +338,9 @@ class _NGBoostBase(BaseEstimator):
         )
         return X_val, y_val, w_val
 
-    def _validate_X(self, X: Any, reset: bool) -> Array:
-        """``X`` as a float64 array: categorical columns become their fit-time category
+    def _validate_X(self, X: Any, reset: bool, dtype: Any = np.float64) -> Array:
+        """``X`` as a float64 array (``dtype``: scikit-learn's, e.g. a tuple of the dtypes
+        kept without a copy): categorical columns become their fit-time category
         indices (NaN: missing or unseen, `natgrad.boosting._hist.categorical`), then scikit-learn's
         checks (feature count and names; NaN allowed). ``reset`` (in ``fit``) also finds the
         categorical features and sets ``categories_``."""
@@ -349,7 +353,7 @@ class _NGBoostBase(BaseEstimator):
         else:
             X = encode_categorical(X, getattr(self, "categories_", None))
         return np.asarray(
-            validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=np.float64)
+            validate_data(self, X, reset=reset, ensure_all_finite="allow-nan", dtype=dtype)
         )
 
     # ------------------------------------------------------------------ prediction
@@ -512,3 +516,33 @@ class _NGBoostBase(BaseEstimator):
                 tags.target_tags.multi_output = True
                 tags.target_tags.single_output = False
         return tags
+
+
+def init_with_defaults(**defaults: Any) -> Callable[..., None]:
+    """`_NGBoostBase.__init__` with other defaults, for an estimator that differs from the
+    base only there (``__init__ = init_with_defaults(subsample=1.0)`` in its class body).
+
+    scikit-learn reads the hyper-parameters and their defaults from the ``__init__``
+    signature (``get_params``, ``clone``, the repr), so the function carries the base's
+    signature with ``defaults`` replaced, and its body stores the arguments as the base's
+    does: one list of hyper-parameters for every estimator.
+    """
+    base = _NGBoostBase.__init__
+    signature = inspect.signature(base)
+    unknown = sorted(set(defaults) - set(signature.parameters))
+    if unknown:
+        raise TypeError(f"{unknown} are not hyper-parameters of _NGBoostBase.")
+    signature = signature.replace(
+        parameters=[
+            p.replace(default=defaults.get(p.name, p.default))
+            for p in signature.parameters.values()
+        ]
+    )
+
+    def __init__(self: _NGBoostBase, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        base(*bound.args, **bound.kwargs)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    return __init__

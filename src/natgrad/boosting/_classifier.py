@@ -14,7 +14,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from natgrad._typing import Array
-from natgrad.boosting._base import _NGBoostBase
+from natgrad.boosting._base import _NGBoostBase, init_with_defaults
 from natgrad.distributions import Distribution
 from natgrad.io.format import LABEL_KINDS, HeaderReader, python_value
 
@@ -52,56 +52,7 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         "distribution": [StrOptions({"auto", "bernoulli", "categorical"})],
     }
 
-    def __init__(
-        self,
-        distribution: str = "auto",
-        *,
-        distribution_config: dict[str, Any] | None = None,
-        scoring_rule: Any = "log",
-        n_estimators: int = 500,
-        learning_rate: float = 0.01,
-        max_depth: int | None = 3,
-        max_leaves: int | None = None,
-        min_samples_leaf: int = 5,
-        l2_regularization: float = 0.0,
-        leaf_prior: float = 0.0,
-        leaf_rule: str = "fisher",
-        max_bins: int = 255,
-        categorical_features: Any = "from_dtype",
-        subsample: float = 1.0,
-        colsample: float = 1.0,
-        validation_fraction: float | None = None,
-        n_iter_no_change: int | None = None,
-        tol: float = 1e-4,
-        base_learner: Any = None,
-        monotonic_cst: Any = None,
-        random_state: Any = None,
-        verbose: int | bool = False,
-    ) -> None:
-        super().__init__(
-            distribution,
-            distribution_config=distribution_config,
-            scoring_rule=scoring_rule,
-            n_estimators=n_estimators,
-            learning_rate=learning_rate,
-            max_depth=max_depth,
-            max_leaves=max_leaves,
-            min_samples_leaf=min_samples_leaf,
-            l2_regularization=l2_regularization,
-            leaf_prior=leaf_prior,
-            leaf_rule=leaf_rule,
-            max_bins=max_bins,
-            categorical_features=categorical_features,
-            subsample=subsample,
-            colsample=colsample,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            base_learner=base_learner,
-            monotonic_cst=monotonic_cst,
-            random_state=random_state,
-            verbose=verbose,
-        )
+    __init__ = init_with_defaults(distribution="auto", subsample=1.0)
 
     _file_task = "classification"
 

@@ -17,9 +17,10 @@ from scipy import optimize
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from natgrad._targets import check_time_event
 from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_sample_weight, describe
-from natgrad.boosting._base import _NGBoostBase
+from natgrad.boosting._base import _NGBoostBase, init_with_defaults
 from natgrad.distributions import Distribution
 from natgrad.io.format import HeaderReader
 from natgrad.scores import CensoredLogScore, Score
@@ -122,18 +123,7 @@ def _survival_targets(
                 )
             arrays.append(arr)
         t, e = arrays
-    bad = np.flatnonzero(~(np.isfinite(t) & (t > 0)))
-    if bad.size:
-        raise ValueError(
-            f"{subjects[0]} must hold finite positive times. Got {bad.size} value(s) outside "
-            f"(0, inf), e.g. {t[bad[0]]} at row {bad[0]}."
-        )
-    bad = np.flatnonzero((e != 0) & (e != 1))
-    if bad.size:
-        raise ValueError(
-            f"{subjects[1]} must hold event flags 0 (censored) or 1 (observed). Got "
-            f"{bad.size} other value(s), e.g. {e[bad[0]]} at row {bad[0]}."
-        )
+    check_time_event(t, e, subjects)
     return np.ascontiguousarray(np.column_stack([t, e]))
 
 
@@ -186,56 +176,7 @@ feature_names_in_
         "scoring_rule": [StrOptions({"log"}), CensoredLogScore],
     }
 
-    def __init__(
-        self,
-        distribution: str | type[Distribution] = "lognormal",
-        *,
-        distribution_config: dict[str, Any] | None = None,
-        scoring_rule: str | Score = "log",
-        n_estimators: int = 500,
-        learning_rate: float = 0.01,
-        max_depth: int | None = 3,
-        max_leaves: int | None = None,
-        min_samples_leaf: int = 5,
-        l2_regularization: float = 0.0,
-        leaf_prior: float = 3.0,
-        leaf_rule: str = "fisher",
-        max_bins: int = 255,
-        categorical_features: Any = "from_dtype",
-        subsample: float = 1.0,
-        colsample: float = 1.0,
-        validation_fraction: float | None = None,
-        n_iter_no_change: int | None = None,
-        tol: float = 1e-4,
-        base_learner: Any = None,
-        monotonic_cst: Any = None,
-        random_state: Any = None,
-        verbose: int | bool = False,
-    ) -> None:
-        super().__init__(
-            distribution,
-            distribution_config=distribution_config,
-            scoring_rule=scoring_rule,
-            n_estimators=n_estimators,
-            learning_rate=learning_rate,
-            max_depth=max_depth,
-            max_leaves=max_leaves,
-            min_samples_leaf=min_samples_leaf,
-            l2_regularization=l2_regularization,
-            leaf_prior=leaf_prior,
-            leaf_rule=leaf_rule,
-            max_bins=max_bins,
-            categorical_features=categorical_features,
-            subsample=subsample,
-            colsample=colsample,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            base_learner=base_learner,
-            monotonic_cst=monotonic_cst,
-            random_state=random_state,
-            verbose=verbose,
-        )
+    __init__ = init_with_defaults(distribution="lognormal", leaf_prior=3.0, subsample=1.0)
 
     # ------------------------------------------------------------------ model file
     _file_task = "survival"

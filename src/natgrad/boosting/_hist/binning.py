@@ -26,30 +26,45 @@ from numpy.typing import ArrayLike, NDArray
 
 from natgrad._validation import describe
 
-__all__ = ["BinMapper", "check_X"]
+__all__ = ["BinMapper", "check_X", "feature_view"]
 
 # Rows per parallel task of the transform: large enough to amortise the scheduling, small
 # enough that a block of X (rows x features) stays in cache while every feature is binned.
 _TRANSFORM_BLOCK = 4096
 
 
+# Rows per block of the infinity check: the check's temporary stays small (no (n, d) mask).
+_CHECK_BLOCK = 65536
+
+
 def check_X(X: ArrayLike, where: str) -> NDArray[np.float64]:
-    """Convert ``X`` to a 2-D float64 array; reject infinite values (NaN means missing).
+    """Convert ``X`` to a C-contiguous 2-D float64 array (no copy when it already is one);
+    reject infinite values (NaN means missing). See `feature_view`."""
+    return np.ascontiguousarray(feature_view(X, where), dtype=np.float64)
+
+
+def feature_view(X: ArrayLike, where: str) -> NDArray[np.floating]:
+    """``X`` as a 2-D float32 or float64 array, without a copy where it already is one;
+    reject infinite values (NaN means missing).
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
-        Feature matrix.
+        Feature matrix. A float32 or float64 array (any memory order, a memory-mapped one
+        included) is used as it is; anything else is converted to float64.
     where : str
         Name of the caller, for the error message.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
-        C-contiguous float64 array (no copy when ``X`` already is one).
+    X : ndarray of shape (n_samples, n_features), float32 or float64
+        A view of ``X`` where it was a float32 or float64 array.
     """
     try:
-        arr = np.ascontiguousarray(X, dtype=np.float64)
+        if isinstance(X, np.ndarray) and X.dtype in (np.float32, np.float64):
+            arr = np.asarray(X)  # a memory map's plain view: the compiled code takes it
+        else:
+            arr = np.ascontiguousarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             f"The 'X' argument of {where} must be array-like of numbers. Got {describe(X)} instead."
@@ -59,10 +74,13 @@ def check_X(X: ArrayLike, where: str) -> NDArray[np.float64]:
             f"The 'X' argument of {where} must be a 2-D array of shape (n_samples, n_features). "
             f"Got an array of shape {arr.shape} instead."
         )
-    if np.isinf(arr).any():
+    n_inf = 0
+    for start in range(0, arr.shape[0], _CHECK_BLOCK):
+        n_inf += int(np.isinf(arr[start : start + _CHECK_BLOCK]).sum())
+    if n_inf:
         raise ValueError(
             f"The 'X' argument of {where} must not contain infinite values (NaN marks a "
-            f"missing value). Got {int(np.isinf(arr).sum())} infinite value(s)."
+            f"missing value). Got {n_inf} infinite value(s)."
         )
     return arr
 
@@ -156,12 +174,14 @@ class BinMapper:
         self : BinMapper
         """
         self._check_params()
-        X = check_X(X, "BinMapper.fit")
+        X = feature_view(X, "BinMapper.fit")
         n, d = X.shape
         n_cats = self._check_categories(d)
         if self.subsample is not None and n > self.subsample:
             rng = np.random.default_rng(self.random_state)
             X = X[np.sort(rng.choice(n, self.subsample, replace=False))]
+        # The edges come from float64 values (float32 ones convert exactly), one column at
+        # a time: no float64 copy of a float32 or memory-mapped X.
         max_bins = int(self.max_bins)
         # Interior quantile levels: max_bins bins need max_bins - 1 cuts.
         levels = np.linspace(0.0, 100.0, max_bins + 1)[1:-1]
@@ -171,7 +191,7 @@ class BinMapper:
                 # One bin per category index: edges halfway between consecutive indices.
                 thresholds.append(np.arange(n_cats[f] - 1, dtype=np.float64) + 0.5)
                 continue
-            col = X[:, f]
+            col = np.asarray(X[:, f], dtype=np.float64)
             col = col[~np.isnan(col)]
             distinct = np.unique(col)
             if distinct.size <= max_bins:
@@ -260,11 +280,12 @@ class BinMapper:
         -------
         binned : ndarray of shape (n_samples, n_features), dtype uint8, Fortran order
             Bin indices. Column-major because the histogram kernel and the row partition
-            read one feature over many rows at a time.
+            read one feature over many rows at a time. A float32 value gets the bin of the
+            same value in float64 (comparisons with the float64 edges are exact).
         """
         if not hasattr(self, "bin_thresholds_"):
             raise ValueError("This BinMapper instance is not fitted yet. Call 'fit' first.")
-        X = check_X(X, "BinMapper.transform")
+        X = feature_view(X, "BinMapper.transform")
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"The 'X' argument of BinMapper.transform must have {self.n_features_in_} "
@@ -304,7 +325,7 @@ def _map_to_bins(X, thresholds, missing_bin, out):
 
     Parameters
     ----------
-    X : ndarray of shape (n, d), float64
+    X : ndarray of shape (n, d), float64 or float32, any memory order
     thresholds : ndarray of shape (d, 255), float64, padded with +inf
     missing_bin : uint8
     out : ndarray of shape (n, d), uint8, written in place

@@ -252,7 +252,7 @@ class ExternalModel:
         return len(self.stages)
 
     def start(self, X: Array, X_val: Array | None) -> None:
-        self._X = X
+        self._X = np.asarray(X, dtype=np.float64)  # the learners see float64, as always
         self._X_val = X_val
         self.n_features = X.shape[1]
         self._identity = np.arange(X.shape[0], dtype=np.int32)

@@ -2,31 +2,30 @@
 
 `Trainer.fit` runs the algorithm of DESIGN.md on validated arrays and returns the fitted state
 (`FitState`), which the estimator assigns: the marginal fit, the model (native histogram trees
-or external learners), the per-stage losses and the chosen stage.
+or external learners), the per-stage losses and the chosen stage. Its parts live beside it:
+the per-row work behind the `StageComputer` protocol (`computers`: compiled kernels or the
+generic NumPy path), the row and feature draws (`sampling`), early stopping
+(`early_stopping`), the line search (`line_search`); `_Stages.run` is one stage.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from natgrad._typing import Array
 from natgrad.boosting._hist.categorical import n_categories
-from natgrad.boosting._hist.grow_checks import pack_metric
-from natgrad.boosting._hist.partition import add_leaf_values
-from natgrad.boosting._hist.split_diagonal import diagonal_layout
+from natgrad.boosting._training.computers import StageComputer, stage_computer
 from natgrad.boosting._training.descent import fisher_leaf_values
+from natgrad.boosting._training.early_stopping import EarlyStopping
 from natgrad.boosting._training.learners import ExternalModel, NativeModel
 from natgrad.boosting._training.line_search import search_step
-from natgrad.boosting._training.rowsolve import row_natural_gradients
-from natgrad.boosting._training.stage import FusedStage, fused_stage
+from natgrad.boosting._training.sampling import StageSampler
 from natgrad.distributions import Distribution
 from natgrad.scores import Score
 
@@ -56,10 +55,6 @@ class Trainer:
     rng: np.random.RandomState
     train_loss: list[float] = field(default_factory=list)
     validation_loss: list[float] = field(default_factory=list)
-    # Mean Fisher diagonal of the generic path's last targets (the "ngboost" rule's units).
-    _fisher_mean: Array | None = None
-    # The row subsample's uniforms, seeded once per fit from ``rng``.
-    _row_uniforms: np.random.Generator | None = None
 
     def fit(
         self,
@@ -74,95 +69,34 @@ class Trainer:
         est = self.estimator
         theta0 = est._initial_params(y, w, self.family, self.config)
         template = self.family.from_params(theta0, **self.config)
-        n, p = X.shape[0], theta0.shape[1]
-        theta = np.repeat(theta0, n, axis=0)
-        w_norm = w / w.sum()
-
-        # Common (family, score) pairs run the stage's per-row work compiled (`_stage`);
-        # the others, through the family's and the score's NumPy methods.
-        fused = fused_stage(self.family, self.score, self.config, y, w_norm)
-        if fused is not None:
-            # Column-major: the kernels' exponential of one parameter reads a contiguous column.
-            theta = np.asfortranarray(theta)
-
-        def loss(params: Array) -> float:
-            if fused is not None:
-                # Also caches the kernels' per-row exponentials of these parameters.
-                return fused.set_params(params)
-            dist = template.with_params(params, validate=False)
-            # Trial steps of the line search may overflow; the search rejects them.
-            with np.errstate(all="ignore"):
-                return float(w_norm @ self.score._score(dist, y))
-
-        has_val = X_val is not None
-        if X_val is not None:
-            assert y_val is not None and w_val is not None  # set together by the caller
-            theta_val = np.repeat(theta0, X_val.shape[0], axis=0)
-            if fused is not None:
-                theta_val = np.asfortranarray(theta_val)
-            wv_norm = w_val / w_val.sum()
-            fused_val = (
-                None
-                if fused is None
-                else fused_stage(self.family, self.score, self.config, y_val, wv_norm)
-            )
-
-            def val_loss(params: Array) -> float:
-                if fused_val is not None:
-                    return fused_val.set_params(params)
-                dist = template.with_params(params, validate=False)
-                return float(wv_norm @ self.score._score(dist, y_val))
-
-        monotonic_cst = est._monotonic_constraints(template.param_names, X.shape[1])
-        if est.base_learner is None:
-            model: NativeModel | ExternalModel = NativeModel(
-                n_params=p,
-                max_bins=est.max_bins,
-                max_depth=est.max_depth,
-                max_leaves=est.max_leaves,
-                min_samples_leaf=est.min_samples_leaf,
-                l2_regularization=est.l2_regularization,
-                # The leaf prior belongs to the Fisher leaves (docs/design.md "Leaf prior").
-                leaf_prior=est.leaf_prior if est.leaf_rule == "fisher" else 0.0,
-                random_state=self.rng.randint(np.iinfo(np.int32).max),
-                n_categories=n_categories(getattr(est, "categories_", None), X.shape[1]),
-                monotonic_cst=monotonic_cst,
-            )
-        else:
-            model = ExternalModel(n_params=p, base_learner=est.base_learner)
-        model.start(X, X_val)
-
-        current = loss(theta)
-        self.train_loss.append(current)
-        best_val = val_loss(theta_val) if has_val else np.nan
-        self.validation_loss.append(best_val)
-        best_stage, stale = 0, 0
-        use_fisher_leaves = est.leaf_rule == "fisher" and est.base_learner is None
-        # Monotone trees keep their clipped values: no Fisher refit of their leaves.
-        fallback = est.base_learner is None and not use_fisher_leaves and monotonic_cst is None
+        fisher_leaves = est.leaf_rule == "fisher" and est.base_learner is None
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
-        # The "ngboost" rule's shared tree fits all p columns of F⁻¹g at once: its split gain
-        # adds their squared errors, so the columns are put in one unit first
-        # (docs/design.md "Balanced splits for the ngboost rule").
-        balance = not use_fisher_leaves and isinstance(model, NativeModel) and p > 1
-        diagonal = channels = columns = None
-        if fused is not None:
-            # The fused kernels write the stage's targets into these every stage: F⁻¹g for
-            # the "ngboost" rule (with g and F for its descent fallback), the histogram
-            # channels for the "fisher" rule.
-            if not use_fisher_leaves:
-                grad_buf = np.empty((n, p))
-                packed_buf = np.empty((n, p * (p + 1) // 2))
-            else:
-                # The same for every stage: the family's structure and the weights. The
-                # kernels write the grower's histogram channels directly (no copy).
-                diagonal = fused.metric_diagonal(row_w is not None)
-                if diagonal is not None and p > 1:
-                    columns = diagonal_layout(diagonal)[2]
-                else:
-                    diagonal, columns = None, np.arange(p * (p + 1) // 2)
-                channels = np.empty((n, p + columns.size))
+        # Common (family, score) pairs run the stage's per-row work compiled; the others,
+        # through the family's and the score's NumPy methods.
+        train = stage_computer(
+            self.family, self.score, self.config, template, y, w / w.sum(),
+            row_weight=row_w, fisher_leaves=fisher_leaves,
+        )  # fmt: skip
+        theta = train.start(theta0, X.shape[0])
+        val: StageComputer | None = None
+        if X_val is not None:
+            assert y_val is not None and w_val is not None  # set together by the caller
+            val = stage_computer(
+                self.family, self.score, self.config, template, y_val, w_val / w_val.sum(),
+                row_weight=None, fisher_leaves=fisher_leaves, quiet=False,
+            )  # fmt: skip
+            theta_val = val.start(theta0, X_val.shape[0])
+
+        model = self._model(X, template, theta0.shape[1])
+        model.start(X, X_val)
+        current = train.loss(theta)
+        self.train_loss.append(current)
+        stopping = None
+        if val is not None:
+            stopping = EarlyStopping(val.loss(theta_val), est.n_iter_no_change, est.tol)
+        self.validation_loss.append(np.nan if stopping is None else stopping.best_loss)
+        stages = _Stages(self, train, model, StageSampler(self.rng, est.subsample, est.colsample))
 
         progress = _progress(est)
         # The stage loop's BLAS calls are tiny dot products. Multi-threaded BLAS gains nothing
@@ -171,72 +105,21 @@ class Trainer:
         blas = threadpool_limits(limits=1, user_api="blas")
         try:
             for stage in range(est.n_estimators):
-                rows = self._rows(n, est.subsample)
-                features = self._features(X.shape[1], est.colsample)
-                unit = None  # the "ngboost" rule's column units, when balanced
-                if fused is not None:
-                    if use_fisher_leaves:
-                        assert channels is not None and columns is not None
-                        fused.gradient_channels(theta, row_w, columns, channels)
-                        target, packed, sw = None, None, None
-                    else:
-                        fisher_mean = fused.mean_fisher_diagonal(row_w) if balance else None
-                        unit = None if fisher_mean is None else _balance_units(fisher_mean)
-                        fused.natural_gradient(theta, grad_buf, unit)
-                        target, packed, sw = grad_buf, None, row_w
-                else:
-                    target, packed, sw = self._generic_targets(
-                        template, theta, y, row_w, use_fisher_leaves
-                    )
-                    if balance:
-                        assert target is not None and self._fisher_mean is not None
-                        unit = _balance_units(self._fisher_mean)
-                        target *= unit  # a fresh array of the generic path
-                # The stage's direction for row i is values[index[i]] (leaf values and
-                # each row's leaf for a tree).
-                values, index = model.fit_stage_leaves(
-                    target, packed, sw, rows, features, metric_diagonal=diagonal, channels=channels
-                )
-                if unit is not None:
-                    assert isinstance(model, NativeModel)
-                    values = model.unscale_pending(1.0 / unit)
-                step, current = _search_and_update(
-                    fused, loss, theta, values, index, current, est.learning_rate
-                )
-                if step == 0.0 and fallback and isinstance(model, NativeModel):
-                    # No step along the "ngboost" leaves lowers the loss (not a descent
-                    # direction): the same tree with Fisher leaves is one (`_descent`).
-                    values = self._fisher_leaves(
-                        fused,
-                        None if fused is None else (grad_buf, packed_buf),
-                        template, theta, y, row_w, rows, index, values.shape[0],
-                    )  # fmt: skip
-                    model.set_leaf_values(values)
-                    step, current = _search_and_update(
-                        fused, loss, theta, values, index, current, est.learning_rate
-                    )
-                model.commit(-step)
+                current = stages.run(theta, current, X.shape[1])
                 self.train_loss.append(current)
-                if has_val:
+                stop = False
+                if val is not None and stopping is not None:
                     theta_val += model.last_stage_validation()
-                    value = val_loss(theta_val)
-                    self.validation_loss.append(value)
-                    if value < best_val - est.tol:
-                        best_val, best_stage, stale = value, stage + 1, 0
-                    else:
-                        stale += 1
-                    if est.n_iter_no_change is not None and stale >= est.n_iter_no_change:
-                        logger.info("early stopping after %d stages", stage + 1)
-                        progress.update(1)
-                        break
+                    self.validation_loss.append(val.loss(theta_val))
+                    stop = stopping.update(self.validation_loss[-1], stage + 1)
                 else:
                     self.validation_loss.append(np.nan)
                 progress.update(1)
+                if stop:
+                    logger.info("early stopping after %d stages", stage + 1)
+                    break
                 if stage % 10 == 0 or stage == est.n_estimators - 1:
-                    post = {"train": f"{current:.4f}"}
-                    if has_val:
-                        post["val"] = f"{self.validation_loss[-1]:.4f}"
-                    progress.set_postfix(post, refresh=False)
+                    _show(progress, current, self.validation_loss[-1], val is not None)
         finally:
             blas.restore_original_limits()
             progress.close()
@@ -247,99 +130,92 @@ class Trainer:
             template=template,
             model=model,
             n_estimators=model.n_stages,
-            best_iteration=best_stage if has_val else model.n_stages,
+            best_iteration=model.n_stages if stopping is None else stopping.best_stage,
             train_loss=np.asarray(self.train_loss),
             validation_loss=np.asarray(self.validation_loss),
         )
 
-    def _generic_targets(
-        self,
-        template: Distribution,
-        theta: Array,
-        y: Array,
-        row_w: Array | None,
-        use_fisher_leaves: bool,
-    ) -> tuple[Array, Array | None, Array | None]:
-        """The stage's (target, packed metric, sample weight) through the family's and the
-        score's NumPy methods: (wg, wF packed, None) for Fisher leaves, (F⁻¹g, None, w)
-        for the ngboost rule."""
-        dist = template.with_params(theta, validate=False)
-        grad = self.score._grad(dist, y)
-        metric = self.score.metric_at(dist, y)
-        diag = np.einsum("ikk->ik", metric)
-        with np.errstate(over="ignore", invalid="ignore"):
-            self._fisher_mean = np.average(diag, axis=0, weights=row_w)
-        if use_fisher_leaves:
-            packed = pack_metric(metric)
-            if row_w is not None:
-                grad, packed = grad * row_w[:, None], packed * row_w[:, None]
-            return grad, packed, None
-        return row_natural_gradients(grad, metric), None, row_w
-
-    def _fisher_leaves(
-        self,
-        fused: FusedStage | None,
-        buffers: tuple[Array, Array] | None,
-        template: Distribution,
-        theta: Array,
-        y: Array,
-        row_w: Array | None,
-        rows: np.ndarray | None,
-        index: NDArray[np.int32],
-        n_leaves: int,
-    ) -> Array:
-        """The descent fallback (`_descent`): the "fisher" rule's values (n_leaves, p) of
-        the stage's tree, whose rows' leaves are ``index``."""
-        packed: Array | None
-        if buffers is not None:
-            # The stage's buffers: its tree is grown, so they are free to overwrite.
-            assert fused is not None
-            grad, packed = buffers
-            fused.gradient_and_metric(theta, row_w, grad, packed)
-        else:
-            grad, packed, _ = self._generic_targets(template, theta, y, row_w, True)
-        assert packed is not None  # the Fisher targets always carry the metric
+    def _model(self, X: Array, template: Distribution, p: int) -> NativeModel | ExternalModel:
+        """The fit's learner: native histogram trees, or the estimator's ``base_learner``."""
         est = self.estimator
-        return fisher_leaf_values(
-            grad, packed, index, n_leaves, rows, est.l2_regularization, est.leaf_prior
+        monotonic_cst = est._monotonic_constraints(template.param_names, X.shape[1])
+        if est.base_learner is not None:
+            return ExternalModel(n_params=p, base_learner=est.base_learner)
+        return NativeModel(
+            n_params=p,
+            max_bins=est.max_bins,
+            max_depth=est.max_depth,
+            max_leaves=est.max_leaves,
+            min_samples_leaf=est.min_samples_leaf,
+            l2_regularization=est.l2_regularization,
+            # The leaf prior belongs to the Fisher leaves (docs/design.md "Leaf prior").
+            leaf_prior=est.leaf_prior if est.leaf_rule == "fisher" else 0.0,
+            random_state=self.rng.randint(np.iinfo(np.int32).max),
+            n_categories=n_categories(getattr(est, "categories_", None), X.shape[1]),
+            monotonic_cst=monotonic_cst,
         )
 
-    def _rows(self, n: int, subsample: float) -> np.ndarray | None:
-        if subsample >= 1.0:
-            return None
-        k = max(1, int(round(subsample * n)))
-        if self._row_uniforms is None:  # reproducible under random_state
-            self._row_uniforms = np.random.default_rng(self.rng.randint(np.iinfo(np.int32).max))
-        return sample_rows(self._row_uniforms.random(n), k)
 
-    def _features(self, d: int, colsample: float) -> np.ndarray | None:
-        if colsample >= 1.0:
-            return None
-        k = max(1, int(round(colsample * d)))
-        mask = np.zeros(d, dtype=np.bool_)
-        mask[self.rng.choice(d, size=k, replace=False)] = True
-        return mask
+class _Stages:
+    """One boosting stage: targets, tree, line search and update of θ (in place)."""
 
+    def __init__(
+        self,
+        trainer: Trainer,
+        computer: StageComputer,
+        model: NativeModel | ExternalModel,
+        sampler: StageSampler,
+    ) -> None:
+        est = trainer.estimator
+        self.computer, self.model, self.sampler = computer, model, sampler
+        self.learning_rate = est.learning_rate
+        self.l2_regularization, self.leaf_prior = est.l2_regularization, est.leaf_prior
+        native = isinstance(model, NativeModel)
+        fisher_leaves = est.leaf_rule == "fisher" and native
+        monotone = isinstance(model, NativeModel) and model.grow_params["monotonic_cst"] is not None
+        # The "ngboost" rule's shared tree fits all p columns of F⁻¹g at once: its split gain
+        # adds their squared errors, so the columns are put in one unit first
+        # (docs/design.md "Balanced splits for the ngboost rule").
+        self.balance = not fisher_leaves and native and model.n_params > 1
+        # Monotone trees keep their clipped values: no Fisher refit of their leaves.
+        self.fallback = native and not fisher_leaves and not monotone
 
-@njit(cache=True, nogil=True)
-def sample_rows(uniforms: Array, k: int) -> NDArray[np.int32]:  # pragma: no cover - compiled
-    """``k`` of the rows ``0 .. n-1`` (``n = uniforms.size``) drawn uniformly without
-    replacement, in increasing order: selection sampling, which takes row i when
-    ``uniforms[i] (rows left) < (rows still needed)`` and so takes exactly ``k``. One pass
-    over ``n`` uniforms, where ``RandomState.choice(n, k, replace=False)`` shuffles all
-    ``n`` rows and the sample must then be sorted (docs/design.md, "Written by hand")."""
-    n = uniforms.size
-    out = np.empty(k + 1, dtype=np.int32)
-    j = 0
-    for i in range(n):
-        out[j] = i  # kept only when taken (branch-free)
-        j += uniforms[i] * (n - i) < (k - j)
-    return out[:k]
+    def run(self, theta: Array, current: float, n_features: int) -> float:
+        """Grow and commit one stage from ``theta`` (loss ``current``); return the new loss."""
+        computer, model = self.computer, self.model
+        rows = self.sampler.rows(theta.shape[0])
+        features = self.sampler.features(n_features)
+        # Looked up here, at each stage: the tests replace the module's `_balance_units`.
+        t = computer.targets(theta, _balance_units if self.balance else None)
+        # The stage's direction for row i is values[index[i]] (leaf values and each row's
+        # leaf for a tree).
+        values, index = model.fit_stage_leaves(
+            t.target, t.packed, t.sample_weight, rows, features,
+            metric_diagonal=t.metric_diagonal, channels=t.channels,
+        )  # fmt: skip
+        if t.unit is not None:
+            assert isinstance(model, NativeModel)
+            values = model.unscale_pending(1.0 / t.unit)
+        step, current = _search_and_update(
+            computer, theta, values, index, current, self.learning_rate
+        )
+        if step == 0.0 and self.fallback and isinstance(model, NativeModel):
+            # No step along the "ngboost" leaves lowers the loss (not a descent direction):
+            # the same tree with Fisher leaves is one (`natgrad.boosting._training.descent`).
+            grad, packed = computer.fisher_targets(theta)
+            values = fisher_leaf_values(
+                grad, packed, index, values.shape[0], rows, self.l2_regularization, self.leaf_prior
+            )
+            model.set_leaf_values(values)
+            step, current = _search_and_update(
+                computer, theta, values, index, current, self.learning_rate
+            )
+        model.commit(-step)
+        return current
 
 
 def _search_and_update(
-    fused: FusedStage | None,
-    loss: Callable[[Array], float],
+    computer: StageComputer,
     theta: Array,
     values: Array,
     index: NDArray[np.int32],
@@ -348,23 +224,19 @@ def _search_and_update(
 ) -> tuple[float, float]:
     """Line search on the stage's direction ``values[index]`` and the update of ``theta``
     (in place): returns the signed-off step η ρ and the training loss after it."""
-    if fused is not None:
-        line = fused.line(theta, values, index)
-        rho, _ = search_step(line, loss_at_zero=current)
-        step = learning_rate * rho
-        if step != 0.0:
-            current = line(step)  # before θ and the kernels' cache move
-            add_leaf_values(theta, values, index, -step)
-            fused.set_params(theta, loss=False)
-        return step, current
-    direction = np.take(values, index, axis=0)
-    rho, _ = search_step(lambda r: loss(theta - r * direction), loss_at_zero=current)
+    line = computer.line(theta, values, index)
+    rho, _ = search_step(line, loss_at_zero=current)
     step = learning_rate * rho
     if step != 0.0:
-        # θ += (−step)·d in place: the same numbers as θ − step·d.
-        add_leaf_values(theta, values, index, -step)
-        current = loss(theta)
+        current = computer.move(theta, values, index, step, line)
     return step, current
+
+
+def _show(progress: Any, train: float, val: float, has_val: bool) -> None:
+    post = {"train": f"{train:.4f}"}
+    if has_val:
+        post["val"] = f"{val:.4f}"
+    progress.set_postfix(post, refresh=False)
 
 
 def _balance_units(fisher_mean: Array) -> Array:
