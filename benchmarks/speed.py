@@ -9,6 +9,8 @@ fit each) and their median is reported. Ratios, not seconds, are the result: the
 are shared and noisy.
 
 Run: ``python -m benchmarks.speed`` (needs the ``bench`` extra: ngboost, lightgbm).
+``--under-load [N]``: the same natgrad model with N CPU-bound processes beside it (default
+2): its default fit against a one-thread fit (``n_jobs=1``) and against NGBoost.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks._timing import repeat_times
+from benchmarks._timing import ngboost_tree, repeat_times
 from benchmarks._uci import load_split
 
 
@@ -118,6 +122,71 @@ def bench_dataset(
     return result
 
 
+def busy_processes(n: int) -> list[subprocess.Popen]:
+    """``n`` CPU-bound processes (``while True: pass``), the load of a busy machine."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def bench_under_load(name: str, n_stages: int, repeats: int, n_busy: int) -> dict:
+    """natgrad's default fit against one thread and against NGBoost, with ``n_busy``
+    CPU-bound processes beside it (started after the warm-up, stopped at the end).
+
+    Rounds as in `bench_dataset`: each NGBoost fit is bracketed by natgrad fits (the default
+    ``n_jobs=None``, ``n_jobs=1`` and ``n_jobs=-1``, all of numba's threads: the behaviour
+    before ``n_jobs``), medians of ``repeats`` each, just before and just after it.
+    """
+    from ngboost import NGBRegressor
+    from ngboost.distns import Normal as NGBNormal
+
+    from natgrad import NGBoostRegressor
+
+    split = load_split(name, 0)
+    X, y = split.X_train, split.y_train
+
+    def natgrad_fit(n_jobs: int | None) -> None:
+        NGBoostRegressor(
+            n_estimators=n_stages, learning_rate=0.01, max_depth=3, subsample=1.0, n_jobs=n_jobs
+        ).fit(X, y)
+
+    def ngboost_fit() -> None:
+        NGBRegressor(
+            Dist=NGBNormal, Base=ngboost_tree(1), n_estimators=n_stages, learning_rate=0.01,
+            natural_gradient=True, verbose=False,
+        ).fit(X, y)  # fmt: skip
+
+    jobs = {"default": None, "one_thread": 1, "all_threads": -1}
+    for n_jobs in jobs.values():  # warm-up on the quiet machine: compiled code compiled
+        natgrad_fit(n_jobs)
+    quiet = {k: statistics.median(repeat_times(partial(natgrad_fit, j), repeats))
+             for k, j in jobs.items()}  # fmt: skip
+    procs = busy_processes(n_busy)
+    try:
+        rounds = []
+        for _ in range(repeats):
+            before = {k: statistics.median(repeat_times(partial(natgrad_fit, j), repeats))
+                      for k, j in jobs.items()}  # fmt: skip
+            ngb = repeat_times(ngboost_fit, 1)[0]
+            after = {k: statistics.median(repeat_times(partial(natgrad_fit, j), repeats))
+                     for k, j in jobs.items()}  # fmt: skip
+            row = {k: 0.5 * (before[k] + after[k]) for k in jobs}
+            row["ngboost"] = ngb
+            rounds.append(row)
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    result: dict = {"dataset": name, "n_rows": int(X.shape[0]), "n_busy": n_busy}
+    result["quiet"] = quiet
+    result["rounds"] = rounds
+    for key in (*jobs, "ngboost"):
+        result[key] = statistics.median(row[key] for row in rounds)
+    result["default_over_one_thread"] = result["default"] / result["one_thread"]
+    result["all_threads_over_one_thread"] = result["all_threads"] / result["one_thread"]
+    result["ngboost_over_default"] = result["ngboost"] / result["default"]
+    result["quiet_default_over_all_threads"] = quiet["default"] / quiet["all_threads"]
+    return result
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["kin8nm", "protein-tertiary-structure"])
@@ -136,8 +205,37 @@ def main(argv: list[str] | None = None) -> None:
         default=1.0,
         help="natgrad's row subsample per stage (the protocol: 1.0, all rows)",
     )
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed.json"))
+    parser.add_argument(
+        "--under-load",
+        type=int,
+        nargs="?",
+        const=2,
+        default=0,
+        metavar="N",
+        help="with N CPU-bound processes beside the fits (default 2): natgrad's default fit "
+        "against one thread and against NGBoost (--datasets, --stages, --repeats apply)",
+    )
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.under_load:
+        out = args.out or Path("benchmarks/results/speed_under_load.json")
+        loaded = []
+        for name in args.datasets:
+            row = bench_under_load(name, args.stages, args.repeats, args.under_load)
+            loaded.append(row)
+            print(
+                f"{name:28s} {args.under_load} busy processes: default/one-thread "
+                f"{row['default_over_one_thread']:5.2f}x  all-threads/one-thread "
+                f"{row['all_threads_over_one_thread']:5.2f}x  NGBoost/natgrad-default "
+                f"{row['ngboost_over_default']:6.1f}x  |  quiet: default/all-threads "
+                f"{row['quiet_default_over_all_threads']:5.2f}x",
+                flush=True,
+            )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"stages": args.stages, "results": loaded}, indent=2) + "\n")
+        print(f"wrote {out}")
+        return
+    args.out = args.out or Path("benchmarks/results/speed.json")
 
     rows = []
     for name in args.datasets:

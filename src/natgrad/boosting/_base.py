@@ -31,6 +31,7 @@ from natgrad import distributions
 from natgrad._typing import Array
 from natgrad._validation import check_sample_weight
 from natgrad.boosting._model_file import default_score, restore_estimator, write_estimator
+from natgrad.boosting._threads import check_n_jobs, fit_threads, predict_threads, using_threads
 from natgrad.distributions import Distribution
 from natgrad.io.format import HeaderReader
 from natgrad.scores import Score, get_score
@@ -77,6 +78,7 @@ class _NGBoostBase(BaseEstimator):
         "monotonic_cst": [dict, "array-like", None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -104,6 +106,7 @@ class _NGBoostBase(BaseEstimator):
         monotonic_cst: Any = None,
         random_state: Any = None,
         verbose: int | bool = False,
+        n_jobs: int | None = None,
     ) -> None:
         self.distribution = distribution
         self.distribution_config = distribution_config
@@ -127,6 +130,7 @@ class _NGBoostBase(BaseEstimator):
         self.monotonic_cst = monotonic_cst
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ validation
     def _family(self) -> tuple[type[Distribution], dict[str, Any]]:
@@ -233,6 +237,7 @@ class _NGBoostBase(BaseEstimator):
         eval_set: tuple[Any, ...] | None = None,
     ) -> _NGBoostBase:
         self._validate_params()
+        check_n_jobs(self.n_jobs, type(self).__name__)
         family, config = self._family()
         self._score_rule = self._check_score(family)
         # float32 (and memory-mapped) X stays as it is: the bins come from it directly.
@@ -259,7 +264,8 @@ class _NGBoostBase(BaseEstimator):
             score=self._score_rule,
             rng=rng,
         )
-        state = trainer.fit(X, y, w, X_val, y_val, w_val)
+        with using_threads(fit_threads(self.n_jobs, X.shape[0], X.shape[1])):
+            state = trainer.fit(X, y, w, X_val, y_val, w_val)
         self.init_params_ = state.init_params
         self._template_ = state.template
         self._model_ = state.model
@@ -363,7 +369,10 @@ class _NGBoostBase(BaseEstimator):
         stages = self._n_stages(n_stages)
         theta = np.repeat(self.init_params_, X.shape[0], axis=0)
         if stages:
-            theta += self._model_.predict(X, stages)
+            n_jobs = getattr(self, "n_jobs", None)  # unpickled from before n_jobs: None
+            check_n_jobs(n_jobs, type(self).__name__)
+            with using_threads(predict_threads(n_jobs, X.shape[0], stages)):
+                theta += self._model_.predict(X, stages)
         return theta
 
     def _n_stages(self, n_stages: int | None) -> int:

@@ -59,6 +59,9 @@ def _contents(est: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             f"family ({', '.join(distributions.names())}). Got {type(family).__name__}."
         )
     params = est.get_params(deep=False)
+    # The thread count is the reader's choice, not part of the model (files stay readable
+    # by versions without n_jobs).
+    params.pop("n_jobs", None)
     extra = est._file_entries(params)
     _params_to_json(est, params, family)
     names = getattr(est, "feature_names_in_", None)

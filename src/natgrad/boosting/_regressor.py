@@ -104,6 +104,12 @@ default="from_dtype"
         Seed of row/column subsampling and of the automatic validation split.
     verbose : bool or int, default=False
         Show a progress bar with the training and validation loss.
+    n_jobs : int or None, default=None
+        Threads of the compiled kernels in ``fit`` and in large predictions (scikit-learn's
+        and LightGBM's meaning): a positive count, -1 for all cores (-2 all but one, ...),
+        at most ``NUMBA_NUM_THREADS``. None chooses per call: one thread for small data and
+        small batches, otherwise the cores that other processes leave free at the start of
+        the call. The model does not depend on it; it is not stored in model files.
 
     Attributes
     ----------

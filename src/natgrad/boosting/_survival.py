@@ -151,7 +151,8 @@ class NGBoostSurvival(_NGBoostBase):
         instance is used as given.
     distribution_config, n_estimators, learning_rate, max_depth, max_leaves, min_samples_leaf, \
 l2_regularization, leaf_rule, max_bins, categorical_features, colsample, \
-validation_fraction, n_iter_no_change, tol, base_learner, monotonic_cst, random_state, verbose
+validation_fraction, n_iter_no_change, tol, base_learner, monotonic_cst, random_state, \
+verbose, n_jobs
         As in `NGBoostRegressor`.
     subsample : float, default=1.0
         As in `NGBoostRegressor`, with every row each stage by default here (the

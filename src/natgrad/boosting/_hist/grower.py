@@ -530,14 +530,15 @@ def _grow(binned, vals, part, feats, sp, limits):
     cat_pg = np.empty(p)
     tmp = np.empty(m, dtype=np.int32)
     sides = np.empty(missing_bin + 1, dtype=np.uint8)  # 1: the bin goes left (`partition`)
-    # Histogram slots (at most one per splittable leaf), grown on demand; block partials
-    # only when there are fewer features than threads.
+    # Histogram slots (at most one per splittable leaf), grown on demand. No row-block
+    # partials: their sums would round by the thread count, and the trees must not depend
+    # on it (`n_jobs` sets the time of a fit, never its model).
     slot = np.full(max_nodes, -1, dtype=np.int64)
     pool = np.empty((min(max_leaves, 4), d, missing_bin + 1, Kh))
     free = np.empty(max_leaves + 1, dtype=np.int64)
     n_free = 0
     n_used = 0
-    partials = np.empty((n_threads if features.size < n_threads else 0,) + pool.shape[1:])
+    partials = np.empty((0,) + pool.shape[1:])
     check = np.empty(2, dtype=np.int64)
     h_sums = np.empty(Kh)
     # Dense copies of the categorical features' histograms (diagonal layout only).

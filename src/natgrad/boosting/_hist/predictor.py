@@ -19,26 +19,63 @@ from natgrad._validation import describe
 
 from .binning import check_X
 from .common import N_WORDS, NodeArrays, Tree
-from .routing import leaf_of_binned_row, leaf_of_raw_row
+from .routing import goes_left_binned, goes_left_raw, leaf_of_binned_row, leaf_of_raw_row
 
 __all__ = ["Ensemble"]
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _predict(X, binned, use_binned, first, last, offsets, scales, nodes, value, out):
-    """Add ``sum_{first <= t < last} scales[t] value[leaf_t(x_i)]`` to ``out`` (n, p), the
-    rows walked through ``nodes`` (`NodeArrays`) by their bins or their real values."""
-    n = binned.shape[0] if use_binned else X.shape[0]
+# Rows per task of the parallel prediction, and the work (rows x trees) below which a
+# prediction runs on the calling thread alone (a single row: no thread is woken).
+_PREDICT_BLOCK = 256
+_MIN_PARALLEL_PREDICT = 1 << 16
+
+
+@njit(nogil=True)
+def _predict_rows(X, binned, use_binned, lo, hi, first, last, offsets, scales, nodes, value, out):
+    """Add ``sum_{first <= t < last} scales[t] value[leaf_t(x_i)]`` to ``out[i]`` for the rows
+    ``lo <= i < hi``, walked through ``nodes`` (`NodeArrays`) by their bins or real values.
+
+    The walk of `routing.leaf_of_raw_row` / `leaf_of_binned_row` written out with the node
+    arrays taken once per call: a call per tree and row passed the nine arrays of
+    ``nodes`` each time, which cost more than the walk itself. The same decisions
+    (`goes_left_raw`, `goes_left_binned`) and the same sums in the same order: the output is
+    bitwise that of the walk per tree.
+    """
+    feature, left, right = nodes.feature, nodes.left, nodes.right
     p = value.shape[1]
-    for i in prange(n):
+    for i in range(lo, hi):
         for t in range(first, last):
+            node = offsets[t]
             if use_binned:
-                node = leaf_of_binned_row(binned, i, offsets[t], nodes)
+                while left[node] != -1:
+                    b = binned[i, feature[node]]
+                    node = left[node] if goes_left_binned(b, node, nodes) else right[node]
             else:
-                node = leaf_of_raw_row(X, i, offsets[t], nodes)
+                while left[node] != -1:
+                    x = X[i, feature[node]]
+                    node = left[node] if goes_left_raw(x, node, nodes) else right[node]
             s = scales[t]
             for k in range(p):
                 out[i, k] += s * value[node, k]
+
+
+@njit(cache=True, nogil=True)
+def _predict_serial(X, binned, use_binned, first, last, offsets, scales, nodes, value, out):
+    """`_predict_rows` over all rows on the calling thread."""
+    n = binned.shape[0] if use_binned else X.shape[0]
+    _predict_rows(X, binned, use_binned, 0, n, first, last, offsets, scales, nodes, value, out)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _predict(X, binned, use_binned, first, last, offsets, scales, nodes, value, out):
+    """`_predict_rows` over all rows, in blocks of `_PREDICT_BLOCK` rows on numba's threads."""
+    n = binned.shape[0] if use_binned else X.shape[0]
+    n_blocks = (n + _PREDICT_BLOCK - 1) // _PREDICT_BLOCK
+    for blk in prange(n_blocks):
+        lo = blk * _PREDICT_BLOCK
+        hi = min(n, lo + _PREDICT_BLOCK)
+        _predict_rows(X, binned, use_binned, lo, hi, first, last, offsets, scales, nodes, value,
+                      out)  # fmt: skip
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -368,9 +405,12 @@ ndarray of shape (n_nodes,)
     def _run_predict(self, X, binned, use_binned, first, last, out):
         if self.n_trees == 0 or last <= first:
             return out
-        nodes = self.nodes()
-        _predict(
-            X, binned, use_binned, first, last, self._offsets, self._scales, nodes,
+        n = out.shape[0]
+        kernel = (
+            _predict if n * (last - first) >= _MIN_PARALLEL_PREDICT and n > 1 else _predict_serial
+        )
+        kernel(
+            X, binned, use_binned, first, last, self._offsets, self._scales, self.nodes(),
             self._buf["value"], out,
         )  # fmt: skip
         return out
