@@ -6,7 +6,11 @@ import pickle
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
 from natgrad import NGBoostRegressor
@@ -187,6 +191,52 @@ def test_external_base_learner(data):
     assert model.feature_importances_.shape == (2, 5)
     staged = list(model.staged_predict_dist(X[:10]))
     np.testing.assert_allclose(staged[-1].params, model.predict_dist(X[:10]).params)
+
+
+def test_one_base_learner_per_parameter(data):
+    X, y, _ = data
+    base = [DecisionTreeRegressor(max_depth=4, random_state=0), Ridge(alpha=1.0)]
+    model = NGBoostRegressor(
+        n_estimators=20, learning_rate=0.1, subsample=1.0, base_learner=base
+    ).fit(X, y)
+    assert model.train_loss_[-1] < model.train_loss_[0] - 0.1
+    stages = model._model_.stages
+    assert all(isinstance(s[0][0], DecisionTreeRegressor) for s in stages)
+    assert all(isinstance(s[0][1], Ridge) for s in stages)
+    assert max(s[0][0].get_depth() for s in stages) == 4
+    # clone keeps the list (scikit-learn clones each learner).
+    copy = clone(model)
+    assert isinstance(copy.base_learner, list) and copy.base_learner[0] is not base[0]
+    with pytest.raises(
+        ValueError, match="'base_learner' parameter of NGBoostRegressor must be one"
+    ):
+        NGBoostRegressor(n_estimators=2, base_learner=base[:1]).fit(X, y)
+    with pytest.raises(TypeError, match="Got 'tree' at position 1"):
+        NGBoostRegressor(n_estimators=2, base_learner=[base[0], "tree"]).fit(X, y)
+
+
+def test_unseeded_base_learners_are_seeded_from_random_state(data):
+    X, y, _ = data
+    # Feature sampling makes an unseeded tree differ from fit to fit.
+    kw = dict(n_estimators=15, learning_rate=0.1, subsample=0.5)
+
+    def fit(seed, base):
+        return NGBoostRegressor(random_state=seed, base_learner=base, **kw).fit(X, y)
+
+    tree = DecisionTreeRegressor(max_depth=3, max_features=0.4)
+    a, b, c = fit(0, tree), fit(0, tree), fit(1, tree)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert not np.array_equal(a.predict(X), c.predict(X))
+    seeds = [learner.random_state for learners, _, _ in a._model_.stages for learner in learners]
+    assert all(isinstance(s, int) for s in seeds) and len(set(seeds)) == len(seeds)
+    assert tree.random_state is None  # the user's learner is not changed
+    # A learner with a seed keeps it.
+    seeded = fit(0, DecisionTreeRegressor(max_depth=3, max_features=0.4, random_state=7))
+    assert {m.random_state for ms, _, _ in seeded._model_.stages for m in ms} == {7}
+    # Nested random_state parameters (a pipeline's tree) are seeded as well.
+    pipe = make_pipeline(StandardScaler(), DecisionTreeRegressor(max_depth=3, max_features=0.4))
+    d, e = fit(0, pipe), fit(0, pipe)
+    np.testing.assert_array_equal(d.predict(X), e.predict(X))
 
 
 def test_subsampling_is_seeded(data):

@@ -295,8 +295,42 @@ def test_equal_per_parameter_trees_use_the_native_tree(diabetes):
     assert ngb.model_.base_learner is None and ngb.model_.max_depth == 2
     with pytest.raises(ValueError, match="one learner per distribution parameter"):
         NGBRegressor(Base=trees[:1], verbose=False).fit(X, Y)
-    with pytest.raises(ValueError, match="list of equal learners"):
-        NGBRegressor(Base=[trees[0], Ridge()], verbose=False).fit(X, Y)
+
+
+def test_different_per_parameter_learners(diabetes):
+    X, X_test, Y, Y_test = diabetes
+    base = [DecisionTreeRegressor(max_depth=4), Ridge(alpha=1.0)]
+    ngb = NGBRegressor(Base=base, n_estimators=30, verbose=False, random_state=0).fit(X, Y)
+    assert ngb.model_.base_learner == base
+    for loc, log_scale in ngb.base_models:
+        assert isinstance(loc, DecisionTreeRegressor) and isinstance(log_scale, Ridge)
+    assert max(models[0].get_depth() for models in ngb.base_models) == 4
+    assert ngb.evals_result["train"]["LOGSCORE"][-1] < ngb.evals_result["train"]["LOGSCORE"][0]
+    # set_params on one position changes that parameter's learner only.
+    deeper = clone(ngb).set_params(Base__0__max_depth=1).fit(X, Y)
+    assert max(models[0].get_depth() for models in deeper.base_models) == 1
+    assert all(isinstance(models[1], Ridge) for models in deeper.base_models)
+
+
+def test_unseeded_learners_reproducible_from_random_state(diabetes):
+    X, _, Y, _ = diabetes
+    # A tree sampling features differs from fit to fit unless seeded.
+    tree = DecisionTreeRegressor(max_depth=3, max_features=0.5)
+
+    def fit(seed, base=tree):
+        return NGBRegressor(Base=base, n_estimators=20, verbose=False, random_state=seed).fit(X, Y)
+
+    a, b, c = fit(0), fit(0), fit(1)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    assert not np.array_equal(a.predict(X), c.predict(X))
+    trees = [t for models in a.base_models for t in models]
+    assert len({t.random_state for t in trees}) == len(trees)  # a seed per stage and parameter
+    assert tree.random_state is None
+    pair = fit(0, [tree, DecisionTreeRegressor(max_depth=2, max_features=0.5)])
+    np.testing.assert_array_equal(
+        pair.predict(X),
+        fit(0, [tree, DecisionTreeRegressor(max_depth=2, max_features=0.5)]).predict(X),
+    )
 
 
 def test_fitted_attributes(diabetes):
@@ -351,6 +385,25 @@ def test_same_algorithm_same_model_as_ngboost(diabetes):
     np.testing.assert_allclose(ours.scalings, theirs.scalings)
     np.testing.assert_allclose(ours.predict(X_test), theirs.predict(X_test), rtol=1e-4)
     assert ours.score(X_test, Y_test) == pytest.approx(theirs.score(X_test, Y_test), rel=1e-4)
+
+
+def test_per_parameter_depths_as_accurate_as_ngboost(diabetes):
+    ngboost = pytest.importorskip("ngboost")
+    X, X_test, Y, Y_test = diabetes
+    # A deep tree for the location, a stump for the log scale: NGBoost's per-parameter
+    # learners (its 0.6 API), scikit-learn's exact trees on both sides.
+    base = [DecisionTreeRegressor(max_depth=4), DecisionTreeRegressor(max_depth=1)]
+    ours = NGBRegressor(Base=base, n_estimators=100, verbose=False, random_state=0).fit(X, Y)
+    theirs = ngboost.NGBRegressor(Base=base, n_estimators=100, verbose=False, random_state=0)
+    theirs.fit(X, Y)
+    np.testing.assert_allclose(ours.init_params, theirs.init_params, rtol=1e-6)
+    assert [m[0].get_depth() for m in ours.base_models] == [
+        m[0].get_depth() for m in theirs.base_models
+    ]
+    assert all(m[1].get_depth() <= 1 for m in ours.base_models)
+    nll_ours = -ours.pred_dist(X_test).logpdf(Y_test).mean()
+    nll_theirs = -theirs.pred_dist(X_test).logpdf(Y_test).mean()
+    assert nll_ours <= nll_theirs + 1e-3
 
 
 def test_same_errors_as_ngboost(diabetes):

@@ -74,7 +74,7 @@ class _NGBoostBase(BaseEstimator):
         "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
         "tol": [Interval(Real, 0.0, None, closed="left")],
-        "base_learner": [HasMethods(["fit", "predict"]), None],
+        "base_learner": [HasMethods(["fit", "predict"]), list, tuple, None],
         "monotonic_cst": [dict, "array-like", None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

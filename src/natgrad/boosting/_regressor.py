@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 
 from natgrad._typing import Array
 from natgrad.boosting._base import _NGBoostBase
+from natgrad.metrics import point_prediction
 
 __all__ = ["NGBoostRegressor"]
 
@@ -87,9 +87,13 @@ default="from_dtype"
     tol : float, default=1e-4
         Minimum improvement of the validation loss that counts for early stopping and for
         ``best_iteration_``: a stage must lower the best loss so far by more than ``tol``.
-    base_learner : scikit-learn regressor, optional
+    base_learner : scikit-learn regressor or list of them, optional
         Use this regressor (cloned, one per parameter per stage, on the per-row natural
-        gradients) instead of the native histogram tree: NGBoost's slow, general path.
+        gradients) instead of the native histogram tree: NGBoost's slow, general path. A
+        list holds one regressor per distribution parameter (``param_names`` order), e.g.
+        a deeper tree for the location than for the scale. A learner whose
+        ``random_state`` is None gets a seed per stage and parameter drawn from
+        ``random_state``, so that the fit is reproducible.
     monotonic_cst : dict or array-like of shape (n_params, n_features), optional
         Monotone constraints per distribution parameter, for the native tree learner. A
         dict maps a parameter name of the family (``param_names``, e.g. ``"loc"``,
@@ -101,7 +105,8 @@ default="from_dtype"
         function of the natural one, so it holds for both. Feature names need X with column
         names (a pandas DataFrame).
     random_state : int, RandomState or None
-        Seed of row/column subsampling and of the automatic validation split.
+        Seed of row/column subsampling, of the automatic validation split and of unseeded
+        base learners.
     verbose : bool or int, default=False
         Show a progress bar with the training and validation loss.
     n_jobs : int or None, default=None
@@ -161,10 +166,7 @@ default="from_dtype"
         return self
 
     def predict(self, X: Any) -> Array:
-        """Point predictions: the predicted mean (the median where the mean does not exist),
-        shape (n_samples,), or (n_samples, k) for a vector family."""
-        dist = self.predict_dist(X)
-        try:
-            return dist.mean()
-        except ValueError:
-            return dist.ppf(np.full(len(dist), 0.5))
+        """Point predictions, shape (n_samples,), or (n_samples, k) for a vector family: the
+        predicted mean, or the median in the rows where the mean does not exist or is not
+        finite (`natgrad.metrics.point_prediction`)."""
+        return point_prediction(self.predict_dist(X))[0]

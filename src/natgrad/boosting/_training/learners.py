@@ -5,8 +5,8 @@ Two kinds share one small interface (``start``, ``fit_stage``, ``fit_stage_leave
 ``feature_importances``):
 
 * `NativeModel`: one histogram tree with vector leaves per stage (the default, compiled);
-* `ExternalModel`: any scikit-learn regressor, one clone per parameter per stage, fitted to
-  per-row natural gradients (NGBoost's general path).
+* `ExternalModel`: any scikit-learn regressor (or one per parameter), cloned per parameter
+  per stage, fitted to per-row natural gradients (NGBoost's general path).
 
 A model stores each stage's output already multiplied by its signed step (−η ρ), so the
 predicted parameters are θ⁽⁰⁾ + Σ stages.
@@ -29,6 +29,8 @@ from natgrad.boosting._hist.grow_checks import GrowPlan, _check_rows, make_plan
 from natgrad.boosting._hist.grower import grow_planned, grow_tree
 from natgrad.boosting._hist.predictor import Ensemble
 from natgrad.boosting._hist.split_diagonal import diagonal_layout
+
+_SEED_MAX = np.iinfo(np.int32).max
 
 
 class NativeModel:
@@ -236,12 +238,74 @@ class NativeModel:
         return self.ensemble.feature_importances()
 
 
-class ExternalModel:
-    """Stages made of cloned scikit-learn regressors, one per distribution parameter."""
+def per_parameter_learners(base_learner: Any, n_params: int, owner: str) -> list[Any]:
+    """The prototype learner of each of the ``n_params`` parameters.
 
-    def __init__(self, n_params: int, base_learner: Any) -> None:
+    ``base_learner`` is one regressor (every parameter clones it) or a list or tuple of
+    ``n_params`` regressors (parameter k clones ``base_learner[k]``). ``owner`` names the
+    estimator in the error messages.
+    """
+    if not isinstance(base_learner, list | tuple):
+        return [base_learner] * n_params
+    if len(base_learner) != n_params:
+        raise ValueError(
+            f"The 'base_learner' parameter of {owner} must be one regressor or a list of one "
+            f"regressor per distribution parameter ({n_params}). Got a list of "
+            f"{len(base_learner)}."
+        )
+    for k, learner in enumerate(base_learner):
+        if not (hasattr(learner, "fit") and hasattr(learner, "predict")):
+            raise TypeError(
+                f"The 'base_learner' parameter of {owner} must hold regressors with fit and "
+                f"predict. Got {learner!r} at position {k} instead."
+            )
+    return list(base_learner)
+
+
+def _unseeded(learner: Any) -> list[str]:
+    """The ``random_state`` parameters of ``learner`` (its own and nested estimators') that
+    are None, i.e. draw from NumPy's global state."""
+    if not hasattr(learner, "get_params"):
+        return []
+    return [
+        key
+        for key, value in learner.get_params(deep=True).items()
+        if (key == "random_state" or key.endswith("__random_state")) and value is None
+    ]
+
+
+class ExternalModel:
+    """Stages made of cloned scikit-learn regressors, one per distribution parameter.
+
+    Parameters
+    ----------
+    n_params : int
+        Distribution parameters p.
+    base_learner : regressor or list of p regressors
+        Parameter k of every stage is fitted by a clone of ``base_learner`` (of
+        ``base_learner[k]`` for a list; `per_parameter_learners` checks it).
+    rng : numpy.random.RandomState, optional
+        The fit's random state: every stage draws one seed from it for each learner with
+        an unseeded ``random_state`` (its own or a nested estimator's, in parameter order),
+        so that the fit is reproducible from the estimator's ``random_state``
+        (scikit-learn's trees break ties between equally good splits at random). Learners
+        with seeds keep them and draw nothing. None leaves unseeded learners unseeded.
+    owner : str
+        The estimator's name, for error messages.
+    """
+
+    def __init__(
+        self,
+        n_params: int,
+        base_learner: Any,
+        rng: np.random.RandomState | None = None,
+        owner: str = "the estimator",
+    ) -> None:
         self.n_params = n_params
         self.base_learner = base_learner
+        self.learners = per_parameter_learners(base_learner, n_params, owner)
+        self._unseeded = [_unseeded(learner) for learner in self.learners]
+        self._rng = rng
         self.stages: list[tuple[list[Any], Array | None, float]] = []
         self._pending: tuple[list[Any], Array | None] | None = None
         self._X_val: Array | None = None
@@ -284,16 +348,20 @@ class ExternalModel:
         Xr, tr = (X, target) if rows is None else (X[rows], target[rows])
         kw = {}
         if sample_weight is not None:
-            if not has_fit_parameter(self.base_learner, "sample_weight"):
-                raise ValueError(
-                    f"The 'base_learner' {type(self.base_learner).__name__} does not accept "
-                    "sample_weight in fit; it cannot be trained with row weights."
-                )
+            for prototype in self.learners:
+                if not has_fit_parameter(prototype, "sample_weight"):
+                    raise ValueError(
+                        f"The 'base_learner' {type(prototype).__name__} does not accept "
+                        "sample_weight in fit; it cannot be trained with row weights."
+                    )
             kw["sample_weight"] = sample_weight if rows is None else sample_weight[rows]
         learners = []
         out = np.empty_like(target)
-        for k in range(self.n_params):
-            learner = clone(self.base_learner)
+        for k, prototype in enumerate(self.learners):
+            learner = clone(prototype)
+            if self._unseeded[k] and self._rng is not None:
+                seed = int(self._rng.randint(_SEED_MAX))
+                learner.set_params(**dict.fromkeys(self._unseeded[k], seed))
             learner.fit(Xr, tr[:, k], **kw)
             learners.append(learner)
             out[:, k] = learner.predict(X)
@@ -318,6 +386,7 @@ class ExternalModel:
         self._X = None  # type: ignore[assignment]
         self._X_val = None
         self._pending = None
+        self._rng = None
 
     def predict(self, X: Array, n_stages: int) -> Array:
         out = np.zeros((X.shape[0], self.n_params))

@@ -140,7 +140,7 @@ class Trainer:
         est = self.estimator
         monotonic_cst = est._monotonic_constraints(template.param_names, X.shape[1])
         if est.base_learner is not None:
-            return ExternalModel(n_params=p, base_learner=est.base_learner)
+            return ExternalModel(p, est.base_learner, rng=self.rng, owner=type(est).__name__)
         return NativeModel(
             n_params=p,
             max_bins=est.max_bins,

@@ -297,19 +297,8 @@ class _NGBBase(BaseEstimator):
                 )
             settings = [_tree_settings(b) for b in base]
             if settings[0] is not None and all(s == settings[0] for s in settings):
-                return settings[0]
-            first = base[0].get_params() if hasattr(base[0], "get_params") else None
-            same = all(
-                type(b) is type(base[0]) and hasattr(b, "get_params") and b.get_params() == first
-                for b in base
-            )
-            if not same:
-                raise ValueError(
-                    f"The 'Base' parameter of {type(self).__name__} must be one learner or a "
-                    "list of equal learners: natgrad clones one learner for every parameter. "
-                    f"Got different learners {base!r}."
-                )
-            return {"base_learner": base[0]}
+                return settings[0]  # equal trees: one native tree for every parameter
+            return {"base_learner": list(base)}
         tree = _tree_settings(base)
         return {"base_learner": base} if tree is None else tree
 

@@ -46,7 +46,6 @@ from natgrad.compat.ngboost.distns._native import (
     NativeClassificationDistn,
     NativeLogScore,
     NativeRegressionDistn,
-    scores_for,
 )
 from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
 
@@ -84,7 +83,6 @@ class Normal(NativeRegressionDistn):
 
     family = "normal"
     n_params = 2
-    scores = scores_for("normal")
     var_is_array = True
 
 
@@ -94,7 +92,6 @@ class NormalFixedVar(Normal):
     family = "fixed_params"
     config = {"family": "normal", "fixed": {"log_scale": 0.0}, "family_config": {}}
     n_params = 1
-    scores = scores_for("fixed_params")
 
 
 class NormalFixedMean(Normal):
@@ -103,7 +100,6 @@ class NormalFixedMean(Normal):
     family = "fixed_params"
     config = {"family": "normal", "fixed": {"loc": 0.0}, "family_config": {}}
     n_params = 1
-    scores = scores_for("fixed_params")
 
 
 class LogNormal(NativeRegressionDistn):
@@ -112,7 +108,6 @@ class LogNormal(NativeRegressionDistn):
 
     family = "lognormal"
     n_params = 2
-    scores = scores_for("lognormal")
 
 
 class Exponential(NativeRegressionDistn):
@@ -120,7 +115,6 @@ class Exponential(NativeRegressionDistn):
 
     family = "exponential"
     n_params = 1
-    scores = scores_for("exponential")
 
 
 class Laplace(NativeRegressionDistn):
@@ -128,7 +122,6 @@ class Laplace(NativeRegressionDistn):
 
     family = "laplace"
     n_params = 2
-    scores = scores_for("laplace")
 
 
 class Cauchy(NativeRegressionDistn):
@@ -136,10 +129,6 @@ class Cauchy(NativeRegressionDistn):
 
     family = "cauchy"
     n_params = 2
-    scores = scores_for("cauchy")
-
-    def predict(self) -> Array:
-        return np.asarray(self._batch.natural_params["loc"])
 
 
 class T(NativeRegressionDistn):
@@ -148,10 +137,6 @@ class T(NativeRegressionDistn):
 
     family = "student_t"
     n_params = 3
-    scores = scores_for("student_t")
-
-    def predict(self) -> Array:
-        return np.asarray(self._batch.natural_params["loc"])
 
 
 class TFixedDf(T):
@@ -171,7 +156,6 @@ class TFixedDfFixedVar(T):
         "family_config": {"fixed_df": 3.0},
     }
     n_params = 1
-    scores = scores_for("fixed_params")
 
 
 class Gamma(NativeRegressionDistn):
@@ -179,7 +163,6 @@ class Gamma(NativeRegressionDistn):
 
     family = "gamma"
     n_params = 2
-    scores = scores_for("gamma")
 
 
 class Weibull(NativeRegressionDistn):
@@ -187,7 +170,6 @@ class Weibull(NativeRegressionDistn):
 
     family = "weibull"
     n_params = 2
-    scores = scores_for("weibull")
 
 
 class HalfNormal(NativeRegressionDistn):
@@ -195,7 +177,6 @@ class HalfNormal(NativeRegressionDistn):
 
     family = "half_normal"
     n_params = 1
-    scores = scores_for("half_normal")
 
 
 class Poisson(NativeRegressionDistn):
@@ -203,7 +184,6 @@ class Poisson(NativeRegressionDistn):
 
     family = "poisson"
     n_params = 1
-    scores = scores_for("poisson")
 
 
 class Beta(NativeRegressionDistn):
@@ -211,7 +191,6 @@ class Beta(NativeRegressionDistn):
 
     family = "beta"
     n_params = 2
-    scores = scores_for("beta")
 
 
 class LogitNormal(NativeRegressionDistn):
@@ -220,7 +199,6 @@ class LogitNormal(NativeRegressionDistn):
 
     family = "logit_normal"
     n_params = 2
-    scores = scores_for("logit_normal")
 
 
 class BetaBinomial(NativeRegressionDistn):
@@ -230,7 +208,6 @@ class BetaBinomial(NativeRegressionDistn):
     family = "beta_binomial"
     n_params = 2
     n: ClassVar[int] = 1
-    scores = scores_for("beta_binomial")
 
     @classmethod
     def native_config(cls, n_params: int) -> dict[str, Any]:
@@ -245,7 +222,6 @@ class BetaBernoulli(NativeClassificationDistn):
     family = "beta_binomial"
     config = {"n_trials": 1}
     n_params = 2
-    scores = scores_for("beta_binomial")
 
     def class_probs(self) -> Array:
         p1 = self._batch.mean()
@@ -261,7 +237,6 @@ class Categorical(NativeClassificationDistn):
     class 0 (K follows from the number of parameters)."""
 
     family = "categorical"
-    scores = scores_for("categorical")
 
     @classmethod
     def native_config(cls, n_params: int) -> dict[str, Any]:
@@ -287,7 +262,6 @@ class _MVN(NativeRegressionDistn):
     (means and covariance matrices)."""
 
     family = "multivariate_normal"
-    scores = scores_for("multivariate_normal")
 
     @classmethod
     def native_config(cls, n_params: int) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from natgrad._typing import Array
 from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
 from natgrad.compat.ngboost.scores import CRPScore, LogScore
 from natgrad.distributions import Distribution
+from natgrad.metrics import point_prediction
 from natgrad.scores import get_score
 
 
@@ -40,12 +41,20 @@ class NativeDistn(Distn):
     flip : tuple of float, optional
         Signs taking natgrad's coordinates to NGBoost's internal ones (where NGBoost uses
         the negated parameter), None when they agree.
+    scores : list of type
+        The score implementations; by default those of ``family`` (`scores_for`).
     """
 
     family: ClassVar[str] = ""
     config: ClassVar[dict[str, Any]] = {}
     flip: ClassVar[tuple[float, ...] | None] = None
     var_is_array: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # A subclass's scores follow from its family (`scores_for`) unless it lists them.
+        super().__init_subclass__(**kwargs)
+        if "scores" not in cls.__dict__ and cls.family:
+            cls.scores = scores_for(cls.family)
 
     def __init__(self, params: ArrayLike) -> None:
         arr = np.asarray(params, dtype=np.float64)
@@ -251,7 +260,12 @@ def scores_for(family: str) -> list[type]:
 
 
 class NativeRegressionDistn(NativeDistn, RegressionDistn):
-    """A built-in regression distribution (point prediction: the mean)."""
+    """A built-in regression distribution: point predictions are the mean, or the median
+    where the mean does not exist (`natgrad.metrics.point_prediction`; the location of a
+    Cauchy, or of a Student's t with df <= 1)."""
+
+    def predict(self) -> Array:
+        return point_prediction(self._batch)[0]
 
 
 class NativeClassificationDistn(NativeDistn, ClassificationDistn):
