@@ -19,7 +19,8 @@ Speed, ``--sizes``: synthetic regression (Friedman #1, 10 features), Normal, 100
 ratio NGBoost fit time / drop-in fit time at each size (medians in one process).
 
 Run: ``python -m benchmarks.compat_ngboost`` (needs the ``bench`` extra: ngboost);
-``--sizes`` with no value skips the speed runs, ``--skip-accuracy`` the accuracy runs.
+``--sizes`` with no value skips the speed runs, ``--skip-accuracy`` the accuracy runs,
+``--sides`` runs only the named accuracy sides.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def _sides(kind: str, exact: Any, **kwargs: Any) -> list[tuple[str, Callable[[],
     ]  # fmt: skip
 
 
-def accuracy(repeats: int) -> list[dict[str, Any]]:
+def accuracy(repeats: int, only: list[str] | None = None) -> list[dict[str, Any]]:
+    """The accuracy rows; ``only``: run just these sides (all by default)."""
     from sklearn.datasets import load_breast_cancer, load_diabetes
     from sklearn.metrics import log_loss
     from sklearn.model_selection import train_test_split
@@ -111,14 +113,17 @@ def accuracy(repeats: int) -> list[dict[str, Any]]:
     exact = DecisionTreeRegressor(criterion="friedman_mse", max_depth=3, ccp_alpha=1e-12)
     rows: list[dict[str, Any]] = []
 
+    def chosen(sides: list[tuple[str, Callable[[], Any]]]) -> list[tuple[str, Callable[[], Any]]]:
+        return [(side, make) for side, make in sides if only is None or side in only]
+
     def record(task: str, side: str, value: float, fit: Callable[[], Any]) -> None:
         seconds = _median_time(fit, repeats)
         rows.append({"task": task, "side": side, "value": value, "fit_s": seconds})
 
     X, y = load_diabetes(return_X_y=True)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
-    for side, make in _sides(
-        "NGBRegressor", exact, Dist="Normal", n_estimators=500, random_state=0
+    for side, make in chosen(
+        _sides("NGBRegressor", exact, Dist="Normal", n_estimators=500, random_state=0)
     ):
         model = make().fit(Xtr, ytr)
         pred = model.predict_dist(Xte) if hasattr(model, "predict_dist") else model.pred_dist(Xte)
@@ -130,14 +135,14 @@ def accuracy(repeats: int) -> list[dict[str, Any]]:
     sides = _sides(
         "NGBClassifier", exact, Dist="k_categorical(2)", n_estimators=300, random_state=0
     )
-    for side, make in sides:
+    for side, make in chosen(sides):
         model = make().fit(Xtr, ytr)
         loss = float(log_loss(yte, model.predict_proba(Xte)))
         record("breast cancer log loss", side, loss, lambda make=make: make().fit(Xtr, ytr))
 
     Xtr, Ttr, Etr, Xte, Tte, Ete = _survival_data()
-    for side, make in _sides(
-        "NGBSurvival", exact, Dist="LogNormal", n_estimators=500, random_state=0
+    for side, make in chosen(
+        _sides("NGBSurvival", exact, Dist="LogNormal", n_estimators=500, random_state=0)
     ):
         model = make().fit(Xtr, Ttr, Etr)
         if hasattr(model, "predict_dist"):
@@ -180,11 +185,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sizes", type=int, nargs="*", default=[300, 1000, 5000, 20000])
     parser.add_argument("--stages", type=int, default=100, help="stages of the speed runs")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument(
+        "--sides", nargs="+", help="accuracy: run only these sides (names as in the output)"
+    )
     parser.add_argument("--out", type=Path, help="write the results as JSON")
     args = parser.parse_args(argv)
     result: dict[str, Any] = {}
     if not args.skip_accuracy:
-        result["accuracy"] = accuracy(args.repeats)
+        result["accuracy"] = accuracy(args.repeats, args.sides)
         print(f"{'task':<24} {'side':<30} {'value':>8} {'fit s':>8}")
         for row in result["accuracy"]:
             print(f"{row['task']:<24} {row['side']:<30} {row['value']:8.4f} {row['fit_s']:8.2f}")
