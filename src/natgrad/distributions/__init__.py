@@ -49,12 +49,28 @@ __all__ = [
 
 
 def names() -> list[str]:
-    """Registry names of all families, e.g. ``["normal", "lognormal", ...]``."""
+    """Registry names of all families, e.g. ``["normal", "lognormal", ...]``.
+
+    Examples
+    --------
+    >>> from natgrad import distributions
+    >>> "normal" in distributions.names(), len(distributions.names())
+    (True, 19)
+    """
     return list(_FAMILIES)
 
 
 def get(name: str | type[Distribution]) -> type[Distribution]:
-    """The family class registered under ``name`` (a class passes through unchanged)."""
+    """The family class registered under ``name`` (a class passes through unchanged).
+
+    Examples
+    --------
+    >>> from natgrad import distributions
+    >>> distributions.get("gamma")
+    <class 'natgrad.distributions.gamma.Gamma'>
+    >>> distributions.get("gamma")(shape=2.0, rate=1.0).mean()
+    array([2.])
+    """
     if isinstance(name, type) and issubclass(name, Distribution):
         return name
     if not isinstance(name, str) or name not in _FAMILIES:

@@ -39,6 +39,21 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Callable], Callable]:
     """Register a closed-form KL(p || q) for a pair of families (a decorator).
 
     The function takes two batches of equal length and returns an array of shape (n,).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Normal, has_closed_form_kl, register_kl
+    >>> class UnitNormal(Normal):  # a family of normals whose scale stays 1
+    ...     pass
+    ...
+    >>> @register_kl(UnitNormal, UnitNormal)
+    ... def _kl_unit(p, q):
+    ...     return 0.5 * (p.loc - q.loc) ** 2
+    ...
+    >>> has_closed_form_kl(UnitNormal, UnitNormal)
+    True
+    >>> print(UnitNormal(loc=1.0).kl(UnitNormal(loc=0.0)))
+    [0.5]
     """
 
     def decorator(fn: Callable) -> Callable:
@@ -49,7 +64,14 @@ def register_kl(type_p: type, type_q: type) -> Callable[[Callable], Callable]:
 
 
 def has_closed_form_kl(type_p: type, type_q: type) -> bool:
-    """Whether KL(p ‖ q) between these two families is registered in closed form."""
+    """Whether KL(p ‖ q) between these two families is registered in closed form.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Gamma, Normal, has_closed_form_kl
+    >>> has_closed_form_kl(Normal, Normal), has_closed_form_kl(Normal, Gamma)
+    (True, False)
+    """
     return (type_p, type_q) in _KL_REGISTRY
 
 
@@ -72,6 +94,22 @@ class Distribution:
         The constraint of each natural (constructor) parameter.
     event_dim : int
         0 for scalar targets, 1 for vector targets (shape (n, k)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.distributions import Normal
+    >>> dist = Normal.from_params([[0.0, 0.0], [1.0, np.log(2.0)]])   # rows of (loc, log scale)
+    >>> len(dist), dist.n_params
+    (2, 2)
+    >>> print(dist.scale)
+    [1. 2.]
+    >>> print(dist[1].mean())                       # index to select rows
+    [1.]
+    >>> print(dist.kl(Normal(loc=0.0, scale=1.0)).round(3))
+    [0.    1.307]
+    >>> print(dist.to_scipy().std())                # the frozen scipy.stats distribution
+    [1. 2.]
     """
 
     name: ClassVar[str] = ""

@@ -27,6 +27,15 @@ class Support:
         Whether the bounds are excluded.
     integer : bool
         Whether only integers belong to the set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.distributions import Gamma
+    >>> Gamma.support.description
+    'positive (0, inf)'
+    >>> print(Gamma.support.contains(np.array([-1.0, 0.0, 2.5])))
+    [False False  True]
     """
 
     description: str

@@ -29,6 +29,17 @@ class Bernoulli(Distribution):
     ----------
     probs : array-like of shape (n,) or scalar
         Success probability p in (0, 1).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Bernoulli
+    >>> dist = Bernoulli(probs=[0.2, 0.9])
+    >>> print(dist.mean())
+    [0.2 0.9]
+    >>> print(dist.nll([1, 1]).round(3))
+    [1.609 0.105]
+    >>> print(dist.fisher()[:, 0, 0].round(3))      # p (1 − p) in the logit coordinate
+    [0.16 0.09]
     """
 
     name = "bernoulli"

@@ -51,6 +51,15 @@ class Beta(Distribution):
         First shape α > 0.
     beta : array-like of shape (n,) or scalar
         Second shape β > 0.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Beta
+    >>> dist = Beta(alpha=[2.0, 5.0], beta=[2.0, 1.0])
+    >>> print(dist.mean().round(3))
+    [0.5   0.833]
+    >>> print(dist.cdf(0.5).round(4))
+    [0.5    0.0313]
     """
 
     name = "beta"

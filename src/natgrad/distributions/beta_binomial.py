@@ -46,6 +46,15 @@ class BetaBinomial(Distribution):
         Shapes α > 0 and β > 0 of the success probability's Beta distribution.
     n_trials : int, default=1
         Number of trials n >= 1.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import BetaBinomial
+    >>> dist = BetaBinomial(alpha=[1.0, 20.0], beta=[1.0, 20.0], n_trials=10)
+    >>> print(dist.mean())
+    [5. 5.]
+    >>> print(dist.var().round(3))                  # Binomial(10, 0.5) has 2.5
+    [10.     3.049]
     """
 
     name = "beta_binomial"

@@ -49,6 +49,18 @@ class Categorical(Distribution):
     ----------
     probs : array-like of shape (n, K) or (K,)
         Class probabilities, positive, rows summing to 1 (within 1e-6; renormalised).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Categorical
+    >>> dist = Categorical(probs=[[0.2, 0.3, 0.5], [0.6, 0.2, 0.2]])
+    >>> dist.n_params                               # logits of classes 1..k-1 against class 0
+    2
+    >>> print(dist.probs)
+    [[0.2 0.3 0.5]
+     [0.6 0.2 0.2]]
+    >>> print(dist.nll([2, 0]).round(3))
+    [0.693 0.511]
     """
 
     name = "categorical"

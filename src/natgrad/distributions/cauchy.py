@@ -45,6 +45,15 @@ class Cauchy(Distribution):
         Location (median) μ.
     scale : array-like of shape (n,) or scalar
         Scale γ > 0 (half the interquartile range).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Cauchy
+    >>> dist = Cauchy(loc=[0.0, 5.0], scale=2.0)
+    >>> print(dist.median())
+    [0. 5.]
+    >>> print(dist.interval(0.5)[1])                # quartile at loc + scale
+    [2. 7.]
     """
 
     name = "cauchy"

@@ -26,6 +26,15 @@ class Exponential(Distribution):
     ----------
     scale : array-like of shape (n,) or scalar
         Scale λ > 0, the mean.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Exponential
+    >>> dist = Exponential(scale=[1.0, 10.0])
+    >>> print(dist.mean())
+    [ 1. 10.]
+    >>> print(dist.sf([1.0, 1.0]).round(3))         # survival function P(Y > 1)
+    [0.368 0.905]
     """
 
     name = "exponential"

@@ -37,6 +37,18 @@ class FixedParams(Distribution):
     **natural
         The base family's natural parameters (all of them, those of the fixed coordinates
         at their fixed values), e.g. ``loc=..., scale=1.0``.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import FixedParams
+    >>> dist = FixedParams("normal", {"log_scale": 0.0}, loc=[0.0, 2.0], scale=1.0)
+    >>> dist.n_params                               # only the location is free
+    1
+    >>> print(dist.params)
+    [[0.]
+     [2.]]
+    >>> print(dist.fisher()[:, 0, 0])               # the loc-loc block of Normal's Fisher
+    [1. 1.]
     """
 
     name = "fixed_params"

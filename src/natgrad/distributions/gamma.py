@@ -51,6 +51,16 @@ class Gamma(Distribution):
         Shape α > 0.
     rate : array-like of shape (n,) or scalar
         Rate β > 0 (inverse scale).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Gamma
+    >>> dist = Gamma(shape=[2.0, 9.0], rate=[1.0, 3.0])
+    >>> print(dist.mean(), dist.var())
+    [2. 3.] [2. 1.]
+    >>> print(dist.fisher()[0].round(3))
+    [[ 2.58 -2.  ]
+     [-2.    2.  ]]
     """
 
     name = "gamma"

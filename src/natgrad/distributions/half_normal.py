@@ -27,6 +27,15 @@ class HalfNormal(Distribution):
     ----------
     scale : array-like of shape (n,) or scalar
         Scale σ > 0 of the underlying Normal (the mean is σ√(2/π)).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import HalfNormal
+    >>> dist = HalfNormal(scale=[1.0, 2.0])
+    >>> print(dist.mean().round(3))
+    [0.798 1.596]
+    >>> print(dist.cdf(0.0))
+    [0. 0.]
     """
 
     name = "half_normal"

@@ -34,6 +34,15 @@ class InverseGaussian(Distribution):
         Mean μ > 0.
     shape : array-like of shape (n,) or scalar
         Shape λ > 0 (larger is less dispersed).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import InverseGaussian
+    >>> dist = InverseGaussian(mean=[1.0, 2.0], shape=4.0)
+    >>> print(dist.mean())
+    [1. 2.]
+    >>> print(dist.var())                           # mean³ / shape
+    [0.25 2.  ]
     """
 
     name = "inverse_gaussian"

@@ -51,6 +51,15 @@ class Laplace(Distribution):
         Location (mean and median) μ.
     scale : array-like of shape (n,) or scalar
         Scale b > 0 (the variance is 2b²).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Laplace
+    >>> dist = Laplace(loc=0.0, scale=[1.0, 2.0])
+    >>> print(dist.std().round(3))
+    [1.414 2.828]
+    >>> print(dist.nll([0.0, 0.0]).round(3))
+    [0.693 1.386]
     """
 
     name = "laplace"

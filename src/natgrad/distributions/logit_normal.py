@@ -30,6 +30,15 @@ class LogitNormal(Distribution):
         Mean μ of logit(Y).
     scale : array-like of shape (n,) or scalar
         Standard deviation σ > 0 of logit(Y).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import LogitNormal
+    >>> dist = LogitNormal(loc=[0.0, 2.0], scale=1.0)   # logit y ~ N(loc, scale²), y in (0, 1)
+    >>> print(dist.median().round(3))
+    [0.5   0.881]
+    >>> print(dist.nll([0.5, 0.9]).round(3))
+    [-0.467 -1.47 ]
     """
 
     name = "logit_normal"

@@ -29,6 +29,17 @@ class LogNormal(Distribution):
         Mean μ of log y (the median of y is e^μ).
     scale : array-like of shape (n,) or scalar
         Standard deviation σ > 0 of log y.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import LogNormal
+    >>> dist = LogNormal(loc=[0.0, 1.0], scale=0.5)      # log y ~ N(loc, scale²)
+    >>> print(dist.median().round(3))
+    [1.    2.718]
+    >>> print(dist.mean().round(3))
+    [1.133 3.08 ]
+    >>> print(dist.cdf([1.0, 1.0]).round(3))
+    [0.5   0.023]
     """
 
     name = "lognormal"

@@ -74,6 +74,19 @@ class MultivariateNormal(Distribution):
         Means.
     cov : array-like of shape (n, k, k) or (k, k)
         Symmetric positive definite covariance matrices.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import MultivariateNormal
+    >>> cov = [[[1.0, 0.5], [0.5, 2.0]]]
+    >>> dist = MultivariateNormal(loc=[[0.0, 1.0]], cov=cov)
+    >>> dist.n_params                               # 2 means + 3 Cholesky entries
+    5
+    >>> print(dist.cov().round(3))
+    [[[1.  0.5]
+      [0.5 2. ]]]
+    >>> dist.sample(5, rng=0).shape                 # (size, n, k)
+    (5, 1, 2)
     """
 
     name = "multivariate_normal"

@@ -448,6 +448,15 @@ class NegativeBinomial(Distribution):
         Mean μ > 0.
     size : array-like of shape (n,) or scalar
         Size r > 0 (smaller is more over-dispersed).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import NegativeBinomial
+    >>> dist = NegativeBinomial(mean=[4.0, 4.0], size=[1.0, 100.0])
+    >>> print(dist.var())                           # mean + mean² / size: over-dispersed
+    [20.    4.16]
+    >>> print(dist.pdf(0).round(4))
+    [0.2    0.0198]
     """
 
     name = "negative_binomial"

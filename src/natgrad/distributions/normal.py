@@ -27,6 +27,22 @@ class Normal(Distribution):
         Mean μ.
     scale : array-like of shape (n,) or scalar
         Standard deviation σ > 0.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Normal
+    >>> dist = Normal(loc=[0.0, 2.0], scale=[1.0, 0.5])
+    >>> dist.params                      # unconstrained (loc, log scale), shape (2, 2)
+    array([[ 0.        ,  0.        ],
+           [ 2.        , -0.69314718]])
+    >>> print(dist.nll([0.0, 2.0]).round(3))
+    [0.919 0.226]
+    >>> print(dist.fisher()[1])          # diag(1/σ², 2)
+    [[4. 0.]
+     [0. 2.]]
+    >>> lower, upper = dist.interval(0.95)
+    >>> print(upper.round(3))
+    [1.96 2.98]
     """
 
     name = "normal"

@@ -46,6 +46,17 @@ class Poisson(Distribution):
     ----------
     rate : array-like of shape (n,) or scalar
         Rate λ > 0.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Poisson
+    >>> dist = Poisson(rate=[0.5, 4.0])
+    >>> print(dist.mean(), dist.var())
+    [0.5 4. ] [0.5 4. ]
+    >>> print(dist.pdf([0, 4]).round(4))            # probability mass
+    [0.6065 0.1954]
+    >>> print(dist.fisher()[:, 0, 0])               # rate, in the log-rate coordinate
+    [0.5 4. ]
     """
 
     name = "poisson"

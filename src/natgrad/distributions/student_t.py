@@ -108,6 +108,18 @@ class StudentT(Distribution):
     fixed_df : float, optional
         Fixed degrees of freedom ν > 0 shared by the batch; the family then has the two
         parameters (loc, log_scale). Pass it to `from_params` and `fit_marginal` too.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import StudentT
+    >>> dist = StudentT(loc=0.0, scale=1.0, df=[3.0, 30.0])   # three learned parameters per row
+    >>> dist.param_names
+    ('loc', 'log_scale', 'log_df')
+    >>> print(dist.ppf(0.975).round(3))
+    [3.182 2.042]
+    >>> heavy = StudentT(loc=[0.0, 1.0], scale=1.0, fixed_df=3.0)   # df fixed, not learned
+    >>> heavy.n_params
+    2
     """
 
     name = "student_t"

@@ -24,26 +24,75 @@ def _lr(value: Any, where: str) -> float:
 
 
 def gradient_descent(learning_rate: float = 0.1) -> GradientTransformation:
-    """Gradient descent: δ = −η g."""
+    """Gradient descent: δ = −η g.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.gradient_descent(learning_rate=0.5)
+    >>> params = np.ones((1, 2))
+    >>> updates, state = opt.update(np.array([[2.0, -1.0]]), opt.init(params), params)
+    >>> print(updates)
+    [[-1.   0.5]]
+    """
     return scale(-_lr(learning_rate, "gradient_descent"))
 
 
 def momentum(learning_rate: float = 0.01, beta: float = 0.9) -> GradientTransformation:
-    """Heavy-ball momentum: m_t = β m_{t−1} + g_t, δ = −η m_t."""
+    """Heavy-ball momentum: m_t = β m_{t−1} + g_t, δ = −η m_t.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.momentum(learning_rate=0.1, beta=0.5)
+    >>> params = np.zeros((1, 1))
+    >>> state = opt.init(params)
+    >>> for _ in range(3):                          # the same gradient three times
+    ...     updates, state = opt.update(np.ones((1, 1)), state, params)
+    ...
+    >>> print(updates)                              # −0.1 (1 + 0.5 + 0.25)
+    [[-0.175]]
+    """
     return chain(scale_by_momentum(beta), scale(-_lr(learning_rate, "momentum")))
 
 
 def rmsprop(
     learning_rate: float = 0.01, decay: float = 0.9, eps: float = 1e-8
 ) -> GradientTransformation:
-    """RMSprop: ν_t = ρ ν_{t−1} + (1 − ρ) g_t², δ = −η g_t / (√ν_t + ε)."""
+    """RMSprop: ν_t = ρ ν_{t−1} + (1 − ρ) g_t², δ = −η g_t / (√ν_t + ε).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.rmsprop(learning_rate=0.01, decay=0.9)
+    >>> params = np.zeros((1, 2))
+    >>> updates, state = opt.update(np.array([[100.0, 0.01]]), opt.init(params), params)
+    >>> print(updates.round(4))                     # the same step whatever the scale of g
+    [[-0.0316 -0.0316]]
+    """
     return chain(scale_by_rms(decay, eps), scale(-_lr(learning_rate, "rmsprop")))
 
 
 def adam(
     learning_rate: float = 0.01, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8
 ) -> GradientTransformation:
-    """Adam: δ = −η m̂_t / (√v̂_t + ε) with bias-corrected moments (see `scale_by_adam`)."""
+    """Adam: δ = −η m̂_t / (√v̂_t + ε) with bias-corrected moments (see `scale_by_adam`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.adam(learning_rate=0.1)
+    >>> params = np.zeros((1, 2))
+    >>> updates, state = opt.update(np.array([[5.0, -0.2]]), opt.init(params), params)
+    >>> print(updates.round(6))                     # the first step is −η sign(g)
+    [[-0.1  0.1]]
+    >>> state[0].step                               # the state of scale_by_adam in the chain
+    1
+    """
     return chain(scale_by_adam(b1, b2, eps), scale(-_lr(learning_rate, "adam")))
 
 
@@ -52,6 +101,17 @@ def newton(learning_rate: float = 1.0, damping: float = 0.0) -> GradientTransfor
 
     Needs ``hessian=`` in ``update``. Where H + λI is not positive definite the step falls back
     to Levenberg–Marquardt (see `scale_by_newton`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.newton()
+    >>> params = np.zeros((1, 2))
+    >>> grads, hessian = np.array([[2.0, 2.0]]), np.diag([2.0, 4.0])[None]
+    >>> updates, state = opt.update(grads, opt.init(params), params, hessian=hessian)
+    >>> print(updates)                              # −H⁻¹g
+    [[-1.  -0.5]]
     """
     return chain(scale_by_newton(damping), scale(-_lr(learning_rate, "newton")))
 
@@ -75,6 +135,17 @@ def natural_gradient_descent(
     costs nothing near the optimum, where the cap makes it Fisher scoring.
 
     Needs ``fisher=`` in ``update``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.natural_gradient_descent(max_kl=None)   # Fisher scoring: δ = −F⁻¹g
+    >>> params = np.zeros((1, 2))
+    >>> grads, fisher = np.array([[2.0, -1.0]]), np.diag([4.0, 2.0])[None]
+    >>> updates, state = opt.update(grads, opt.init(params), params, fisher=fisher)
+    >>> print(updates)
+    [[-0.5  0.5]]
     """
     where = "natural_gradient_descent"
     rate = _lr(learning_rate, where)
@@ -98,7 +169,14 @@ _REGISTRY: dict[str, Callable[..., GradientTransformation]] = {
 
 
 def names() -> list[str]:
-    """Registry names of the named optimizers."""
+    """Registry names of the named optimizers.
+
+    Examples
+    --------
+    >>> from natgrad import optim
+    >>> optim.names()
+    ['gd', 'momentum', 'rmsprop', 'adam', 'newton', 'natural']
+    """
     return list(_REGISTRY)
 
 

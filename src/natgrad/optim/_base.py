@@ -38,6 +38,23 @@ class GradientTransformation(NamedTuple):
     update : callable ``update(grads, state, params=None, **curvature) -> (updates, state)``
         ``grads`` (n, p) are the incoming updates (the loss gradient for the first block of a
         chain); ``curvature`` may hold ``fisher`` and ``hessian`` of shape (n, p, p).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> def init(params):
+    ...     return optim.EmptyState()
+    ...
+    >>> def update(grads, state, params=None, **curvature):
+    ...     return np.clip(grads, -1.0, 1.0), state       # clip every coordinate to [-1, 1]
+    ...
+    >>> clip = optim.GradientTransformation(init, update)
+    >>> opt = optim.chain(clip, optim.scale(-0.1))
+    >>> params = np.zeros((1, 2))
+    >>> updates, _ = opt.update(np.array([[5.0, 0.5]]), opt.init(params), params)
+    >>> print(updates)
+    [[-0.1  -0.05]]
     """
 
     init: InitFn
@@ -45,7 +62,14 @@ class GradientTransformation(NamedTuple):
 
 
 class EmptyState(NamedTuple):
-    """The state of a stateless transformation."""
+    """The state of a stateless transformation.
+
+    Examples
+    --------
+    >>> from natgrad import optim
+    >>> optim.scale(2.0).init(None)                 # the state of a stateless block
+    EmptyState()
+    """
 
 
 class MissingCurvatureError(ValueError):
@@ -55,6 +79,18 @@ class MissingCurvatureError(ValueError):
     ----------
     name : str
         The missing keyword, ``"fisher"`` or ``"hessian"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.natural_gradient_descent()
+    >>> params = np.zeros((1, 2))
+    >>> try:
+    ...     opt.update(np.ones((1, 2)), opt.init(params), params)      # no fisher=
+    ... except optim.MissingCurvatureError as err:
+    ...     print(err.name)
+    fisher
     """
 
     def __init__(self, name: str, where: str) -> None:
@@ -104,6 +140,19 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
     ``chain(scale_by_adam(), scale(-lr))`` is Adam: each block receives the previous block's
     updates, the same ``params`` and the same curvature keywords.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.chain(optim.scale_by_adam(), optim.scale(-0.01))   # Adam at rate 0.01
+    >>> params = np.zeros((1, 2))
+    >>> state = opt.init(params)
+    >>> len(state)                                  # one state per block
+    2
+    >>> updates, state = opt.update(np.array([[1.0, -1.0]]), state, params)
+    >>> print(updates.round(6))
+    [[-0.01  0.01]]
     """
     for i, t in enumerate(transforms):
         if not isinstance(t, GradientTransformation):

@@ -49,19 +49,50 @@ def _check_real(value: Any, name: str, where: str) -> float:
 
 # ---------------------------------------------------------------------- first order
 def scale(step_size: float) -> GradientTransformation:
-    """Multiply the updates by a constant: u ← step_size · u (negative for descent)."""
+    """Multiply the updates by a constant: u ← step_size · u (negative for descent).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.scale(-0.5)
+    >>> updates, _ = opt.update(np.array([[2.0, 4.0]]), opt.init(None))
+    >>> print(updates)
+    [[-1. -2.]]
+    """
     factor = _check_real(step_size, "step_size", "scale")
     return stateless(lambda u, params: factor * u)
 
 
 class MomentumState(NamedTuple):
-    """State of `scale_by_momentum`: the trace m, shape (n, p)."""
+    """State of `scale_by_momentum`: the trace m, shape (n, p).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> state = optim.scale_by_momentum().init(np.zeros((3, 2)))
+    >>> state.trace.shape
+    (3, 2)
+    """
 
     trace: Array
 
 
 def scale_by_momentum(beta: float = 0.9) -> GradientTransformation:
-    """Heavy-ball momentum: m_t = β m_{t−1} + u_t (m_0 = 0); the output is m_t."""
+    """Heavy-ball momentum: m_t = β m_{t−1} + u_t (m_0 = 0); the output is m_t.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.scale_by_momentum(beta=0.9)
+    >>> state = opt.init(np.zeros((1, 1)))
+    >>> _, state = opt.update(np.ones((1, 1)), state)
+    >>> out, state = opt.update(np.ones((1, 1)), state)
+    >>> print(out)                                  # 1 + 0.9
+    [[1.9]]
+    """
     b = _check_unit(beta, "beta", "scale_by_momentum")
 
     def init(params: Array) -> MomentumState:
@@ -77,13 +108,34 @@ def scale_by_momentum(beta: float = 0.9) -> GradientTransformation:
 
 
 class RmsState(NamedTuple):
-    """State of `scale_by_rms`: the running mean of squares ν, shape (n, p)."""
+    """State of `scale_by_rms`: the running mean of squares ν, shape (n, p).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> state = optim.scale_by_rms().init(np.zeros((3, 2)))
+    >>> state.nu.shape
+    (3, 2)
+    """
 
     nu: Array
 
 
 def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformation:
-    """RMSprop scaling: ν_t = ρ ν_{t−1} + (1 − ρ) u_t² (ν_0 = 0); output u_t / (√ν_t + ε)."""
+    """RMSprop scaling: ν_t = ρ ν_{t−1} + (1 − ρ) u_t² (ν_0 = 0); output u_t / (√ν_t + ε).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.scale_by_rms(decay=0.0)         # no memory: u / |u|
+    >>> out, state = opt.update(np.array([[-3.0, 0.5]]), opt.init(np.zeros((1, 2))))
+    >>> print(out.round(6))
+    [[-1.  1.]]
+    >>> print(state.nu)
+    [[9.   0.25]]
+    """
     where = "scale_by_rms"
     rho = _check_unit(decay, "decay", where)
     epsilon = _check_float(eps, "eps", where)
@@ -101,7 +153,16 @@ def scale_by_rms(decay: float = 0.9, eps: float = 1e-8) -> GradientTransformatio
 
 
 class AdamState(NamedTuple):
-    """State of `scale_by_adam`: the number of steps t taken, first and second moments (n, p)."""
+    """State of `scale_by_adam`: the number of steps t taken, first and second moments (n, p).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> state = optim.scale_by_adam().init(np.zeros((3, 2)))
+    >>> state.step, state.mu.shape, state.nu.shape
+    (0, (3, 2), (3, 2))
+    """
 
     step: int
     mu: Array
@@ -113,6 +174,18 @@ def scale_by_adam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8) -> Grad
 
     m_t = β₁ m_{t−1} + (1 − β₁) u_t,  v_t = β₂ v_{t−1} + (1 − β₂) u_t²,
     m̂ = m_t / (1 − β₁ᵗ),  v̂ = v_t / (1 − β₂ᵗ),  output m̂ / (√v̂ + ε).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.scale_by_adam()
+    >>> state = opt.init(np.zeros((1, 2)))
+    >>> out, state = opt.update(np.array([[3.0, -0.1]]), state)
+    >>> print(out.round(6))                         # first step: m̂/√v̂ = sign(g)
+    [[ 1. -1.]]
+    >>> state.step, state.mu.shape
+    (1, (1, 2))
     """
     where = "scale_by_adam"
     beta1 = _check_unit(b1, "b1", where)
@@ -151,6 +224,17 @@ def scale_by_fisher(damping: float = 0.0) -> GradientTransformation:
     Needs ``fisher=`` in ``update``. Rows whose F + λI is not positive definite get the
     Levenberg fallback of `natgrad.natural_gradient`, logged at INFO level (an optimizer
     loop would otherwise repeat the same warning on every step).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.scale_by_fisher()
+    >>> params = np.zeros((2, 1))
+    >>> fisher = np.array([[[4.0]], [[0.25]]])      # one 1×1 block per row
+    >>> direction, _ = opt.update(np.ones((2, 1)), opt.init(params), params, fisher=fisher)
+    >>> print(direction.ravel())                    # F⁻¹g
+    [0.25 4.  ]
     """
     where = "scale_by_fisher"
     lam = _check_float(damping, "damping", where)
@@ -176,6 +260,16 @@ def scale_by_newton(damping: float = 0.0) -> GradientTransformation:
     H + λI + μ·diag(|H_ii|), μ = ŝ·10⁻⁸, ŝ·10⁻⁷, ... (ŝ the largest entry of H scaled to a
     unit diagonal) until it is: the Levenberg–Marquardt step, a descent direction. Logged at
     DEBUG level, since it is routine for Newton.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.scale_by_newton(damping=1.0)
+    >>> hessian = np.array([[[1.0, 0.0], [0.0, 3.0]]])
+    >>> out, _ = opt.update(np.array([[2.0, 4.0]]), opt.init(None), hessian=hessian)
+    >>> print(out)                                  # (H + I)⁻¹ g
+    [[1. 1.]]
     """
     where = "scale_by_newton"
     lam = _check_float(damping, "damping", where)
@@ -214,6 +308,17 @@ def scale_by_kl_trust_region(
         batch, with the summed KL of all rows equal to the budget.
 
     Needs ``fisher=`` in ``update``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import optim
+    >>> opt = optim.scale_by_kl_trust_region(max_kl=0.02, max_scale=1.0)
+    >>> params, fisher = np.zeros((2, 1)), np.ones((2, 1, 1))
+    >>> d = np.array([[10.0], [0.1]])               # a long and a short direction
+    >>> step, _ = opt.update(d, opt.init(params), params, fisher=fisher)
+    >>> print(step.ravel())                         # long: cut to KL 0.02 (|step| 0.2); short: kept
+    [0.2 0.1]
     """
     where = "scale_by_kl_trust_region"
     budget = _check_float(max_kl, "max_kl", where, positive=True)

@@ -27,6 +27,26 @@ class Score:
 
     Subclasses implement the unchecked kernels ``_score`` and ``_grad`` (targets already
     validated, as in a training loop that validates once) and ``metric``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.distributions import Normal
+    >>> from natgrad.scores import Score
+    >>> class SquaredError(Score):  # a toy rule on the mean, metric 1 (plain gradient steps)
+    ...     name = "squared_error"
+    ...     def _score(self, dist, y):
+    ...         return (dist.loc - y) ** 2
+    ...     def _grad(self, dist, y):
+    ...         return np.column_stack([2 * (dist.loc - y), np.zeros_like(y)])
+    ...     def metric(self, dist):
+    ...         return np.broadcast_to(np.eye(2), (len(dist), 2, 2))
+    ...
+    >>> rule = SquaredError()
+    >>> print(rule.score(Normal(loc=[0.0, 1.0]), [1.0, 1.0]))
+    [1. 0.]
+    >>> rule.metric(Normal(loc=[0.0, 1.0])).shape
+    (2, 2, 2)
     """
 
     name: ClassVar[str] = ""
@@ -67,7 +87,20 @@ class Score:
 
 
 class LogScore(Score):
-    """The logarithmic score S(P, y) = −log p(y); its metric is the Fisher information."""
+    """The logarithmic score S(P, y) = −log p(y); its metric is the Fisher information.
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Normal
+    >>> from natgrad.scores import LogScore
+    >>> dist = Normal(loc=0.0, scale=[1.0, 2.0])
+    >>> rule = LogScore()
+    >>> print(rule.score(dist, [1.0, 1.0]).round(3))   # −log p(y), the same as dist.nll(y)
+    [1.419 1.737]
+    >>> print(rule.metric(dist)[1])                    # the Fisher information
+    [[0.25 0.  ]
+     [0.   2.  ]]
+    """
 
     name = "log"
 

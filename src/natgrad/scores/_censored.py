@@ -405,6 +405,19 @@ class CensoredLogScore(Score):
         I(c) of the censored observation at its censoring time c, for an event row the
         family's Fisher F (see the module docstring for why this is safe). ``"fisher"``: F for
         every row (NGBoost's choice).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.distributions import Exponential
+    >>> from natgrad.scores import CensoredLogScore
+    >>> dist = Exponential(scale=[2.0, 2.0])
+    >>> y = np.array([[1.0, 1.0], [1.0, 0.0]])     # (time, event): an event at 1, censored at 1
+    >>> rule = CensoredLogScore()
+    >>> print(rule.score(dist, y).round(4))         # −log f(1) and −log S(1) = 1/scale
+    [1.1931 0.5   ]
+    >>> print(rule.metric_at(dist, y)[:, 0, 0].round(4))   # a censored row carries less information
+    [1.     0.3935]
     """
 
     name: ClassVar[str] = "censored_log"

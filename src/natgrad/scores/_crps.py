@@ -206,6 +206,20 @@ class CRPScore(Score):
     Kernels take the batch's parameters of shape (n, 2) and targets of shape (n,) or (m, n)
     (a leading sample axis); `_score` returns the targets' shape, `_grad` that shape plus
     (2,), and `metric` shape (n, 2, 2).
+
+    Examples
+    --------
+    >>> from natgrad.distributions import Gamma, Normal
+    >>> from natgrad.scores import CRPScore
+    >>> rule = CRPScore()
+    >>> dist = Normal(loc=0.0, scale=[1.0, 0.1])
+    >>> print(rule.score(dist, [0.0, 0.0]).round(4))   # σ (√2 − 1)/√π at y = μ
+    [0.2337 0.0234]
+    >>> rule.supports(Normal), rule.supports(Gamma)
+    (True, False)
+    >>> print(rule.metric(Normal(loc=0.0, scale=1.0))[0].round(4))
+    [[0.5642 0.    ]
+     [0.     0.2821]]
     """
 
     name = "crps"

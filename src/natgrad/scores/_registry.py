@@ -31,6 +31,14 @@ def get_score(score: str | Score) -> Score:
     Returns
     -------
     Score
+
+    Examples
+    --------
+    >>> from natgrad.scores import SCORES, get_score
+    >>> sorted(SCORES)
+    ['crps', 'log']
+    >>> get_score("crps")
+    CRPScore()
     """
     if isinstance(score, Score):
         return score
