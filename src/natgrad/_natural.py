@@ -212,6 +212,18 @@ def natural_gradient(grad: ArrayLike, fisher: ArrayLike, damping: float = 0.0) -
     see. Such rows are logged at WARNING level on the ``natgrad._natural`` logger; the other
     rows are solved exactly. (Every solve is done on A scaled to a unit diagonal, so huge or
     tiny entries do not overflow.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import natural_gradient
+    >>> from natgrad.distributions import Normal
+    >>> dist = Normal(loc=0.0, scale=0.1)
+    >>> g = dist.grad([0.05])                       # ∇nll at y = 0.05: large along loc
+    >>> print(g.round(3))
+    [[-5.    0.75]]
+    >>> print(natural_gradient(g, dist.fisher()).round(3))   # F⁻¹g = (μ − y, (1 − z²)/2)
+    [[-0.05   0.375]]
     """
     where = "natural_gradient"
     g, f, single = _check_pair(grad, fisher, "grad", "fisher", where)
@@ -248,6 +260,20 @@ def kl_step_size(
         η per row (a float for a single (p,) direction or with ``total=True``). Where
         dᵀFd = 0 (a zero direction, or one the Fisher cannot see) the KL budget does not
         bound the step; η is then 0, so that a caller never takes an unbounded step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import kl_step_size, natural_gradient
+    >>> from natgrad.distributions import Normal
+    >>> dist = Normal(loc=[0.0, 0.0], scale=[1.0, 0.01])
+    >>> d = natural_gradient(dist.grad([1.0, 0.01]), dist.fisher())
+    >>> eta = kl_step_size(d, dist.fisher(), max_kl=0.01)
+    >>> print(eta.round(4))                         # same KL per row, whatever the scale
+    [0.1414 0.1414]
+    >>> new = dist.with_params(dist.params - eta[:, None] * d)
+    >>> print(dist.kl(new).round(4))
+    [0.01 0.01]
     """
     where = "kl_step_size"
     d, f, single = _check_pair(direction, fisher, "direction", "fisher", where)

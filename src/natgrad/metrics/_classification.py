@@ -69,6 +69,18 @@ def reliability_curve(
         Mean predicted probability and observed frequency per bin (NaN in empty bins).
     counts : ndarray of shape (n_bins,)
         Pairs per bin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.metrics import reliability_curve
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.uniform(size=5000)
+    >>> y = (rng.uniform(size=5000) < p).astype(int)             # calibrated: P(y = 1) = p
+    >>> proba = np.column_stack([1 - p, p])
+    >>> predicted, observed, counts = reliability_curve(proba, y, n_bins=5)
+    >>> print(predicted.round(1), observed.round(1))
+    [0.1 0.3 0.5 0.7 0.9] [0.1 0.3 0.5 0.7 0.9]
     """
     p, k = _check_classes(proba, y, "natgrad.metrics.reliability_curve")
     if not isinstance(n_bins, int | np.integer) or n_bins < 1:
@@ -111,6 +123,15 @@ def evaluate_classification(proba: ArrayLike, y: ArrayLike) -> dict[str, float]:
     Returns
     -------
     dict of str to float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.metrics import evaluate_classification
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    >>> scores = evaluate_classification(proba, [0, 1, 1, 1])
+    >>> print({k: round(v, 3) for k, v in scores.items() if k != "calibration_error"})
+    {'log_loss': 0.4, 'accuracy': 0.75, 'brier': 0.25}
     """
     where = "natgrad.metrics.evaluate_classification"
     p, k = _check_classes(proba, y, where)

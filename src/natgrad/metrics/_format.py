@@ -15,6 +15,12 @@ def format_value(value: float) -> str:
     """A metric's value as the tables of `natgrad.metrics` and `natgrad.report` print it.
 
     Four decimals between 1e-3 and 1e6 (and for 0), scientific notation otherwise.
+
+    Examples
+    --------
+    >>> from natgrad.metrics import format_value
+    >>> format_value(0.123456), format_value(1.5e-7), format_value(2e6)
+    ('0.1235', '1.500e-07', '2.000e+06')
     """
     if not math.isfinite(value):
         return str(value)
@@ -39,6 +45,15 @@ def format_table(
     -------
     str
         Lines joined by newlines, without a trailing newline.
+
+    Examples
+    --------
+    >>> from natgrad.metrics import format_table
+    >>> print(format_table({"nll": 1.23456, "coverage_95": 0.95}))
+    metric        value  meaning
+    -----------  ------  -------
+    nll          1.2346  mean negative log-likelihood
+    coverage_95  0.9500  share of targets inside the central 95% interval
     """
     where = "natgrad.metrics.format_table"
     if not isinstance(metrics, Mapping):
