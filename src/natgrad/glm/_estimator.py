@@ -53,6 +53,21 @@ class GLMRegressor(RegressorMixin, BaseEstimator):
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names, when X was a DataFrame with string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from natgrad.glm import GLMRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3))
+    >>> y = X @ [1.0, -2.0, 0.5] + rng.normal(size=300)
+    >>> model = GLMRegressor().fit(X, y)
+    >>> print(model.coef_.round(1), round(model.intercept_, 1))
+    [ 1.  -2.   0.5] -0.1
+    >>> scores = cross_val_score(GLMRegressor(), X, y, cv=3)   # an ordinary scikit-learn estimator
+    >>> print(scores.round(2))
+    [0.83 0.78 0.83]
     """
 
     _parameter_constraints: dict[str, list[Any]] = {

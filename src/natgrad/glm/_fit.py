@@ -276,6 +276,21 @@ def fit(
     ConvergenceWarning
         When the deviance has not settled after ``max_iter`` iterations, or no halved step
         decreases it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import glm
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 2))
+    >>> y = rng.poisson(np.exp(0.5 + 0.3 * X[:, 0] - 0.2 * X[:, 1]))
+    >>> result = glm.fit(X, y, family="poisson")
+    >>> result.param_names
+    ['const', 'x1', 'x2']
+    >>> print(result.params.round(2))
+    [ 0.42  0.29 -0.16]
+    >>> print(result.bse.round(3))                  # standard errors from the Fisher information
+    [0.037 0.037 0.037]
     """
     max_iter = _check_int(max_iter, "max_iter", 1)
     tol = _check_real(tol, "tol", 0.0, low_open=True)

@@ -39,7 +39,23 @@ _MAX_HALVINGS = 30
 
 
 class ConvergenceWarning(UserWarning):
-    """Fisher scoring stopped before the deviance settled (max_iter, or no step decreased it)."""
+    """Fisher scoring stopped before the deviance settled (max_iter, or no step decreased it).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from natgrad import glm
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 1))
+    >>> y = rng.poisson(np.exp(1.0 + X[:, 0]))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = glm.fit(X, y, family="poisson", max_iter=1)
+    ...
+    >>> any(issubclass(w.category, glm.ConvergenceWarning) for w in caught)
+    True
+    """
 
 
 @dataclass

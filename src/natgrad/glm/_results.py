@@ -66,6 +66,23 @@ class GLMResults:
         (each at a new size) follow each other.
     alpha : float
         The L2 penalty of the fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import glm
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 1))
+    >>> y = rng.gamma(shape=5.0, scale=np.exp(1.0 + 0.5 * X[:, 0]) / 5.0)
+    >>> result = glm.fit(X, y, family="gamma", link="log")
+    >>> print(result.conf_int().round(2))           # 95 % intervals, one row per coefficient
+    [[0.94 1.03]
+     [0.46 0.55]]
+    >>> round(result.scale, 2)                      # dispersion φ ≈ 1/shape
+    0.19
+    >>> dist = result.predict(X[:3])                # natgrad distributions: the Gamma of each row
+    >>> type(dist).__name__, dist.mean().shape
+    ('Gamma', (3,))
     """
 
     def __init__(

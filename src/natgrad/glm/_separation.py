@@ -39,6 +39,18 @@ class PerfectSeparationError(ValueError):
         The separating direction b (largest coefficient ±1), by column name.
     n_separated : int
         The rows that b separates strictly (fitted exactly at 0 or 1 in the limit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import glm
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> y = np.array([0.0, 0.0, 1.0, 1.0])          # x > 0 predicts y exactly
+    >>> try:
+    ...     glm.fit(X, y, family="binomial")
+    ... except glm.PerfectSeparationError as err:
+    ...     print(err.n_separated, err.direction)
+    3 {'const': -1.0, 'x1': 1.0}
     """
 
     def __init__(self, message: str, direction: dict[str, float], n_separated: int) -> None:

@@ -58,6 +58,13 @@ class Family:
         The link for which the expected and observed information coincide.
     estimate_scale : bool
         Whether the dispersion φ is estimated (Pearson χ²/(n − p)) or fixed at 1.
+
+    Examples
+    --------
+    >>> from natgrad.glm import families
+    >>> fam = families.Poisson()
+    >>> fam.name, fam.links, fam.canonical_link, fam.estimate_scale
+    ('poisson', ('log', 'identity'), 'log', False)
     """
 
     name: ClassVar[str] = ""
@@ -147,7 +154,18 @@ def _log_or_zero(y: Array, mu: Array) -> Array:
 
 
 class Gaussian(Family):
-    """Normal targets: V(μ) = 1, φ = σ² estimated."""
+    """Normal targets: V(μ) = 1, φ = σ² estimated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.glm import families
+    >>> fam = families.Gaussian()
+    >>> fam.links, fam.estimate_scale
+    (('identity', 'log'), True)
+    >>> print(fam.variance(np.array([0.5, 10.0])))  # V(μ) = 1
+    [1. 1.]
+    """
 
     name = "gaussian"
     links = ("identity", "log")
@@ -181,6 +199,17 @@ class Binomial(Family):
     Targets are success counts with ``n_trials`` given to `natgrad.glm.fit`, or proportions
     in [0, 1] (one trial each, or weighted). The predicted distribution is the Bernoulli law
     of one trial.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import glm
+    >>> trials = np.array([10, 10, 10, 10])
+    >>> successes = np.array([1, 4, 6, 9])
+    >>> X = np.array([[-1.5], [-0.5], [0.5], [1.5]])
+    >>> result = glm.fit(X, successes, family=glm.families.Binomial(), n_trials=trials)
+    >>> print(result.predict_mean(X).round(2))      # success probabilities
+    [0.12 0.34 0.66 0.88]
     """
 
     name = "binomial"
@@ -222,7 +251,16 @@ class Binomial(Family):
 
 
 class Poisson(Family):
-    """Counts: V(μ) = μ, φ = 1. Non-integer targets ≥ 0 are accepted (quasi-Poisson rates)."""
+    """Counts: V(μ) = μ, φ = 1. Non-integer targets ≥ 0 are accepted (quasi-Poisson rates).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.glm import families
+    >>> fam = families.Poisson()
+    >>> print(fam.variance(np.array([0.5, 4.0])))   # V(μ) = μ
+    [0.5 4. ]
+    """
 
     name = "poisson"
     mean_space = "positive"
@@ -245,7 +283,18 @@ class Poisson(Family):
 
 
 class Gamma(Family):
-    """Positive targets with constant coefficient of variation: V(μ) = μ², φ estimated."""
+    """Positive targets with constant coefficient of variation: V(μ) = μ², φ estimated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.glm import families
+    >>> fam = families.Gamma()
+    >>> fam.links[0], fam.estimate_scale            # default link first
+    ('inverse', True)
+    >>> print(fam.variance(np.array([0.5, 4.0])))   # V(μ) = μ²
+    [ 0.25 16.  ]
+    """
 
     name = "gamma"
     mean_space = "positive"
@@ -274,7 +323,15 @@ class Gamma(Family):
 
 
 class InverseGaussian(Family):
-    """Positive, right-skewed targets: V(μ) = μ³, φ = 1/λ estimated."""
+    """Positive, right-skewed targets: V(μ) = μ³, φ = 1/λ estimated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.glm import families
+    >>> print(families.InverseGaussian().variance(np.array([0.5, 2.0])))   # V(μ) = μ³
+    [0.125 8.   ]
+    """
 
     name = "inverse_gaussian"
     mean_space = "positive"
@@ -308,6 +365,21 @@ class NegativeBinomial(Family):
     size : float or None
         The size r > 0, fixed; None (the default) estimates it by maximum likelihood
         jointly with the coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import glm
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 1))
+    >>> mu = np.exp(1.0 + 0.5 * X[:, 0])
+    >>> y = rng.negative_binomial(n=2.0, p=2.0 / (2.0 + mu))    # size r = 2
+    >>> fitted = glm.fit(X, y, family=glm.families.NegativeBinomial())   # r estimated
+    >>> round(fitted.family.size, 1)
+    1.9
+    >>> fixed = glm.fit(X, y, family=glm.families.NegativeBinomial(size=2.0))
+    >>> fixed.family.size
+    2.0
     """
 
     name = "negative_binomial"
@@ -355,7 +427,16 @@ FAMILIES: dict[str, type[Family]] = {
 
 
 def get_family(family: Any, where: str) -> Family:
-    """A family instance from a registry name or an instance (returned as a copy)."""
+    """A family instance from a registry name or an instance (returned as a copy).
+
+    Examples
+    --------
+    >>> from natgrad.glm.families import NegativeBinomial, get_family
+    >>> get_family("poisson", "example").name
+    'poisson'
+    >>> get_family(NegativeBinomial(size=3.0), "example").size     # an instance is copied
+    3.0
+    """
     if isinstance(family, Family):
         if isinstance(family, NegativeBinomial):
             size = family.size
