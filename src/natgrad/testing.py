@@ -65,7 +65,20 @@ _DEFAULT_SEED = 20240601
 
 
 class SkippedCheckWarning(UserWarning):
-    """A check of `check_distribution` could not run for a family (e.g. no closed-form KL)."""
+    """A check of `check_distribution` could not run for a family (e.g. no closed-form KL).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from natgrad.testing import SkippedCheckWarning, check_distribution
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", SkippedCheckWarning)
+    ...     check_distribution("student_t", rng=np.random.default_rng(0), n_samples=2000)
+    ...
+    >>> any(w.category is SkippedCheckWarning for w in caught)     # no closed-form KL to check
+    True
+    """
 
 
 # ---------------------------------------------------------------------- finite differences
@@ -101,6 +114,16 @@ def numerical_grad(dist: Distribution, y: ArrayLike, eps: float = FD_EPS) -> Arr
     -------
     ndarray of shape (n, p) or (m, n, p)
         The same layout as `Distribution.grad`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.distributions import Gamma
+    >>> from natgrad.testing import numerical_grad
+    >>> dist = Gamma(shape=[2.0, 5.0], rate=1.0)
+    >>> y = [1.5, 4.0]
+    >>> bool(np.allclose(numerical_grad(dist, y), dist.grad(y), rtol=1e-6))
+    True
     """
     y = dist.check_y(y, "nll")
     h = _steps(dist.params, eps)
@@ -138,6 +161,19 @@ def numerical_hessian(dist: Distribution, y: ArrayLike, eps: float = FD_EPS) -> 
     Returns
     -------
     ndarray of shape (n, p, p) or (m, n, p, p)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.distributions import Normal
+    >>> from natgrad.testing import numerical_hessian
+    >>> dist = Normal(loc=0.0, scale=[1.0, 2.0])
+    >>> H = numerical_hessian(dist, [0.5, -1.0])   # observed Hessian at y, shape (n, p, p)
+    >>> H.shape
+    (2, 2, 2)
+    >>> y = dist.sample(20000, rng=0)              # E[H] over y ~ p is the Fisher information
+    >>> bool(np.allclose(numerical_hessian(dist, y).mean(axis=0), dist.fisher(), atol=0.05))
+    True
     """
     y = dist.check_y(y, "grad")
     p = dist.params.shape[1]
@@ -579,6 +615,12 @@ def check_distribution(
     -----
     SkippedCheckWarning
         Listing the checks that could not run (e.g. no closed-form KL).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.testing import check_distribution
+    >>> check_distribution("exponential", rng=np.random.default_rng(0), n_samples=2000)  # silent
     """
     fam = get(family)
     where = "check_distribution"

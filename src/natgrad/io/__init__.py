@@ -80,6 +80,19 @@ def save(model: Any, path: str | os.PathLike[str], *, metadata: dict | None = No
     -------
     Path
         The path written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from natgrad import NGBoostRegressor, io
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> y = X[:, 0] + 0.1 * X[:, 1]
+    >>> model = NGBoostRegressor(n_estimators=10, learning_rate=0.1, random_state=0).fit(X, y)
+    >>> folder = tempfile.mkdtemp()
+    >>> path = io.save(model, os.path.join(folder, "model.ngm"), metadata={"target": "y"})
+    >>> path.name
+    'model.ngm'
     """
     name = type(model).__name__
     if name not in TASKS or type(model) is not _estimator_class(name):
@@ -101,6 +114,18 @@ def read_header(path: str | os.PathLike[str]) -> dict[str, Any]:
     -------
     dict
         The header (see docs/model-format.md), including ``"metadata"``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from natgrad import NGBoostRegressor, io
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> model = NGBoostRegressor(n_estimators=5, random_state=0).fit(X, X[:, 0])
+    >>> path = io.save(model, os.path.join(tempfile.mkdtemp(), "m.ngm"), metadata={"owner": "me"})
+    >>> header = io.read_header(path)
+    >>> header["estimator"], header["metadata"]
+    ('NGBoostRegressor', {'owner': 'me'})
     """
     return read_model_file(path).header
 
@@ -125,6 +150,22 @@ def load(path: str | os.PathLike[str]) -> Any:
     ModelFileError
         When the file is not a natgrad model, has an unsupported format version, is
         truncated, corrupted or tampered with, or describes an inconsistent model.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import natgrad
+    >>> from natgrad import NGBoostClassifier
+    >>> X = np.random.default_rng(0).normal(size=(100, 2))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = NGBoostClassifier(n_estimators=10, learning_rate=0.1, random_state=0).fit(X, y)
+    >>> path = model.save(os.path.join(tempfile.mkdtemp(), "clf.ngm"))
+    >>> loaded = natgrad.load(path)                 # the same as natgrad.io.load
+    >>> type(loaded).__name__
+    'NGBoostClassifier'
+    >>> bool(np.array_equal(loaded.predict_proba(X), model.predict_proba(X)))
+    True
     """
     reader = read_model_file(path)
     name = reader.get("estimator", str)

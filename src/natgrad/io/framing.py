@@ -48,7 +48,22 @@ _MAX_HEADER = 64 * 1024 * 1024
 
 
 class ModelFileError(ValueError):
-    """A file that is not a valid natgrad model file, with the file and the reason."""
+    """A file that is not a valid natgrad model file, with the file and the reason.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from natgrad import io
+    >>> path = os.path.join(tempfile.mkdtemp(), "not-a-model.ngm")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("hello")
+    ...
+    >>> try:
+    ...     io.load(path)
+    ... except io.ModelFileError as err:
+    ...     print(err.reason)
+    not a natgrad model file (its first bytes are not the magic)
+    """
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = str(path)
