@@ -304,6 +304,16 @@ def compare(
     -------
     Comparison
         ``table()`` and ``summary()`` give the printed report; ``claims`` the numbers.
+
+    Examples
+    --------
+    >>> from natgrad import compare
+    >>> result = compare(plots=False, max_steps=100)      # out=None: writes nothing
+    >>> steps = result.claims["steps"]["gamma-large-shape"]
+    >>> steps["natural"], steps["gd"]                     # steps to the optimum (None: not in 100)
+    (24, None)
+    >>> result.summary()[1].startswith("(a) normal-narrow")
+    True
     """
     from tqdm.auto import tqdm
 

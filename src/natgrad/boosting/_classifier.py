@@ -45,6 +45,22 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
     init_params_, n_estimators_, best_iteration_, train_loss_, validation_loss_,
     feature_importances_, categories_, n_features_in_, feature_names_in_
         As in `NGBoostRegressor`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import NGBoostClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> y = np.where(X[:, 0] + 0.5 * rng.normal(size=300) > 0, "yes", "no")
+    >>> model = NGBoostClassifier(n_estimators=40, learning_rate=0.1, random_state=0).fit(X, y)
+    >>> model.classes_
+    array(['no', 'yes'], dtype='<U3')
+    >>> proba = model.predict_proba(X[:4])          # shape (4, 2), rows sum to 1
+    >>> print(proba.sum(axis=1).round(6))
+    [1. 1. 1. 1.]
+    >>> model.predict(X[:4]).shape
+    (4,)
     """
 
     _parameter_constraints: dict[str, list[Any]] = {

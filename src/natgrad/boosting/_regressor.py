@@ -136,6 +136,23 @@ default="from_dtype"
         categorical.
     n_features_in_, feature_names_in_
         As in scikit-learn.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import NGBoostRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-2, 2, size=(300, 2))
+    >>> y = X[:, 0] + rng.normal(scale=0.2 + 0.3 * np.abs(X[:, 1]))   # noise grows with |x1|
+    >>> model = NGBoostRegressor(n_estimators=60, learning_rate=0.1, random_state=0).fit(X, y)
+    >>> dist = model.predict_dist(X[:3])            # a Normal per row
+    >>> dist.params.shape                           # (loc, log scale) per row
+    (3, 2)
+    >>> lower, upper = dist.interval(0.9)
+    >>> bool(np.all(lower < upper))
+    True
+    >>> model.predict(X[:3]).shape                  # the predicted means
+    (3,)
     """
 
     _vector_targets = True

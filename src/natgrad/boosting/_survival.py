@@ -170,6 +170,23 @@ verbose, n_jobs
     n_estimators_, best_iteration_, train_loss_, validation_loss_, categories_, n_features_in_, \
 feature_names_in_
         As in `NGBoostRegressor`; the losses are weighted mean censored log scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import NGBoostSurvival
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> t = rng.lognormal(mean=1.0 + 0.5 * X[:, 0], sigma=0.5)   # event times
+    >>> c = rng.lognormal(mean=1.5, sigma=0.5, size=300)         # censoring times
+    >>> time, event = np.minimum(t, c), t <= c
+    >>> model = NGBoostSurvival(n_estimators=40, learning_rate=0.1, random_state=0)
+    >>> model = model.fit(X, time, event)
+    >>> S = model.predict_survival_function(X[:2], times=[1.0, 3.0, 10.0])
+    >>> S.shape                                     # (rows, times)
+    (2, 3)
+    >>> bool(np.all(np.diff(S, axis=1) <= 0))       # survival curves never rise
+    True
     """
 
     _parameter_constraints: dict[str, list[Any]] = {

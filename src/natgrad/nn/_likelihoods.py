@@ -54,6 +54,22 @@ class Likelihood:
     Subclasses implement the unvalidated kernels ``_nll``, ``_grad``, ``_fisher_diag`` or
     ``_fisher_mv``, ``_fisher_sqrt``, ``_sample`` and ``_kl`` on outputs of shape (n, d) and
     targets already in the layout ``_check_targets`` returns.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from natgrad.nn import Likelihood, Normal
+    >>> lik = Normal()                              # every likelihood has the same methods
+    >>> outputs = torch.tensor([[0.0, 0.0], [1.0, -1.0]])   # (loc, log scale) per row
+    >>> isinstance(lik, Likelihood)
+    True
+    >>> print(lik.nll(outputs, torch.tensor([0.0, 1.0])).numpy().round(3))
+    [ 0.919 -0.081]
+    >>> print(lik.fisher(outputs)[1].numpy().round(3))       # diag(e^{-2s}, 2)
+    [[7.389 0.   ]
+     [0.    2.   ]]
+    >>> print(lik.kl(outputs, outputs).numpy())
+    [0. 0.]
     """
 
     name: str = ""
@@ -244,6 +260,18 @@ class Categorical(Likelihood):
     ----------
     n_classes : int, optional
         K. When given, outputs of another width are an error; otherwise K is the width.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from natgrad.nn import Categorical
+    >>> lik = Categorical()
+    >>> logits = torch.tensor([[0.0, 0.0, 0.0], [2.0, 0.0, -2.0]])
+    >>> print(lik.nll(logits, torch.tensor([0, 0])).numpy().round(3))
+    [1.099 0.143]
+    >>> F = lik.fisher(logits)                      # diag(p) − p pᵀ, rank K − 1
+    >>> print(F[0].sum(dim=1).numpy().round(6))     # constant logit shifts: a null direction
+    [0. 0. 0.]
     """
 
     name = "categorical"
@@ -330,6 +358,17 @@ class Bernoulli(Likelihood):
 
         nll = softplus(θ) − yθ            ∇nll = σ(θ) − y
         F_out = diag(σ(θ) σ(−θ))
+
+    Examples
+    --------
+    >>> import torch
+    >>> from natgrad.nn import Bernoulli
+    >>> lik = Bernoulli()
+    >>> logits = torch.tensor([[0.0], [2.0]])
+    >>> print(lik.nll(logits, torch.tensor([1.0, 1.0])).numpy().round(3))
+    [0.693 0.127]
+    >>> print(lik.fisher(logits)[:, 0, 0].numpy().round(3))   # p (1 − p)
+    [0.25  0.105]
     """
 
     name = "bernoulli"
@@ -368,6 +407,17 @@ class Normal(Likelihood):
         nll = ½ log 2π + s + ½ (y − μ)² e^{−2s}
         ∇_μ nll = (μ − y) e^{−2s}          ∇_s nll = 1 − (y − μ)² e^{−2s}
         F_out = diag(e^{−2s}, 2)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from natgrad.nn import Normal
+    >>> lik = Normal()
+    >>> outputs = torch.tensor([[0.0, 0.5, 0.0, -1.0]])   # locs (0, 0.5), log scales (0, −1)
+    >>> print(lik.nll(outputs, torch.tensor([[0.0, 0.5]])).numpy().round(3))
+    [0.838]
+    >>> print(torch.diagonal(lik.fisher(outputs)[0]).numpy().round(3))
+    [1.    7.389 2.    2.   ]
     """
 
     name = "normal"
@@ -429,6 +479,17 @@ class NormalFixedScale(Likelihood):
     ----------
     scale : float, default=1.0
         σ > 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from natgrad.nn import NormalFixedScale
+    >>> lik = NormalFixedScale(scale=0.5)
+    >>> outputs = torch.tensor([[1.0], [2.0]])
+    >>> print(lik.grad(outputs, torch.tensor([0.0, 2.0])).numpy().ravel())   # (μ − y)/σ²
+    [4. 0.]
+    >>> print(lik.fisher(outputs)[0].numpy())                                 # I/σ²: Gauss–Newton
+    [[4.]]
     """
 
     name = "normal_fixed_scale"
@@ -475,6 +536,18 @@ class Poisson(Likelihood):
     columns, with λ = e^η:
 
         nll = λ − yη + log y!       ∇nll = λ − y       F_out = diag(λ)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from natgrad.nn import Poisson
+    >>> lik = Poisson()
+    >>> log_rate = torch.log(torch.tensor([[2.0], [5.0]]))
+    >>> print(lik.fisher(log_rate)[:, 0, 0].numpy().round(3))   # diag(λ)
+    [2. 5.]
+    >>> counts = lik.sample(log_rate, generator=torch.Generator().manual_seed(0))
+    >>> counts.shape
+    torch.Size([2, 1])
     """
 
     name = "poisson"
@@ -512,7 +585,14 @@ _REGISTRY: dict[str, type[Likelihood]] = {
 
 
 def likelihood_names() -> list[str]:
-    """Registry names of the likelihoods, e.g. ``["categorical", "bernoulli", ...]``."""
+    """Registry names of the likelihoods, e.g. ``["categorical", "bernoulli", ...]``.
+
+    Examples
+    --------
+    >>> from natgrad.nn import likelihood_names
+    >>> likelihood_names()
+    ['categorical', 'bernoulli', 'normal', 'normal_fixed_scale', 'poisson']
+    """
     return list(_REGISTRY)
 
 
@@ -525,6 +605,15 @@ def get_likelihood(likelihood: str | Likelihood, where: str = "natgrad.nn") -> L
         One of `likelihood_names` or a `Likelihood` instance (returned unchanged).
     where : str
         The caller's name, for the error message.
+
+    Examples
+    --------
+    >>> from natgrad.nn import NormalFixedScale, get_likelihood
+    >>> get_likelihood("categorical")
+    Categorical(n_classes=None)
+    >>> lik = NormalFixedScale(scale=2.0)
+    >>> get_likelihood(lik) is lik
+    True
     """
     if isinstance(likelihood, Likelihood):
         return likelihood

@@ -609,6 +609,18 @@ def load(
     NPG
         A model that predicts as the saved one (deterministic actions bit for bit) and can
         continue training (`learn`); the value network's Adam state starts afresh.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from natgrad.rl import NPG, load
+    >>> model = NPG("CartPole-v1", n_steps=64, seed=0)
+    >>> model = model.learn(64, progress_bar=False)         # one short update
+    >>> path = os.path.join(tempfile.mkdtemp(), "npg.zip")
+    >>> _ = model.save(path)
+    >>> loaded = load(path)
+    >>> type(loaded).__name__
+    'NPG'
     """
     p = Path(path)
     header, arrays = _io._read(p)

@@ -61,6 +61,23 @@ class ShapValues:
         ``feature_names_in_`` of the estimator, else ``x0, x1, ...``.
     param_names : tuple of str
         The family's parameter names, e.g. ``("loc", "log_scale")`` for the normal family.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad import NGBoostRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = X[:, 0] + rng.normal(scale=np.exp(0.5 * X[:, 1]))
+    >>> model = NGBoostRegressor(n_estimators=40, learning_rate=0.1, random_state=0).fit(X, y)
+    >>> sv = model.shap_values(X[:5])
+    >>> sv.values.shape                             # (rows, features, parameters)
+    (5, 3, 2)
+    >>> sv.param_names
+    ('loc', 'log_scale')
+    >>> theta = model.predict_dist(X[:5]).params
+    >>> bool(np.allclose(sv.values.sum(axis=1) + sv.base_values, theta))
+    True
     """
 
     values: NDArray[np.float64]
