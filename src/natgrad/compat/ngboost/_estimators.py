@@ -548,7 +548,23 @@ def _regression_targets(spec: _Spec, Y: Any) -> Any:
 
 
 class NGBRegressor(RegressorMixin, _NGBBase):
-    """NGBoost's regressor on natgrad's engine (see the module docstring for the mapping)."""
+    """NGBoost's regressor on natgrad's engine (see the module docstring for the mapping).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost import NGBRegressor      # was: from ngboost import NGBRegressor
+    >>> from natgrad.compat.ngboost.distns import Normal
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3))
+    >>> Y = X[:, 0] + rng.normal(scale=0.5, size=300)
+    >>> ngb = NGBRegressor(Dist=Normal, n_estimators=50, random_state=0, verbose=False).fit(X, Y)
+    >>> dist = ngb.pred_dist(X[:3])
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> ngb.predict(X[:3]).shape
+    (3,)
+    """
 
     _kind = RegressionDistn
 
@@ -595,6 +611,19 @@ class NGBClassifier(ClassifierMixin, _NGBBase):
     training labels must hold exactly that many classes. Labels are encoded into
     ``classes_`` (sorted), as NGBoost's label encoder does; ``predict_proba`` columns follow
     ``classes_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost import NGBClassifier
+    >>> from natgrad.compat.ngboost.distns import k_categorical
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> Y = np.digitize(X[:, 0], [-0.5, 0.5])       # three classes
+    >>> ngb = NGBClassifier(Dist=k_categorical(3), n_estimators=30, random_state=0, verbose=False)
+    >>> ngb = ngb.fit(X, Y)
+    >>> ngb.predict_proba(X[:2]).shape
+    (2, 3)
     """
 
     _kind = ClassificationDistn
@@ -704,6 +733,20 @@ class NGBSurvival(_NGBBase):
     ``Dist`` one of LogNormal (default), Exponential, Weibull, Gamma; ``Score=LogScore``
     (the censored log score with NGBoost's metric, the uncensored Fisher information).
     ``predict`` gives the predicted mean time, as NGBoost does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost import NGBSurvival
+    >>> from natgrad.compat.ngboost.distns import LogNormal
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> T = rng.lognormal(mean=1.0 + 0.5 * X[:, 0], sigma=0.5)
+    >>> C = rng.lognormal(mean=1.5, sigma=0.5, size=300)
+    >>> ngb = NGBSurvival(Dist=LogNormal, n_estimators=30, random_state=0, verbose=False)
+    >>> ngb = ngb.fit(X, np.minimum(T, C), (T <= C).astype(int))   # fit(X, T, E)
+    >>> ngb.pred_dist(X[:2]).params["s"].shape
+    (2,)
     """
 
     _kind = RegressionDistn

@@ -63,7 +63,16 @@ class Score:
 
 
 class LogScore(Score):
-    """The logarithmic score −log p(Y) (maximum likelihood)."""
+    """The logarithmic score −log p(Y) (maximum likelihood).
+
+    Examples
+    --------
+    >>> from natgrad.compat.ngboost import MLE, LogScore, NGBRegressor
+    >>> MLE is LogScore                             # NGBoost's alias
+    True
+    >>> NGBRegressor(Score=LogScore).Score.__name__
+    'LogScore'
+    """
 
     def metric(self, n_mc_samples: int = 100) -> Array:
         """Fisher information estimated from ``n_mc_samples`` draws of every distribution:
@@ -74,7 +83,21 @@ class LogScore(Score):
 
 
 class CRPScore(Score):
-    """The continuous ranked probability score ∫ (F(x) − 1{Y ≤ x})² dx."""
+    """The continuous ranked probability score ∫ (F(x) − 1{Y ≤ x})² dx.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost import CRPS, CRPScore, NGBRegressor
+    >>> from natgrad.compat.ngboost.distns import Normal
+    >>> CRPS is CRPScore
+    True
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> Y = X[:, 0] + np.random.default_rng(1).normal(scale=0.5, size=200)
+    >>> model = NGBRegressor(Dist=Normal, Score=CRPScore, n_estimators=20, verbose=False).fit(X, Y)
+    >>> model.pred_dist(X[:2]).params["scale"].shape
+    (2,)
+    """
 
 
 MLE = LogScore

@@ -79,7 +79,20 @@ __all__ = [
 
 
 class Normal(NativeRegressionDistn):
-    """Normal(loc, scale); internal parameters (loc, log scale)."""
+    """Normal(loc, scale); internal parameters (loc, log scale).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Normal
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = Normal.fit(y)                # marginal fit, internal parameters
+    >>> dist = Normal(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.125 1.125 1.125]
+    """
 
     family = "normal"
     n_params = 2
@@ -87,7 +100,20 @@ class Normal(NativeRegressionDistn):
 
 
 class NormalFixedVar(Normal):
-    """Normal(loc, 1); internal parameter loc."""
+    """Normal(loc, 1); internal parameter loc.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import NormalFixedVar
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = NormalFixedVar.fit(y)                # marginal fit, internal parameters
+    >>> dist = NormalFixedVar(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.125 1.125 1.125]
+    """
 
     family = "fixed_params"
     config = {"family": "normal", "fixed": {"log_scale": 0.0}, "family_config": {}}
@@ -95,7 +121,20 @@ class NormalFixedVar(Normal):
 
 
 class NormalFixedMean(Normal):
-    """Normal(0, scale); internal parameter log scale."""
+    """Normal(0, scale); internal parameter log scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import NormalFixedMean
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = NormalFixedMean.fit(y)                # marginal fit, internal parameters
+    >>> dist = NormalFixedMean(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [0. 0. 0.]
+    """
 
     family = "fixed_params"
     config = {"family": "normal", "fixed": {"loc": 0.0}, "family_config": {}}
@@ -104,28 +143,80 @@ class NormalFixedMean(Normal):
 
 class LogNormal(NativeRegressionDistn):
     """Log-normal: log Y ~ Normal(μ, σ); internal parameters (μ, log σ); ``params`` are
-    scipy's ``{"s": σ, "scale": exp(μ)}``."""
+    scipy's ``{"s": σ, "scale": exp(μ)}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import LogNormal
+    >>> y = np.array([0.5, 1.0, 2.0, 4.0])
+    >>> theta = LogNormal.fit(y)                # marginal fit, internal parameters
+    >>> dist = LogNormal(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['s', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.91 1.91 1.91]
+    """
 
     family = "lognormal"
     n_params = 2
 
 
 class Exponential(NativeRegressionDistn):
-    """Exponential(scale); internal parameter log scale."""
+    """Exponential(scale); internal parameter log scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Exponential
+    >>> y = np.array([0.5, 1.0, 2.0, 4.0])
+    >>> theta = Exponential.fit(y)                # marginal fit, internal parameters
+    >>> dist = Exponential(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['scale']
+    >>> print(dist.predict().round(3))
+    [1.875 1.875 1.875]
+    """
 
     family = "exponential"
     n_params = 1
 
 
 class Laplace(NativeRegressionDistn):
-    """Laplace(loc, scale); internal parameters (loc, log scale)."""
+    """Laplace(loc, scale); internal parameters (loc, log scale).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Laplace
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = Laplace.fit(y)                # marginal fit, internal parameters
+    >>> dist = Laplace(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.25 1.25 1.25]
+    """
 
     family = "laplace"
     n_params = 2
 
 
 class Cauchy(NativeRegressionDistn):
-    """Cauchy(loc, scale); internal parameters (loc, log scale). Predicts the location."""
+    """Cauchy(loc, scale); internal parameters (loc, log scale). Predicts the location.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Cauchy
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = Cauchy.fit(y)                # marginal fit, internal parameters
+    >>> dist = Cauchy(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.4 1.4 1.4]
+    """
 
     family = "cauchy"
     n_params = 2
@@ -133,21 +224,60 @@ class Cauchy(NativeRegressionDistn):
 
 class T(NativeRegressionDistn):
     """Student's t(loc, scale, df); internal parameters (loc, log scale, log df). Predicts
-    the location."""
+    the location.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import T
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = T.fit(y)                # marginal fit, internal parameters
+    >>> dist = T(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.125 1.125 1.125]
+    """
 
     family = "student_t"
     n_params = 3
 
 
 class TFixedDf(T):
-    """Student's t with 3 degrees of freedom; internal parameters (loc, log scale)."""
+    """Student's t with 3 degrees of freedom; internal parameters (loc, log scale).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import TFixedDf
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = TFixedDf.fit(y)                # marginal fit, internal parameters
+    >>> dist = TFixedDf(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.219 1.219 1.219]
+    """
 
     config = {"fixed_df": 3.0}
     n_params = 2
 
 
 class TFixedDfFixedVar(T):
-    """Student's t with 3 degrees of freedom and scale 1; internal parameter loc."""
+    """Student's t with 3 degrees of freedom and scale 1; internal parameter loc.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import TFixedDfFixedVar
+    >>> y = np.array([-1.0, 0.5, 2.0, 3.0])
+    >>> theta = TFixedDfFixedVar.fit(y)                # marginal fit, internal parameters
+    >>> dist = TFixedDfFixedVar(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.277 1.277 1.277]
+    """
 
     family = "fixed_params"
     config = {
@@ -159,35 +289,100 @@ class TFixedDfFixedVar(T):
 
 
 class Gamma(NativeRegressionDistn):
-    """Gamma(α, β) with rate β; internal parameters (log α, log β)."""
+    """Gamma(α, β) with rate β; internal parameters (log α, log β).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Gamma
+    >>> y = np.array([0.5, 1.0, 2.0, 4.0])
+    >>> theta = Gamma.fit(y)                # marginal fit, internal parameters
+    >>> dist = Gamma(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['alpha', 'beta']
+    >>> print(dist.predict().round(3))
+    [1.875 1.875 1.875]
+    """
 
     family = "gamma"
     n_params = 2
 
 
 class Weibull(NativeRegressionDistn):
-    """Weibull(shape, scale); internal parameters (log shape, log scale)."""
+    """Weibull(shape, scale); internal parameters (log shape, log scale).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Weibull
+    >>> y = np.array([0.5, 1.0, 2.0, 4.0])
+    >>> theta = Weibull.fit(y)                # marginal fit, internal parameters
+    >>> dist = Weibull(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['scale', 'shape']
+    >>> print(dist.predict().round(3))
+    [1.885 1.885 1.885]
+    """
 
     family = "weibull"
     n_params = 2
 
 
 class HalfNormal(NativeRegressionDistn):
-    """Half-normal(scale) on [0, inf); internal parameter log scale."""
+    """Half-normal(scale) on [0, inf); internal parameter log scale.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import HalfNormal
+    >>> y = np.array([0.5, 1.0, 2.0, 4.0])
+    >>> theta = HalfNormal.fit(y)                # marginal fit, internal parameters
+    >>> dist = HalfNormal(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['loc', 'scale']
+    >>> print(dist.predict().round(3))
+    [1.839 1.839 1.839]
+    """
 
     family = "half_normal"
     n_params = 1
 
 
 class Poisson(NativeRegressionDistn):
-    """Poisson(μ); internal parameter log μ."""
+    """Poisson(μ); internal parameter log μ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Poisson
+    >>> y = np.array([0.0, 1.0, 3.0, 4.0])
+    >>> theta = Poisson.fit(y)                # marginal fit, internal parameters
+    >>> dist = Poisson(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['mu']
+    >>> print(dist.predict().round(3))
+    [2. 2. 2.]
+    """
 
     family = "poisson"
     n_params = 1
 
 
 class Beta(NativeRegressionDistn):
-    """Beta(α, β) on (0, 1); internal parameters (log α, log β)."""
+    """Beta(α, β) on (0, 1); internal parameters (log α, log β).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Beta
+    >>> y = np.array([0.2, 0.4, 0.5, 0.9])
+    >>> theta = Beta.fit(y)                # marginal fit, internal parameters
+    >>> dist = Beta(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['alpha', 'beta']
+    >>> print(dist.predict().round(3))
+    [0.518 0.518 0.518]
+    """
 
     family = "beta"
     n_params = 2
@@ -195,7 +390,20 @@ class Beta(NativeRegressionDistn):
 
 class LogitNormal(NativeRegressionDistn):
     """Logit-normal: logit(Y) ~ Normal(μ, σ) on (0, 1); internal parameters (μ, log σ);
-    ``params`` are ``{"mu", "sigma"}``."""
+    ``params`` are ``{"mu", "sigma"}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import LogitNormal
+    >>> y = np.array([0.2, 0.4, 0.5, 0.9])
+    >>> theta = LogitNormal.fit(y)                # marginal fit, internal parameters
+    >>> dist = LogitNormal(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['mu', 'sigma']
+    >>> print(dist.predict().round(3))
+    [0.519 0.519 0.519]
+    """
 
     family = "logit_normal"
     n_params = 2
@@ -203,7 +411,20 @@ class LogitNormal(NativeRegressionDistn):
 
 class BetaBinomial(NativeRegressionDistn):
     """Beta-binomial counts out of ``n`` trials (class attribute, 1 by default as in
-    NGBoost; set it in a subclass); internal parameters (log α, log β)."""
+    NGBoost; set it in a subclass); internal parameters (log α, log β).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import BetaBinomial
+    >>> y = np.array([0.0, 1.0, 1.0, 0.0])
+    >>> theta = BetaBinomial.fit(y)                # marginal fit, internal parameters
+    >>> dist = BetaBinomial(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['alpha', 'beta']
+    >>> print(dist.predict().round(3))
+    [0.5 0.5 0.5]
+    """
 
     family = "beta_binomial"
     n_params = 2
@@ -217,7 +438,17 @@ class BetaBinomial(NativeRegressionDistn):
 class BetaBernoulli(NativeClassificationDistn):
     """Beta-Bernoulli for two classes: P(Y = 1) = α/(α + β); internal parameters
     (log α, log β). One observation identifies only the mean, so its Fisher information
-    has rank one (the engine damps it)."""
+    has rank one (the engine damps it).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import BetaBernoulli
+    >>> dist = BetaBernoulli(np.array([[0.0, np.log(3.0)], [0.0, 0.0]]))   # (log α, log β)
+    >>> print(dist.class_probs().round(3))          # P(Y = 1) = α/(α + β)
+    [[0.5  0.5 ]
+     [0.25 0.75]]
+    """
 
     family = "beta_binomial"
     config = {"n_trials": 1}
@@ -247,7 +478,20 @@ class Categorical(NativeClassificationDistn):
 
 
 def k_categorical(K: int) -> DistnType:  # noqa: N803 - NGBoost's argument name
-    """The categorical distribution over K >= 2 classes (labels 0, ..., K − 1)."""
+    """The categorical distribution over K >= 2 classes (labels 0, ..., K − 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import k_categorical
+    >>> Dist = k_categorical(3)
+    >>> Dist.n_params                               # logits of classes 1 and 2 against class 0
+    2
+    >>> print(Dist.fit(np.array([0, 1, 1, 2, 2, 2])).round(3))
+    [0.693 1.099]
+    >>> print(Dist(np.zeros((2, 1))).class_probs().round(3))
+    [[0.333 0.333 0.333]]
+    """
     if isinstance(K, bool) or not isinstance(K, int | np.integer) or K < 2:
         raise ValueError(f"The 'K' argument of k_categorical must be an integer >= 2. Got {K!r}.")
     return DistnType(Categorical, int(K) - 1, f"k_categorical({int(K)})")
@@ -289,7 +533,20 @@ def _mvn_dim(n_params: int) -> int:
 
 
 def MultivariateNormal(k: int) -> DistnType:  # noqa: N802 - NGBoost's spelling
-    """The k-variate Normal for targets of shape (n_samples, k) (k = 1: shape (n, 1) or (n,))."""
+    """The k-variate Normal for targets of shape (n_samples, k) (k = 1: shape (n, 1) or (n,)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import MultivariateNormal
+    >>> Dist = MultivariateNormal(2)
+    >>> Dist.n_params                               # 2 means + 3 Cholesky entries
+    5
+    >>> Y = np.random.default_rng(0).normal(size=(500, 2))
+    >>> dist = Dist(np.tile(Dist.fit(Y)[:, None], (1, 4)))
+    >>> dist.params["scale"].shape                  # one 2×2 covariance per row
+    (4, 2, 2)
+    """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
         raise ValueError(
             f"The 'k' argument of MultivariateNormal must be a positive integer. Got {k!r}."

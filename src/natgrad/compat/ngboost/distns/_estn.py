@@ -71,7 +71,20 @@ class BetaBinomialEstNLogScore(LogScore):
 
 class BetaBinomialEstN(RegressionDistn):
     """Beta-binomial counts with α, β and the number of trials n all learned; internal
-    parameters (log α, log β, log n). Prefer `BetaBinomial` when n is known."""
+    parameters (log α, log β, log n). Prefer `BetaBinomial` when n is known.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import BetaBinomialEstN
+    >>> y = np.array([2.0, 5.0, 7.0, 3.0])
+    >>> theta = BetaBinomialEstN.fit(y)                # marginal fit, internal parameters
+    >>> dist = BetaBinomialEstN(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
+    >>> sorted(dist.params)
+    ['alpha', 'beta', 'n']
+    >>> print(dist.predict().round(3))
+    [4.25 4.25 4.25]
+    """
 
     n_params: ClassVar[int] = 3
     scores: ClassVar[list[type]] = [BetaBinomialEstNLogScore]

@@ -287,6 +287,18 @@ class DistnType:
         The number of internal parameters.
     label : str
         NGBoost's spelling, e.g. ``"k_categorical(3)"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.compat.ngboost.distns import Bernoulli      # k_categorical(2)
+    >>> Bernoulli.__name__, Bernoulli.n_params
+    ('k_categorical(2)', 1)
+    >>> print(Bernoulli.fit(np.array([0, 1, 1, 1])).round(3))   # log-odds of class 1
+    [1.099]
+    >>> print(Bernoulli(np.array([[0.0, 2.0]])).class_probs().round(3))
+    [[0.5   0.5  ]
+     [0.119 0.881]]
     """
 
     def __init__(self, cls: type[NativeDistn], n_params: int, label: str) -> None:
