@@ -36,7 +36,7 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         Every other hyper-parameter as in `NGBoostRegressor` (``n_estimators``,
         ``learning_rate``, ``max_depth``, ``leaf_rule``, ...), except that ``subsample``
         defaults to 1.0 (every row each stage): the regressor's 0.3 was chosen on regression
-        benchmarks (docs/benchmarks.md).
+        benchmarks (docs/design.md).
 
     Attributes
     ----------

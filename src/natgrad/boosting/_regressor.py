@@ -54,12 +54,11 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         `NGBoostSurvival` defaults to 3; for regression on small data sets (and
         ``min_samples_leaf=1``) 3-5 is a reasonable choice (docs/design.md, "Leaf prior").
     leaf_rule : {"fisher", "ngboost"}, default="fisher"
-        ``"ngboost"``: least squares on per-row natural gradients Fᵢ⁻¹gᵢ (NGBoost's step:
-        leaf values are their leaf means); the shared tree's split gain weighs each
-        parameter by the stage's mean Fisher diagonal, so it does not depend on the units
-        of y (docs/design.md, "Balanced splits for the ngboost rule").
         ``"fisher"``: each leaf takes the natural-gradient step of its own parameters,
-        (Σ wᵢFᵢ + λI)⁻¹ Σ wᵢgᵢ, with the matching split gain (DESIGN.md).
+        (Σ wᵢFᵢ + λI)⁻¹ Σ wᵢgᵢ, with the matching split gain. ``"ngboost"``: least squares
+        on per-row natural gradients Fᵢ⁻¹gᵢ (NGBoost's step: leaf values are their leaf
+        means); choose it to reproduce NGBoost's fits. How each rule splits:
+        docs/design.md.
     max_bins : int, default=255
         Histogram bins per feature (plus one for missing values); also the most categories
         a categorical feature may have.
@@ -73,10 +72,9 @@ default="from_dtype"
     subsample : float, default=0.3
         Fraction of rows drawn (without replacement) for each stage's tree; the tree's
         leaf values come from those rows, the line search and the update use every row.
-        Row subsampling keeps the predicted scale from collapsing on regions the training
-        rows fit closely; on the UCI benchmark it gives the better test likelihood on seven
-        of nine sets (docs/benchmarks.md, "Accuracy on the nine UCI datasets"). 1.0 uses
-        every row.
+        It keeps the predicted scale from collapsing where the training rows are fit
+        closely: lower it when held-out intervals are too narrow; 1.0 uses every row (as
+        NGBoost), for the fewest stages on large data. Why 0.3: docs/design.md.
     colsample : float, default=1.0
         Fraction of features each stage's tree may split on.
     validation_fraction : float, optional

@@ -144,11 +144,8 @@ class NGBoostSurvival(_NGBoostBase):
         Fisher information of each censored row at its censoring time (the leaf's metric is
         then the information its rows actually carry); with ``leaf_rule="ngboost"`` or a
         ``base_learner`` ``CensoredLogScore(metric="fisher")``, the uncensored Fisher as in
-        NGBoost. (Per-row natural gradients averaged without weights let rows censored early,
-        which carry little information, take large steps; on synthetic data that costs
-        0.07-0.14 nats of validation loss, while with Fisher leaves the censored metric is as
-        good with light censoring and better with heavy censoring.) A `CensoredLogScore`
-        instance is used as given.
+        NGBoost (why the two differ: docs/design.md, "Survival targets"). A
+        `CensoredLogScore` instance is used as given.
     distribution_config, n_estimators, learning_rate, max_depth, max_leaves, min_samples_leaf, \
 l2_regularization, leaf_rule, max_bins, categorical_features, colsample, \
 validation_fraction, n_iter_no_change, tol, base_learner, monotonic_cst, random_state, \
@@ -160,8 +157,9 @@ verbose, n_jobs
     leaf_prior : float, default=3.0
         As in `NGBoostRegressor`, with a default of 3 pseudo-rows here: censored rows carry
         little Fisher information, so a leaf's step can rest on one or two events, and
-        without the prior their scale collapses (lifelines' rossi: censored test NLL 75 at
-        0, 2.5 at 3; docs/design.md, "Leaf prior").
+        without the prior their predicted scale can collapse. Raise it when most rows are
+        censored and the predicted survival curves are too steep (docs/design.md, "Leaf
+        prior").
 
     Attributes
     ----------

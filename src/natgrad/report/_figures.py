@@ -42,6 +42,14 @@ def _figure(ncols: int = 1, width: float = 6.4, height: float = 4.2) -> tuple[An
     return fig, axes
 
 
+def _label(ax: Any, xlabel: str, ylabel: str, title: str, loc: str = "best") -> None:
+    """Axis labels, title and legend, in the one style of every report figure."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=9, loc=loc)
+
+
 def _png_base64(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
@@ -62,10 +70,7 @@ def _plot_learning_curves(model: Any) -> tuple[str, str]:
     ax.axvline(best, color=_GRAY, ls="--", lw=1, label=f"chosen stage = {best}")
     if 0 <= best < chosen.size and np.isfinite(chosen[best]):
         ax.plot([best], [chosen[best]], "o", color=_RED, ms=6)
-    ax.set_xlabel("stage (0 = marginal fit)")
-    ax.set_ylabel("mean score (loss)")
-    ax.set_title("Learning curves")
-    ax.legend(fontsize=9)
+    _label(ax, "stage (0 = marginal fit)", "mean score (loss)", "Learning curves")
     caption = (
         f"Training and validation loss after each stage; the dashed line marks the chosen stage "
         f"({best} of {int(model.n_estimators_)}), the one with the lowest validation loss."
@@ -98,10 +103,7 @@ def _plot_pit_histogram(u: Array) -> tuple[str, str]:
     )
     ax.axhline(1.0, color="black", lw=1, zorder=3, label="uniform")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("PIT value F(y)")
-    ax.set_ylabel("density")
-    ax.set_title("PIT histogram")
-    ax.legend(fontsize=9)
+    _label(ax, "PIT value F(y)", "density", "PIT histogram")
     caption = (
         f"Probability integral transform of the {n} validation targets. A calibrated model "
         "gives a flat histogram; a U shape means intervals too narrow (overconfident), a hump "
@@ -110,23 +112,42 @@ def _plot_pit_histogram(u: Array) -> tuple[str, str]:
     return _png_base64(fig), caption
 
 
-def _plot_reliability(u: Array) -> tuple[str, str]:
-    n = u.size
-    levels, observed = calibration_curve(u)
-    error = float(np.mean(np.abs(observed - levels)))
+def _against_diagonal(
+    n: int,
+    nominal: Array,
+    observed: Array,
+    *,
+    labels: tuple[str, str],
+    axes: tuple[str, str],
+    title: str,
+) -> tuple[Any, Any]:
+    """Observed shares against nominal probabilities on the unit square, with the diagonal
+    and the 95 % band of a share of ``n`` calibrated rows; ``labels`` name the diagonal and
+    the points, ``axes`` the x and y axes."""
     grid = np.linspace(0, 1, 101)
     band = 1.96 * np.sqrt(grid * (1 - grid) / n)
     fig, (ax,) = _figure(width=5.2)
     ax.fill_between(grid, grid - band, grid + band, color=_GRAY, alpha=0.15, label="95% band")
-    ax.plot([0, 1], [0, 1], color="black", lw=1, label="perfect calibration")
-    ax.plot(levels, observed, "o-", color=_BLUE, ms=4, label="model")
+    ax.plot([0, 1], [0, 1], color="black", lw=1, label=labels[0])
+    ax.plot(nominal, observed, "o-", color=_BLUE, ms=4, label=labels[1])
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_aspect("equal")
-    ax.set_xlabel("nominal probability α")
-    ax.set_ylabel("observed share of PIT ≤ α")
-    ax.set_title(f"Reliability (calibration error {error:.3f})")
-    ax.legend(fontsize=9, loc="upper left")
+    _label(ax, axes[0], axes[1], title, loc="upper left")
+    return fig, ax
+
+
+def _plot_reliability(u: Array) -> tuple[str, str]:
+    levels, observed = calibration_curve(u)
+    error = float(np.mean(np.abs(observed - levels)))
+    fig, ax = _against_diagonal(
+        u.size,
+        levels,
+        observed,
+        labels=("perfect calibration", "model"),
+        axes=("nominal probability α", "observed share of PIT ≤ α"),
+        title=f"Reliability (calibration error {error:.3f})",
+    )
     caption = (
         "Share of validation targets below each predicted quantile α against α. Points above "
         "the diagonal: the predicted quantiles are too high; below: too low."
@@ -135,14 +156,15 @@ def _plot_reliability(u: Array) -> tuple[str, str]:
 
 
 def _plot_coverage(dist: Distribution, y: Array) -> tuple[str, str]:
-    n = y.size
     observed = coverage(dist, y, _COVERAGE_GRID)
-    grid = np.linspace(0, 1, 101)
-    band = 1.96 * np.sqrt(grid * (1 - grid) / n)
-    fig, (ax,) = _figure(width=5.2)
-    ax.fill_between(grid, grid - band, grid + band, color=_GRAY, alpha=0.15, label="95% band")
-    ax.plot([0, 1], [0, 1], color="black", lw=1, label="nominal")
-    ax.plot(_COVERAGE_GRID, observed, "o-", color=_BLUE, ms=4, label="observed")
+    fig, ax = _against_diagonal(
+        y.size,
+        _COVERAGE_GRID,
+        observed,
+        labels=("nominal", "observed"),
+        axes=("nominal coverage of the central interval", "observed coverage"),
+        title="Coverage of central intervals",
+    )
     for level in (0.5, 0.8, 0.95):
         j = int(np.argmin(np.abs(_COVERAGE_GRID - level)))
         ax.annotate(
@@ -153,13 +175,6 @@ def _plot_coverage(dist: Distribution, y: Array) -> tuple[str, str]:
             fontsize=8,
             color=_BLUE,
         )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_aspect("equal")
-    ax.set_xlabel("nominal coverage of the central interval")
-    ax.set_ylabel("observed coverage")
-    ax.set_title("Coverage of central intervals")
-    ax.legend(fontsize=9, loc="upper left")
     caption = (
         "Share of validation targets inside the central interval of each nominal level "
         "(labels at 50, 80 and 95 %). Below the diagonal: intervals too narrow."
@@ -253,10 +268,7 @@ def _plot_class_reliability(proba: Array, y: Any) -> tuple[str, str]:
     ax.plot(predicted[used], observed[used], "o-", color=_BLUE, lw=1.6, label="model")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.set_xlabel("predicted probability (bin mean)")
-    ax.set_ylabel("observed frequency")
-    ax.set_title("Reliability diagram")
-    ax.legend(fontsize=9)
+    _label(ax, "predicted probability (bin mean)", "observed frequency", "Reliability diagram")
     what = (
         "the probability of the second class"
         if proba.shape[1] == 2
@@ -280,10 +292,7 @@ def _plot_kaplan_meier(dist: Distribution, time: Array, event: Array) -> tuple[s
             label="Kaplan–Meier (observed)")  # fmt: skip
     ax.plot(grid, mean_sf, color=_ORANGE, lw=1.6, label="mean predicted S(t)")
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("time")
-    ax.set_ylabel("survival probability S(t)")
-    ax.set_title("Kaplan–Meier against predicted survival")
-    ax.legend(fontsize=9)
+    _label(ax, "time", "survival probability S(t)", "Kaplan–Meier against predicted survival")
     caption = (
         f"The Kaplan–Meier estimate on {time.size} validation rows ({int(event.sum())} events) "
         "and the mean of the predicted survival curves; close curves mean the model is "

@@ -91,6 +91,17 @@ def summarize_data(
     -------
     dict
         ``{"rows": n, "columns": p, "target": {...}, "missing values": {...}}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.report import summarize_data
+    >>> X = np.array([[1.0, np.nan], [2.0, 3.0], [4.0, 5.0]])
+    >>> summary = summarize_data(X, [1.0, 2.0, 6.0], target_name="price")
+    >>> summary["rows"], summary["columns"]
+    (3, 2)
+    >>> summary["missing values"]
+    {'total': 1, 'by column': {'x1': 1}}
     """
     if hasattr(X, "columns") and hasattr(X, "isna"):
         names = [str(c) for c in X.columns]
@@ -326,6 +337,27 @@ def write_report(
         The exact command that made the report.
     version : str
         The natgrad version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import natgrad
+    >>> from natgrad import NGBoostRegressor
+    >>> from natgrad.metrics import evaluate
+    >>> from natgrad.report import summarize_data, write_report
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> y = X[:, 0] + rng.normal(scale=0.5, size=300)
+    >>> model = NGBoostRegressor(n_estimators=30, learning_rate=0.1, random_state=0)
+    >>> model = model.fit(X[:200], y[:200], eval_set=(X[200:], y[200:]))
+    >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+    >>> write_report(path, model=model, X_val=X[200:], y_val=y[200:],
+    ...              metrics=evaluate(model.predict_dist(X[200:]), y[200:]),
+    ...              data_summary=summarize_data(X, y), command="example",
+    ...              version=natgrad.__version__)
+    >>> 'id="fig-pit-histogram"' in open(path, encoding="utf-8").read()
+    True
     """
     out = _check_report_args(path, model, metrics, data_summary, command, version)
     where = "natgrad.report.write_report"
@@ -474,6 +506,29 @@ def write_classification_report(
         Validation labels, values of ``model.classes_``.
     path, model, X_val, metrics, data_summary, command, version
         As in `write_report` (``X_val`` is required).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import natgrad
+    >>> from natgrad import NGBoostClassifier
+    >>> from natgrad.metrics import evaluate_classification
+    >>> from natgrad.report import CLASSIFICATION_FIGURE_IDS, summarize_data
+    >>> from natgrad.report import write_classification_report
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    >>> model = NGBoostClassifier(n_estimators=20, learning_rate=0.1, random_state=0).fit(X, y)
+    >>> proba = model.predict_proba(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+    >>> write_classification_report(path, model=model, X_val=X, y_val=y,
+    ...                             metrics=evaluate_classification(proba, y),
+    ...                             data_summary=summarize_data(X), command="example",
+    ...                             version=natgrad.__version__)
+    >>> html = open(path, encoding="utf-8").read()
+    >>> all(f'id="{fig}"' in html for fig in CLASSIFICATION_FIGURE_IDS)
+    True
     """
     from natgrad.metrics import CLASSIFICATION_DESCRIPTIONS
 
@@ -515,6 +570,29 @@ def write_survival_report(
         Validation times and event flags (1 event, 0 censored).
     path, model, X_val, metrics, data_summary, command, version
         As in `write_report` (``X_val`` is required).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import natgrad
+    >>> from natgrad import NGBoostSurvival
+    >>> from natgrad.metrics import evaluate_survival
+    >>> from natgrad.report import summarize_data, write_survival_report
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 2))
+    >>> t = rng.lognormal(mean=1.0 + 0.5 * X[:, 0], sigma=0.5)
+    >>> c = rng.lognormal(mean=1.5, sigma=0.5, size=300)
+    >>> time, event = np.minimum(t, c), (t <= c).astype(float)
+    >>> model = NGBoostSurvival(n_estimators=20, learning_rate=0.1, random_state=0)
+    >>> model = model.fit(X, time, event)
+    >>> path = os.path.join(tempfile.mkdtemp(), "report.html")
+    >>> write_survival_report(path, model=model, X_val=X, time_val=time, event_val=event,
+    ...                       metrics=evaluate_survival(model.predict_dist(X), time, event),
+    ...                       data_summary=summarize_data(X), command="example",
+    ...                       version=natgrad.__version__)
+    >>> 'id="fig-kaplan-meier"' in open(path, encoding="utf-8").read()
+    True
     """
     from natgrad.metrics import SURVIVAL_DESCRIPTIONS
 
