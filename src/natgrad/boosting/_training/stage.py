@@ -158,11 +158,40 @@ class FusedStage:
         # per-block sums larger than the rows themselves: a pass per L(ρ) instead.
         if not self._leaf_sums or n_sums > 2 * n:
             return lambda rho: self.loss_along(theta, values, index, rho)
-        stats = _leaf_stats(
-            self.code, theta, self._exp, index, values.shape[0], self.target, self.const,
+        stats = self.leaf_stats(theta, index, values.shape[0])
+        return lambda rho: self.stats_loss(stats, values, rho)
+
+    @property
+    def has_leaf_sums(self) -> bool:
+        """Whether L(ρ) along a tree's direction follows from per-leaf sums (`leaf_stats`)."""
+        return bool(self._leaf_sums)
+
+    def leaf_stats(self, theta: Array, index: NDArray[np.int32], n_leaves: int) -> Array:
+        """The per-leaf sums behind `line` (families with `has_leaf_sums`), read from the
+        cache of `set_params`, which must hold ``theta``.
+
+        They are sums over rows, so the sums of disjoint row shards add up to those of all
+        the rows (the sharded engine, `natgrad.boosting.sharded`, adds them).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (n, p)
+        index : ndarray of shape (n,), int32
+            Each row's leaf.
+        n_leaves : int
+
+        Returns
+        -------
+        stats : ndarray of shape (n_leaves, N_STATS)
+        """
+        return _leaf_stats(
+            self.code, theta, self._exp, index, n_leaves, self.target, self.const,
             self.has_const, self.weights,
         )  # fmt: skip
-        return lambda rho: float(_stats_loss(self.code, stats, values, rho))
+
+    def stats_loss(self, stats: Array, values: Array, rho: float) -> float:
+        """L(ρ) = Σ wᵢ S(θᵢ − ρ values[leafᵢ], yᵢ) from `leaf_stats`' sums, O(n_leaves)."""
+        return float(_stats_loss(self.code, stats, values, rho))
 
     def loss_along(
         self, theta: Array, values: Array, index: NDArray[np.int32], rho: float

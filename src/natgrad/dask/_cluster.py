@@ -1,0 +1,138 @@
+"""Placing the training rows on the Dask workers: one actor per worker holding its rows.
+
+The partitions are computed where Dask puts them; every worker that holds some gets one
+actor (`ShardActor`, a `natgrad.boosting.sharded.Shard`) built from its partitions in place,
+so the rows never travel to the client. `ActorPool` is the `ShardPool` of those actors: a
+round calls one method on every actor at once and waits for all of them, at most
+``timeout`` seconds, in a fixed actor order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import TimeoutError as FuturesTimeoutError
+from typing import Any
+
+import numpy as np
+
+from natgrad._typing import Array
+from natgrad.boosting.sharded import Shard
+
+__all__ = ["ActorPool", "ShardActor", "place_shards"]
+
+
+class ShardActor(Shard):
+    """A `Shard` made on a worker from that worker's partitions.
+
+    Parameters
+    ----------
+    train : list of (X, y, w) tuples
+        The worker's training partitions, in partition order.
+    val : list of (X, y, w) tuples
+        The worker's validation partitions (may be empty).
+    """
+
+    def __init__(self, train: list[tuple[Array, Array, Array]], val: list[Any]) -> None:
+        X, y, w = _concat(train)
+        if val:
+            X_val, y_val, w_val = _concat(val)
+            super().__init__(X, y, w, X_val, y_val, w_val)
+        else:
+            super().__init__(X, y, w)
+
+    def ping(self) -> bool:
+        """Whether the actor answers (a cheap round for the benchmark's latency)."""
+        return True
+
+
+def _concat(parts: Sequence[tuple[Array, Array, Array]]) -> tuple[Array, Array, Array]:
+    if not parts:
+        raise ValueError("a shard needs at least one partition")
+    X = np.concatenate([np.asarray(p[0], dtype=np.float64).reshape(len(p[1]), -1) for p in parts])
+    y = np.concatenate([np.asarray(p[1], dtype=np.float64).reshape(-1) for p in parts])
+    w = np.concatenate([np.asarray(p[2], dtype=np.float64).reshape(-1) for p in parts])
+    return X, y, w
+
+
+class ActorPool:
+    """The `ShardPool` of the fit's actors (`natgrad.boosting.sharded.ShardPool`).
+
+    Parameters
+    ----------
+    actors : list of (worker address, actor)
+    timeout : float
+        Seconds a round may take before the fit fails (a dead or stuck worker).
+    """
+
+    def __init__(self, actors: list[tuple[str, Any]], timeout: float) -> None:
+        self.actors = actors
+        self.timeout = timeout
+        self.rounds = 0
+
+    def call(self, method: str, *args: Any) -> list[Any]:
+        self.rounds += 1
+        futures = [(addr, getattr(actor, method)(*args)) for addr, actor in self.actors]
+        out = []
+        for addr, future in futures:
+            try:
+                out.append(future.result(timeout=self.timeout))
+            except (TimeoutError, FuturesTimeoutError, OSError) as exc:
+                raise RuntimeError(
+                    f"The Dask worker {addr} holding training rows did not answer the "
+                    f"{method!r} round of the fit within {self.timeout:g} s (it may have died "
+                    f"or be stuck): the fit is abandoned. Cause: {type(exc).__name__}: {exc}"
+                ) from exc
+        return out
+
+
+def place_shards(
+    client: Any,
+    train: list[Any],
+    val: list[Any],
+    timeout: float,
+) -> ActorPool:
+    """Compute the partitions on the cluster and make one `ShardActor` per worker that
+    holds some, on that worker.
+
+    Parameters
+    ----------
+    client : distributed.Client
+    train, val : list of dask.delayed
+        Each partition as a delayed ``(X, y, w)`` tuple, in partition order.
+    timeout : float
+        Seconds for the placement and for each later round.
+    """
+    from distributed import wait
+
+    futures = client.compute(train + val)
+    wait(futures, timeout=timeout)
+    holders = client.who_has(futures)
+    by_worker: dict[str, tuple[list[Any], list[Any]]] = {}
+    for k, future in enumerate(futures):
+        addr = sorted(holders[future.key])[0]
+        train_parts, val_parts = by_worker.setdefault(addr, ([], []))
+        (train_parts if k < len(train) else val_parts).append(future)
+    actors = []
+    for addr in sorted(by_worker):
+        train_parts, val_parts = by_worker[addr]
+        if not train_parts:
+            # Validation rows on a worker without training rows: moved to one that has some.
+            continue
+        actors.append((addr, train_parts, val_parts))
+    orphans = [
+        f for addr in sorted(by_worker) if not by_worker[addr][0] for f in by_worker[addr][1]
+    ]
+    if orphans:
+        actors[0][2].extend(orphans)
+    made = [
+        (
+            addr,
+            client.submit(
+                ShardActor, tr, va, actor=True, workers=[addr], allow_other_workers=False,
+                pure=False,
+            ),
+        )
+        for addr, tr, va in actors
+    ]  # fmt: skip
+    wait([f for _, f in made], timeout=timeout)
+    return ActorPool([(addr, f.result(timeout=timeout)) for addr, f in made], timeout)
