@@ -41,10 +41,12 @@ from natgrad.boosting._hist.leaf_solve import leaf_value
 from natgrad.boosting._hist.predictor import Ensemble
 from natgrad.boosting._hist.split_diagonal import diagonal_layout, expand_diagonal
 from natgrad.boosting._hist.splitting import find_best_split
+from natgrad.boosting._training.early_stopping import EarlyStopping
 from natgrad.boosting._training.learners import NativeModel
 from natgrad.boosting._training.line_search import search_step
+from natgrad.boosting._training.sampling import StageSampler
 from natgrad.boosting._training.stage import FusedStage, fused_stage
-from natgrad.boosting._training.trainer import FitState, Trainer
+from natgrad.boosting._training.trainer import FitState
 from natgrad.distributions import Distribution
 from natgrad.scores import Score
 
@@ -211,25 +213,23 @@ class ShardedTrainer:
         )  # fmt: skip
         losses = pool.call("setup", spec)
         current = _add([loss for loss, _ in losses])
-        has_val = w_val_sum is not None
-        best_val = _add([v for _, v in losses]) if has_val else np.nan
+        stopping = None
+        if w_val_sum is not None:
+            stopping = EarlyStopping(_add([v for _, v in losses]), est.n_iter_no_change, est.tol)
         self.train_loss.append(current)
-        self.validation_loss.append(best_val)
-        best_stage, stale = 0, 0
+        self.validation_loss.append(np.nan if stopping is None else stopping.best_loss)
         grower = _LevelGrower(plan, p)
         ensemble = Ensemble(p, d, missing_values_bin_idx=mapper.missing_values_bin_idx_)
-        local = Trainer(est, self.family, self.config, self.score, self.rng)
+        sampler = StageSampler(self.rng, est.subsample, est.colsample)
         update: tuple[float, Tree] | None = None
         stopped = False
         for stage in range(est.n_estimators):
-            mask = local._features(d, est.colsample)
+            mask = sampler.features(d)
             features = plan.features if mask is None else np.flatnonzero(mask).astype(np.int32)
             val_partials, tree, leaves = grower.grow(pool, update, features, n)
-            if update is not None and has_val:
+            if update is not None and stopping is not None:
                 # The last stage's validation loss came back with this stage's first round.
-                stopped, best_val, best_stage, stale = self._validate(
-                    _add(val_partials), stage, best_val, best_stage, stale
-                )
+                stopped = self._validate(stopping, _add(val_partials), stage)
                 if stopped:
                     break
             stats = _add(pool.call("finish", grower.pending, leaves))
@@ -245,14 +245,12 @@ class ShardedTrainer:
             ensemble.append(tree, -step)
             self.train_loss.append(current)
             update = (step, tree)
-            if not has_val:
+            if stopping is None:
                 self.validation_loss.append(np.nan)
         if not stopped and update is not None:
             val = _add(pool.call("end", update))
-            if has_val:
-                _, best_val, best_stage, stale = self._validate(
-                    val, est.n_estimators, best_val, best_stage, stale
-                )
+            if stopping is not None:
+                self._validate(stopping, val, est.n_estimators)
 
         model = NativeModel(
             n_params=p, max_bins=est.max_bins, max_depth=est.max_depth, max_leaves=None,
@@ -267,25 +265,18 @@ class ShardedTrainer:
             template=template,
             model=model,
             n_estimators=model.n_stages,
-            best_iteration=best_stage if has_val else model.n_stages,
+            best_iteration=model.n_stages if stopping is None else stopping.best_stage,
             train_loss=np.asarray(self.train_loss),
             validation_loss=np.asarray(self.validation_loss),
         )
 
-    def _validate(
-        self, value: float, n_done: int, best_val: float, best_stage: int, stale: int
-    ) -> tuple[bool, float, int, int]:
-        """The local trainer's early-stopping rule after ``n_done`` stages."""
-        est = self.estimator
+    def _validate(self, stopping: EarlyStopping, value: float, n_done: int) -> bool:
+        """Record the validation loss after ``n_done`` stages; True when the fit stops."""
         self.validation_loss.append(value)
-        if value < best_val - est.tol:
-            best_val, best_stage, stale = value, n_done, 0
-        else:
-            stale += 1
-        stop = est.n_iter_no_change is not None and stale >= est.n_iter_no_change
+        stop = stopping.update(value, n_done)
         if stop:
             logger.info("early stopping after %d stages", n_done)
-        return stop, best_val, best_stage, stale
+        return stop
 
 
 class _LevelGrower:
