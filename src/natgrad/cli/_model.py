@@ -198,10 +198,6 @@ def _fit(ctx: click.Context, **o: Any) -> None:
     )
     X, y = data["X"], data["y"]
     X_val, y_val = X.iloc[val], y[val]
-    # Before fit: the kernels that compile ahead of the first stage (binning, the loss) too.
-    from natgrad.boosting._training.progress import announce_compilation
-
-    announce_compilation(show=not o["quiet"])
     try:
         if task == "survival":
             e = data["event"]
