@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 import sys
@@ -11,23 +10,28 @@ from pathlib import Path
 
 
 def _numba_cache_dir() -> str:
-    """A numba cache folder named by a hash of every source file of the natgrad under test.
+    """A numba cache folder named by a hash of the sources of the natgrad under test that its
+    compiled kernels can depend on (``natgrad._numba_cache.kernel_sources``).
 
     numba's on-disk cache checks only a cached function's own source file, so a kernel whose
     callee in another module was edited can run its stale compiled copy. With the folder keyed
-    on all sources, any edit anywhere starts the tests from an empty cache, while an unchanged
-    tree (a rerun, every xdist worker) reuses the kernels compiled once. Found without
-    importing natgrad, so that numba reads the variable when it is first imported.
+    on those sources, an edit that can change a kernel starts the tests from an empty cache,
+    while an unchanged engine (a rerun, every xdist worker, an edit of the PyTorch or Dask
+    layer) reuses the kernels compiled once. Found without importing natgrad, so that numba
+    reads the variable when it is first imported.
     """
     spec = importlib.util.find_spec("natgrad")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the natgrad package is not installed in this environment")
     package = Path(list(spec.submodule_search_locations)[0])
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return os.path.join(tempfile.gettempdir(), f"natgrad-numba-cache-{digest.hexdigest()[:16]}")
+    keying = importlib.util.spec_from_file_location(
+        "_natgrad_numba_cache_keying", package / "_numba_cache.py"
+    )
+    assert keying is not None and keying.loader is not None
+    module = importlib.util.module_from_spec(keying)
+    keying.loader.exec_module(module)
+    key = module.source_key(package)
+    return os.path.join(tempfile.gettempdir(), f"natgrad-numba-cache-{key}")
 
 
 # Set unconditionally: an inherited NUMBA_CACHE_DIR could hold kernels of another tree.

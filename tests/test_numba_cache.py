@@ -4,7 +4,6 @@ the user's own NUMBA_CACHE_DIR respected, and the "compiling" notice's cache che
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,18 +42,27 @@ def test_the_users_numba_cache_dir_is_kept(tmp_path):
     )
 
 
-def test_source_key_changes_with_any_source_and_the_version(tmp_path):
+def test_source_key_follows_the_kernels_sources_and_the_version(tmp_path):
     package = tmp_path / "pkg"
     (package / "sub").mkdir(parents=True)
-    (package / "a.py").write_text("x = 1\n")
-    (package / "sub" / "b.py").write_text("y = 2\n")
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "kernels.py").write_text("import numba\nfrom .sub import b\n")
+    (package / "sub" / "b.py").write_text("from pkg.sub.c import y\n")
+    (package / "sub" / "c.py").write_text("y = 2\n")
+    (package / "layer.py").write_text("from pkg import kernels\n")  # no kernel imports it
+    assert {p.relative_to(package).as_posix() for p in _numba_cache.kernel_sources(package)} == {
+        "__init__.py", "kernels.py", "sub/__init__.py", "sub/b.py", "sub/c.py",
+    }  # fmt: skip
     key = _numba_cache.source_key(package, "1.0")
     assert _numba_cache.source_key(package, "1.0") == key
     assert _numba_cache.source_key(package, "1.1") != key
-    (package / "sub" / "b.py").write_text("y = 3\n")  # a callee's module, not the caller's
+    (package / "layer.py").write_text("from pkg import kernels\nz = 1\n")
+    assert _numba_cache.source_key(package, "1.0") == key
+    (package / "sub" / "c.py").write_text("y = 3\n")  # a global read through two imports
     edited = _numba_cache.source_key(package, "1.0")
     assert edited != key
-    shutil.move(package / "sub" / "b.py", package / "c.py")  # same contents, other module
+    (package / "sub" / "b.py").write_text("from .c import y\nimport numba\n")
     assert _numba_cache.source_key(package, "1.0") not in (key, edited)
 
 
