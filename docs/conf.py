@@ -32,9 +32,6 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.ipynb"]
 templates_path = ["_templates"]
-# A page added to docs/ but not yet listed in a toctree is still built; it should not fail
-# the -W build of everyone else's work (list it in index.rst or user_guide/index.md).
-suppress_warnings = ["toc.not_included"]
 
 # Single backticks link to a Python object when one exists, else render as emphasis: the
 # docstrings write `natgrad.distributions` and `fit` alike.

@@ -7,6 +7,10 @@ the same family be fitted in other coordinates, with the family's geometry pulle
 through the Jacobian J = ∂θ/∂φ (DESIGN.md, "output-space geometry, pulled back"):
 
     ∇_φ L = Jᵀ ∇_θ L,      F_φ = Jᵀ F_θ J.
+
+Public: `fit_distribution` and `FitResult` (also importable from ``natgrad``), and the
+coordinates: `Parameterization` with two ready ones, `NORMAL_LOC_SCALE` and
+`GAMMA_LOG_MEAN`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,14 @@ from natgrad._typing import Array
 from natgrad._validation import as_float_array, check_finite, check_sample_weight, describe
 from natgrad.distributions import Distribution, get, has_closed_form_kl
 
+__all__ = [
+    "GAMMA_LOG_MEAN",
+    "NORMAL_LOC_SCALE",
+    "FitResult",
+    "Parameterization",
+    "fit_distribution",
+]
+
 logger = logging.getLogger(__name__)
 
 #: Most halvings of one update whose new loss is not finite before the fit gives up.
@@ -36,6 +48,12 @@ MAX_HALVINGS = 60
 class Parameterization:
     """Coordinates φ for a family, through a smooth invertible map φ ↦ θ.
 
+    Pass one as ``parameterization=`` to `fit_distribution` to fit a family in other
+    coordinates than its own: the natural gradient's path does not change (up to the step
+    size's discretisation; not at all for a linear map), while plain gradient descent, Adam
+    and the other first-order optimizers take different paths. `NORMAL_LOC_SCALE` and
+    `GAMMA_LOG_MEAN` are ready-made; build your own for other coordinates.
+
     θ are the family's unconstrained parameters. All functions act on rows: arrays of shape
     (n, p) (``jacobian`` returns (n, p, p) with ``J[i, a, b] = ∂θ_a/∂φ_b``). A φ outside the
     map's domain must give a non-finite θ (the fit then halves its step).
@@ -43,11 +61,67 @@ class Parameterization:
     Attributes
     ----------
     name : str
+        A label for plots and messages.
     param_names : tuple of str
         Names of the coordinates φ.
-    to_params : callable φ -> θ
-    from_params : callable θ -> φ
-    jacobian : callable φ -> ∂θ/∂φ
+    to_params : callable, ndarray of shape (n, p) -> ndarray of shape (n, p)
+        φ -> θ.
+    from_params : callable, ndarray of shape (n, p) -> ndarray of shape (n, p)
+        θ -> φ, the inverse of ``to_params``.
+    jacobian : callable, ndarray of shape (n, p) -> ndarray of shape (n, p, p)
+        φ -> ∂θ/∂φ.
+
+    See Also
+    --------
+    fit_distribution : Takes a parameterization as ``parameterization=``.
+    natgrad.compare : Runs optimizers in several parameterizations and plots their paths.
+
+    Examples
+    --------
+    The Normal in (μ, σ): θ = (μ, log σ), so J = diag(1, 1/σ).
+
+    >>> import numpy as np
+    >>> from natgrad import fit_distribution
+    >>> from natgrad.fit import GAMMA_LOG_MEAN, NORMAL_LOC_SCALE, Parameterization
+    >>> NORMAL_LOC_SCALE.param_names
+    ('loc', 'scale')
+    >>> phi = np.array([[3.0, 0.5]])
+    >>> NORMAL_LOC_SCALE.to_params(phi).round(4)
+    array([[ 3.    , -0.6931]])
+    >>> NORMAL_LOC_SCALE.jacobian(phi)[0]
+    array([[1., 0.],
+           [0., 2.]])
+
+    Fitting in these coordinates reaches the same maximum-likelihood fit; the result's
+    ``params`` are in the fit's coordinates (here μ and σ themselves).
+
+    >>> y = np.random.default_rng(0).normal(loc=3.0, scale=0.5, size=200)
+    >>> fit = fit_distribution(y, "normal", parameterization=NORMAL_LOC_SCALE)
+    >>> fit.converged, fit.params.round(3)
+    (True, array([[3.008, 0.481]]))
+
+    The Gamma in (log shape, log mean) is a linear map of (log shape, log rate): the natural
+    gradient takes exactly the same steps in both.
+
+    >>> g = np.random.default_rng(0).gamma(shape=3.0, scale=2.0, size=500)
+    >>> own = fit_distribution(g, "gamma")
+    >>> by_mean = fit_distribution(g, "gamma", parameterization=GAMMA_LOG_MEAN)
+    >>> own.n_steps == by_mean.n_steps, np.allclose(own.loss_history, by_mean.loss_history)
+    (True, True)
+    >>> np.exp(by_mean.params).round(2)                     # shape and mean
+    array([[3.24, 5.75]])
+
+    Your own coordinates: the Normal in (μ, log variance), θ = (μ, ½ log v).
+
+    >>> loc_log_var = Parameterization(
+    ...     "normal (loc, log variance)",
+    ...     ("loc", "log_var"),
+    ...     to_params=lambda p: np.column_stack([p[:, 0], 0.5 * p[:, 1]]),
+    ...     from_params=lambda t: np.column_stack([t[:, 0], 2.0 * t[:, 1]]),
+    ...     jacobian=lambda p: np.broadcast_to(np.diag([1.0, 0.5]), (len(p), 2, 2)).copy(),
+    ... )
+    >>> fit_distribution(y, "normal", parameterization=loc_log_var).params.round(3)
+    array([[ 3.008, -1.465]])
     """
 
     name: str
@@ -74,7 +148,9 @@ def _normal_scale_jac(phi: Array) -> Array:
     return jac
 
 
-#: Normal in (μ, σ) instead of (μ, log σ): θ = (φ₀, log φ₁), J = diag(1, 1/σ).
+#: The Normal in (μ, σ) instead of its own (μ, log σ): θ = (φ₀, log φ₁), J = diag(1, 1/σ).
+#: A nonlinear map: first-order optimizers take other paths here than in (μ, log σ), and a
+#: step that makes σ negative is halved. See `Parameterization` for an example.
 NORMAL_LOC_SCALE = Parameterization(
     "normal (loc, scale)",
     ("loc", "scale"),
@@ -98,8 +174,9 @@ def _gamma_mean_jac(phi: Array) -> Array:
     return np.broadcast_to(_GAMMA_MEAN, (phi.shape[0], 2, 2)).copy()
 
 
-#: Gamma in (log shape, log mean) instead of (log shape, log rate): log rate = log k − log m.
-#: A linear map, so natural-gradient paths agree exactly; the Fisher becomes nearly diagonal.
+#: The Gamma in (log shape, log mean) instead of its own (log shape, log rate):
+#: log rate = log k − log m. A linear map, so natural-gradient paths agree exactly; the
+#: Fisher becomes nearly diagonal. See `Parameterization` for an example.
 GAMMA_LOG_MEAN = Parameterization(
     "gamma (log shape, log mean)",
     ("log_shape", "log_mean"),
@@ -402,8 +479,8 @@ def fit_distribution(
         Registry name (``"normal"``, ``"gamma"``, ...) or family class.
     optimizer : str or GradientTransformation, default "natural"
         A name of `natgrad.optim.names` (built with its defaults) or any transformation.
-        It receives ``fisher=`` (F_φ) on every step and ``hessian=`` (observed, by finite
-        differences; see `Objective.hessian`) when it asks for it.
+        It receives ``fisher=`` (F_φ) on every step and ``hessian=`` (the observed Hessian,
+        by central differences of the gradient) when it asks for it.
     sample_weight : array-like of shape (m,), optional
         Non-negative weights; the loss is Σ wⱼ nllⱼ / Σ wⱼ.
     init : array-like of shape (p,) or (1, p), or Distribution, optional
@@ -418,13 +495,19 @@ def fit_distribution(
     record_path : bool, default True
         Keep φ after every step in `FitResult.path`.
     parameterization : Parameterization, optional
-        Fit in coordinates φ with θ = θ(φ); gradient and Fisher are pulled back.
+        Fit in coordinates φ with θ = θ(φ) (e.g. `NORMAL_LOC_SCALE`, `GAMMA_LOG_MEAN`);
+        gradient and Fisher are pulled back. Default: the family's own θ.
     **family_config
         Family configuration.
 
     Returns
     -------
     FitResult
+
+    See Also
+    --------
+    natgrad.compare : Fits with several optimizers and plots their paths.
+    natgrad.natural_gradient : The natural gradient of a batch of distributions.
 
     Notes
     -----
