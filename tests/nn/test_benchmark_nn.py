@@ -49,8 +49,9 @@ def test_mnist1d_paper_mlp_is_residual_and_trains(tmp_path, benchmarks_on_path):
     out = tmp_path / "mlp.json"
     args = ["mnist1d", "--model", "mlp-paper", "--epochs", "1", "--batch-size", "2000"]
     args += ["--eval-every", "1", "--optimizers", "adam,kfac", "--adam-lr", "0.01"]
-    benchmarks.nn.main([*args, "--out", str(out)])
+    benchmarks.nn.main([*args, "--weight-decay", "0.001", "--out", str(out)])
     result = json.loads(out.read_text())
+    assert result["args"]["weight_decay"] == 0.001
     kfac = result["tuned"]["kfac"]["curve"]
     assert [p["iter"] for p in kfac] == [0, 1, 2]
     assert kfac[-1]["train_loss"] < kfac[0]["train_loss"]

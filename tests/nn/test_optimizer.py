@@ -54,6 +54,76 @@ def test_dense_step_is_damped_natural_gradient(name):
     torch.testing.assert_close(_flat(model), expected, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["categorical", "normal"])
+def test_weight_decay_step_is_the_map_natural_gradient(name):
+    """With η: w − lr (F + (λ + η)I)⁻¹(g + ηw) for a fixed lr, and α = 1 with lr=None."""
+    lam, eta, lr = 0.3, 0.2, 0.05
+    for step_lr in (lr, None):
+        lik, model, x, y = _problem(name)
+        f = Fisher(model, lik, x).dense()
+        w = _flat(model)
+        g = _grad(model, lik, x, y) + eta * w
+        eye = torch.eye(len(g), dtype=g.dtype)
+        expected = w - (step_lr or 1.0) * torch.linalg.solve(f + (lam + eta) * eye, g)
+        opt = NaturalGradient(
+            model,
+            lik,
+            curvature="dense",
+            lr=step_lr,
+            damping=lam,
+            weight_decay=eta,
+            max_kl=None,
+            adaptive_damping=False,
+        )
+        opt.step(x, y)
+        assert opt.last_stats["status"] == "accepted"
+        torch.testing.assert_close(_flat(model), expected, rtol=1e-8, atol=1e-10)
+
+
+def test_weight_decay_diagonal_and_kfac_precondition_the_penalised_gradient():
+    lam, eta, lr = 0.3, 0.2, 0.05
+    lik, model, x, y = _problem("categorical")
+    w = _flat(model)
+    g = _grad(model, lik, x, y) + eta * w
+    expected = w - lr * g / (Fisher(model, lik, x).diagonal() + lam + eta)
+    kwargs = dict(lr=lr, damping=lam, max_kl=None, adaptive_damping=False)
+    opt = NaturalGradient(
+        model, lik, curvature="diagonal", fisher="exact", weight_decay=eta, **kwargs
+    )
+    opt.step(x, y)
+    torch.testing.assert_close(_flat(model), expected, rtol=1e-8, atol=1e-10)
+    # K-FAC: the same step as solving with damping λ + η the gradient of the penalised loss.
+    lik, model, x, y = _problem("categorical")
+    opt = NaturalGradient(model, lik, curvature="kfac", fisher="exact", weight_decay=eta, **kwargs)
+    ref = NaturalGradient(
+        mlp(3, 3, hidden=5, seed=0).double(), lik, curvature="kfac", fisher="exact", **kwargs
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref._direction((x,), y, lam + eta)  # fills ref's factors exactly as opt's
+    ps = list(model.parameters())
+    grads = [
+        a + eta * p.detach()
+        for a, p in zip(torch.autograd.grad(lik.nll(model(x), y).mean(), ps), ps, strict=True)
+    ]
+    expected = w - lr * ref._kfac_solve(grads, lam + eta)
+    opt.step(x, y)
+    torch.testing.assert_close(_flat(model), expected, rtol=1e-8, atol=1e-10)
+
+
+def test_weight_decay_converges_to_the_map_estimate():
+    """Iterated steps stop where g(w) + ηw = 0 (the penalised optimum), not where g = 0."""
+    eta = 0.1
+    lik, model, x, y = _problem("categorical")
+    opt = NaturalGradient(model, lik, curvature="dense", weight_decay=eta, max_kl=None)
+    for _ in range(40):
+        opt.step(x, y)
+    g = _grad(model, lik, x, y)
+    w = _flat(model)
+    assert float(torch.linalg.vector_norm(g + eta * w)) < 1e-6
+    assert float(torch.linalg.vector_norm(g)) > 1e-2  # the unpenalised optimum is elsewhere
+
+
 def test_lr_none_minimises_the_quadratic_model():
     """α = −gᵀΔ/(Δᵀ(F + λI)Δ) with Δ = −(F + λI)⁻¹g, i.e. α = 1 for the dense solve."""
     lik, model, x, y = _problem("normal")
@@ -403,6 +473,8 @@ def test_bad_input():
         NaturalGradient(model, lik, momentum=1.0)
     with pytest.raises(ValueError, match="'max_kl' parameter"):
         NaturalGradient(model, lik, max_kl=0)
+    with pytest.raises(ValueError, match=r"'weight_decay' parameter.*\[0.0, inf\).*-0.1"):
+        NaturalGradient(model, lik, weight_decay=-0.1)
     with pytest.raises(ValueError, match="'fisher' parameter"):
         NaturalGradient(model, lik, fisher="observed")
     with pytest.raises(ValueError, match="max_dense_params"):

@@ -78,6 +78,13 @@ class NaturalGradient(torch.optim.Optimizer):
     4. Levenberg–Marquardt damping: ρ = (L_new − L)/(gᵀs + ½ sᵀF s); λ ← ⅔λ when ρ > ¾,
        λ ← 1.5λ when ρ < ¼ (``adaptive_damping``).
 
+    With ``weight_decay`` = η > 0 the objective is L + ½η‖w‖² (a Gaussian prior of
+    precision η on the weights, the MAP estimate): its gradient g + ηw and its curvature
+    C + ηI (the prior's Fisher is ηI) replace g and C above, so η also acts as a floor
+    under the damping that adaptive damping cannot lower. The acceptance test and ρ use
+    the regularised objective; the trust region (a bound on how far the *outputs* move)
+    is unchanged.
+
     Curvatures (``curvature``):
 
     * ``"cg"``: conjugate gradient on (F + λI)d = g with Fisher–vector products,
@@ -112,6 +119,10 @@ class NaturalGradient(torch.optim.Optimizer):
         variable, replicating the outputs leaves the step unchanged. None: no budget.
     momentum : float, default=0.0
         μ in [0, 1).
+    weight_decay : float, default=0.0
+        η ≥ 0: L2 penalty ½η‖w‖² on every trainable parameter, added to the loss, its
+        gradient and its curvature (see above). Unlike Adam's weight decay, it is
+        preconditioned with the data's Fisher.
     fisher : {"exact", "mc", "empirical"} or None, default=None
         Estimator of the curvature: None means "exact" for ``"cg"``/``"dense"`` and "mc"
         (targets drawn from the model) for ``"kfac"``/``"diagonal"``. The quadratic model
@@ -162,6 +173,7 @@ class NaturalGradient(torch.optim.Optimizer):
         adaptive_damping: bool = True,
         max_kl: float | None = 0.03,
         momentum: float = 0.0,
+        weight_decay: float = 0.0,
         fisher: str | None = None,
         n_samples: int = 1,
         cg_max_iter: int = 20,
@@ -205,6 +217,9 @@ class NaturalGradient(torch.optim.Optimizer):
         self.adaptive_damping = adaptive_damping
         self.max_kl = max_kl
         self.momentum = _check_float(momentum, "momentum", 0.0, 1.0, closed_low=True)
+        self.weight_decay = _check_float(
+            weight_decay, "weight_decay", 0.0, math.inf, closed_low=True
+        )
         self.fisher = fisher or ("exact" if curvature in ("cg", "dense") else "mc")
         self.n_samples = _check_int(n_samples, "n_samples", 1)
         self.cg_max_iter = _check_int(cg_max_iter, "cg_max_iter", 1)
@@ -307,8 +322,11 @@ class NaturalGradient(torch.optim.Optimizer):
         params = self._params
         plist = list(params.values())
         damping = self.damping
+        # The L2 prior's curvature ηI adds to the damping in the solve and the quadratic model.
+        wd = self.weight_decay
+        total_damping = damping + wd
 
-        outputs, y, loss, grad, direction, cg_info = self._direction(x, targets, damping)
+        outputs, y, loss, grad, direction, cg_info = self._direction(x, targets, total_damping)
         n = outputs.shape[0]
         out0 = outputs.detach()
 
@@ -325,9 +343,9 @@ class NaturalGradient(torch.optim.Optimizer):
         if prev is not None:
             j_prev = model_jvp(self.model, detached, x, unflatten(prev, plist))
             q_dp = float((j_prev * f_dir).sum() / n)
-            num += self.momentum * (q_dp + damping * float(direction @ prev))
+            num += self.momentum * (q_dp + total_damping * float(direction @ prev))
         if lr is None:
-            den = q_dd + damping * float(direction @ direction)
+            den = q_dd + total_damping * float(direction @ direction)
             alpha = max(-num / den, 0.0) if den > 0 and math.isfinite(num / den) else 0.0
         else:
             alpha = float(lr)
@@ -375,10 +393,20 @@ class NaturalGradient(torch.optim.Optimizer):
                 b.copy_(saved)
         predicted = shrink * g_s + 0.5 * shrink**2 * q_ss
         loss_value = float(loss.detach())
-        rho = (new_loss - loss_value) / predicted if predicted < 0 else math.nan
+        # Change of the objective L + ½η‖w‖²: the penalty's change η wᵀs + ½η‖s‖² is exact.
+        change = new_loss - loss_value
+        if wd > 0 and finite_step:
+            applied = shrink * step
+            w_s = sum(
+                float((p0 * d).sum()) for p0, d in zip(old, unflatten(applied, plist), strict=True)
+            )
+            s_s = float(applied @ applied)
+            change += wd * w_s + 0.5 * wd * s_s
+            predicted += 0.5 * wd * s_s
+        rho = change / predicted if predicted < 0 else math.nan
         if not (ok_finite and ok_kl):
             status = "non_finite" if not ok_finite else "kl_exceeded"
-        elif new_loss > loss_value:
+        elif change > 0:
             status = "rejected"
         if status != "accepted":
             with torch.no_grad():
@@ -428,7 +456,8 @@ class NaturalGradient(torch.optim.Optimizer):
     def _direction(
         self, x: tuple[Tensor, ...], targets: Any, damping: float
     ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, tuple[int, list[float]]]:
-        """Outputs, checked targets, loss, flat gradient, flat direction −(C + λI)⁻¹g."""
+        """Outputs, checked targets, loss, flat gradient g (of the objective, with the L2
+        term), flat direction −(C + λI)⁻¹g (``damping`` λ includes the weight decay)."""
         where = "NaturalGradient.step"
         lik = self.likelihood
         plist = list(self._params.values())
@@ -444,6 +473,9 @@ class NaturalGradient(torch.optim.Optimizer):
             y = lik.check_targets(outputs, targets, where)
             loss = self._loss(outputs, y)
             grads = torch.autograd.grad(loss, plist, retain_graph=True)
+            if self.weight_decay > 0:
+                wd = self.weight_decay
+                grads = tuple(g + wd * p.detach() for g, p in zip(grads, plist, strict=True))
             grad = flatten(grads)
             vectors = self._output_vectors(outputs.detach(), y)
             self._kfac.update(outputs, vectors, self._params, self.ema_decay, self.generator)
@@ -464,6 +496,8 @@ class NaturalGradient(torch.optim.Optimizer):
         y = lik.check_targets(outputs, targets, where)
         loss = self._loss(outputs, y)
         grad = flatten(op.vjp(lik._grad(outputs, y) / outputs.shape[0]))
+        if self.weight_decay > 0:
+            grad = grad + self.weight_decay * flatten([p.detach() for p in plist])
         if self.curvature == "dense":
             mat = op.dense()
             mat = mat + damping * torch.eye(mat.shape[0], dtype=mat.dtype, device=mat.device)
