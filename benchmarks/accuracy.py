@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks._results import report
 from benchmarks._uci import DATASETS, PUBLISHED, load_split, n_splits
 
 
@@ -57,11 +58,11 @@ def run_split(
     rule: str,
     max_stages: int,
     patience: int | None,
-    min_leaf: int,
-    leaf_prior: float = 0.0,
-    subsample: float | None = None,
-    colsample: float = 1.0,
-    max_depth: int = 3,
+    min_samples_leaf: int,
+    leaf_prior: float,
+    subsample: float,
+    colsample: float,
+    max_depth: int,
 ) -> dict:
     from natgrad import NGBoostRegressor
 
@@ -73,10 +74,10 @@ def run_split(
         learning_rate=0.01,
         max_depth=max_depth,
         leaf_rule=rule,
-        min_samples_leaf=min_leaf,
+        min_samples_leaf=min_samples_leaf,
         leaf_prior=leaf_prior,
         # Row subsampling per stage, seeded by the split (the same seed for both fits).
-        subsample=NGBoostRegressor().subsample if subsample is None else subsample,
+        subsample=subsample,
         colsample=colsample,
         random_state=split,
     )
@@ -126,9 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--leaf-prior",
         type=float,
-        default=0.0,
-        help="natgrad's leaf_prior (pseudo-rows of the node's mean Fisher; the regressor's "
-        "default is 0)",
+        default=None,
+        help="natgrad's leaf_prior (pseudo-rows of the node's mean Fisher; default: the "
+        "regressor's default)",
     )
     parser.add_argument(
         "--subsample",
@@ -146,13 +147,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--max-depth",
         type=int,
-        default=3,
-        help="natgrad's tree depth (default 3: NGBoost's published setting)",
+        default=None,
+        help="natgrad's tree depth (default: the regressor's default; NGBoost's published "
+        "setting is 3)",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/accuracy.json"))
     args = parser.parse_args(argv)
     from natgrad import NGBoostRegressor
 
+    # The regressor's defaults where no option is given; the results file records the values.
+    defaults = NGBoostRegressor()
+    settings = {
+        "min_samples_leaf": defaults.min_samples_leaf
+        if args.min_samples_leaf is None
+        else args.min_samples_leaf,
+        "leaf_prior": defaults.leaf_prior if args.leaf_prior is None else args.leaf_prior,
+        "subsample": defaults.subsample if args.subsample is None else args.subsample,
+        "colsample": args.colsample,
+        "max_depth": defaults.max_depth if args.max_depth is None else args.max_depth,
+    }
     results: dict = {}
     if args.out.exists():
         results = json.loads(args.out.read_text())
@@ -160,22 +173,8 @@ def main(argv: list[str] | None = None) -> None:
         for name in args.datasets:
             k = n_splits(name) if args.splits is None else min(args.splits, n_splits(name))
             start = time.perf_counter()
-            min_leaf = args.min_samples_leaf
-            if min_leaf is None:
-                min_leaf = NGBoostRegressor().min_samples_leaf
             rows = [
-                run_split(
-                    name,
-                    s,
-                    rule,
-                    args.max_stages,
-                    args.patience,
-                    min_leaf,
-                    args.leaf_prior,
-                    args.subsample,
-                    args.colsample,
-                    args.max_depth,
-                )  # fmt: skip
+                run_split(name, s, rule, args.max_stages, args.patience, **settings)
                 for s in range(k)
             ]
             nll = summarise([r["nll"] for r in rows])
@@ -194,23 +193,16 @@ def main(argv: list[str] | None = None) -> None:
                 "published_rmse": PUBLISHED[name][1],
                 "verdict": verdict,
                 "seconds": time.perf_counter() - start,
-                "min_samples_leaf": min_leaf,
-                "leaf_prior": args.leaf_prior,
-                "subsample": NGBoostRegressor().subsample
-                if args.subsample is None
-                else args.subsample,
-                "colsample": args.colsample,
-                "max_depth": args.max_depth,
+                **settings,
             }
-            print(
+            report(
                 f"{rule:8s} {name:28s} NLL {nll[0]:7.3f} ± {nll[1]:.3f} (se {nll[2]:.3f}) "
                 f"[NGBoost {pub_nll:5.2f} ± {pub_nll_sd:.2f}: {verdict}]  "
                 f"RMSE {rmse[0]:6.3f} ± {rmse[1]:.3f} [NGBoost {pub_rmse:.2f}]  "
                 f"{time.perf_counter() - start:6.1f}s",
-                flush=True,
+                args.out,
+                results,
             )
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            args.out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -14,12 +14,12 @@ Run: ``python -m benchmarks.predict_speed`` (needs lightgbm, in the ``bench`` ex
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from pathlib import Path
 
 import numpy as np
 
+from benchmarks._results import report
 from benchmarks._timing import repeat_times
 from benchmarks._uci import load_split
 
@@ -78,16 +78,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/predict_speed.json"))
     args = parser.parse_args(argv)
     row = bench(args.stages, args.rows, args.repeats, args.single)
-    print(
+    report(
         f"{row['n_rows']} rows x {row['n_stages']} trees: natgrad/LightGBM batch "
         f"{row['batch_ratio_natgrad_to_lightgbm']:.2f}x "
         f"(natgrad {row['batch_seconds']['natgrad']:.3f}s)  |  single row "
         f"{row['single_row_ratio_natgrad_to_lightgbm']:.2f}x "
         f"(natgrad {1e3 * row['single_row_seconds']['natgrad']:.2f} ms)",
-        flush=True,
+        args.out,
+        row,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(row, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 
