@@ -478,15 +478,20 @@ def plot(args: argparse.Namespace) -> None:
         ("kin8nm", "test_nll", "test NLL"),
         ("mnist1d_mlp-paper", "test_accuracy", "test accuracy"),
         ("mnist1d_cnn-paper", "test_accuracy", "test accuracy"),
+        ("mnist1d_mlp-paper-wd", "test_accuracy", "test accuracy"),
+        ("mnist1d_cnn-paper-wd", "test_accuracy", "test accuracy"),
     ]
     for name, key, label in specs:
         path = RESULTS / f"nn_{name}.json"
         if not path.exists():
             continue
-        tuned = json.loads(path.read_text())["tuned"]
+        saved = json.loads(path.read_text())
+        tuned, wd = saved["tuned"], saved["args"].get("weight_decay")
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
         for opt, run in tuned.items():
             tag = opt if run["lr"] is None else f"{opt} (lr {run['lr']:g})"
+            if opt in NATGRAD and wd:
+                tag += f" (weight_decay {wd:g})"
             its = [p["iter"] for p in run["curve"]]
             secs = [p["seconds"] for p in run["curve"]]
             vals = [p[key] for p in run["curve"]]

@@ -55,3 +55,12 @@ def test_mnist1d_paper_mlp_is_residual_and_trains(tmp_path, benchmarks_on_path):
     kfac = result["tuned"]["kfac"]["curve"]
     assert [p["iter"] for p in kfac] == [0, 1, 2]
     assert kfac[-1]["train_loss"] < kfac[0]["train_loss"]
+
+
+def test_plot_draws_the_stored_results(tmp_path, benchmarks_on_path):
+    pytest.importorskip("matplotlib")
+    import benchmarks.nn
+
+    benchmarks.nn.main(["plot", "--images", str(tmp_path)])
+    drawn = {p.stem for p in tmp_path.glob("*.png")}
+    assert {"mnist1d_mlp-paper-wd", "mnist1d_cnn-paper-wd", "autoencoder"} <= drawn
