@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from natgrad._compare.plotting import contour_levels, exit_point
+from natgrad._compare.plotting import contour_levels, exit_point, grid_axis
 
 
 def test_exit_point_is_on_the_edge_where_the_path_leaves():
@@ -39,3 +39,19 @@ def test_contour_levels_span_at_most_ten_decades():
     assert bounds[-1] - bounds[0] <= 10.0
     # the floor value lies below the scale: drawn in its darkest shade (extend="both")
     assert values.min() < bounds[0]
+
+
+def test_grid_axis_resolves_a_narrow_valley_at_the_optimum():
+    # a Normal with σ = 0.01 at loc 50 in a view 60 wide: an even grid of 160 points
+    # (spacing 0.38) would put no point inside the valley; this grid must sample it
+    xs = grid_axis(-5.0, 55.0, 50.0)
+    assert np.all(np.diff(xs) > 0) and xs[0] == -5.0 and xs[-1] == 55.0
+    assert 50.0 in xs
+    near = np.sort(np.abs(xs - 50.0))[1:4]  # the closest points besides the optimum
+    assert np.all(near < 0.01)
+    assert np.count_nonzero(np.abs(xs - 50.0) < 0.1) >= 10
+
+
+def test_grid_axis_keeps_the_view_when_the_optimum_is_at_its_edge():
+    xs = grid_axis(0.0, 1.0, 1.0)
+    assert xs.min() == 0.0 and xs.max() == 1.0 and 1.0 in xs

@@ -89,6 +89,20 @@ def exit_point(path: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray |
     return a + t * step
 
 
+def grid_axis(lo: float, hi: float, center: float, n: int = 160) -> np.ndarray:
+    """Points of [lo, hi] for the loss grid: ``n`` evenly spaced ones and, around ``center``
+    (the optimum), ``n`` more at geometrically growing distances from 10⁻⁵ of the width on.
+
+    An ill-conditioned optimum sits in a valley far narrower than an even grid's spacing
+    (a Normal with σ = 0.01 in a view 60 wide): sampled only evenly, the contours would
+    draw high loss at the optimum itself.
+    """
+    width = hi - lo
+    offsets = width * np.geomspace(1e-5, 1.0, n // 2)
+    points = np.concatenate([np.linspace(lo, hi, n), [center], center - offsets, center + offsets])
+    return np.unique(points[(points >= lo) & (points <= hi)])
+
+
 def contour_levels(values: np.ndarray, n: int = 24) -> tuple[np.ndarray, np.ndarray]:
     """Filled-contour bounds covering the plotted values, and the values with every
     non-finite entry (an infinite loss) set above the top bound."""
@@ -119,7 +133,8 @@ def plot_paths(
     lo, hi = box.min(axis=0), box.max(axis=0)
     pad = 0.12 * np.maximum(hi - lo, 1e-3)
     lo, hi = lo - pad, hi + pad
-    xs, ys = np.linspace(lo[0], hi[0], 160), np.linspace(lo[1], hi[1], 160)
+    mle = info["mle_params"]
+    xs, ys = grid_axis(lo[0], hi[0], mle[0]), grid_axis(lo[1], hi[1], mle[1])
     excess = _loss_grid(objective, xs, ys) - info["optimum_nll"]
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = np.log10(np.maximum(excess, _FLOOR))
@@ -129,7 +144,7 @@ def plot_paths(
     contour = ax.contourf(xs, ys, levels, levels=bounds, cmap="Greys_r", alpha=0.6, extend="both")
     ticks = np.arange(np.ceil(bounds[0]), np.floor(bounds[-1]) + 1)  # whole decades
     fig.colorbar(contour, ax=ax, label="log10(NLL − optimum)", ticks=ticks)
-    for run in runs:
+    for i, run in enumerate(runs):
         p = run.result.path
         if p is None:
             continue
@@ -138,9 +153,13 @@ def plot_paths(
         leaves = exit_point(p, lo, hi)
         if leaves is not None:
             label += " (leaves the view: ×)"
-        ax.plot(p[:, 0], p[:, 1], ".-", ms=2.5, lw=1, color=color, label=label)
+        # earlier paths drawn wider, so that one a later path runs over stays visible
+        lw = 1.0 + 2.0 * (len(runs) - 1 - i) / max(1, len(runs) - 1)
+        ax.plot(p[:, 0], p[:, 1], ".-", ms=2.5, lw=lw, color=color, label=label)
         if leaves is not None:
             ax.plot(*leaves, "X", ms=10, color=color, mec="black", mew=0.8, clip_on=False)
+        else:  # where the run ended
+            ax.plot(*p[-1], "o", ms=6, color=color, mec="black", mew=0.8)
     ax.plot(*info["start_params"], "ko", ms=6, label="start")
     ax.plot(*info["mle_params"], "k*", ms=12, label="MLE")
     ax.set_xlim(lo[0], hi[0])
