@@ -88,6 +88,7 @@ NO_EXAMPLES: dict[str, str] = {}
 PUBLIC_MODULES = (
     "natgrad",
     "natgrad.boosting",
+    "natgrad.dask",
     "natgrad.fit",
     "natgrad.distributions",
     "natgrad.scores",

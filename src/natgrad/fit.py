@@ -4,7 +4,7 @@
 distribution (a batch of one, parameters of shape (1, p)) with a `natgrad.optim` optimizer.
 The loss and its geometry live in an `Objective`; an optional `Parameterization` φ ↦ θ lets
 the same family be fitted in other coordinates, with the family's geometry pulled back
-through the Jacobian J = ∂θ/∂φ (DESIGN.md, "output-space geometry, pulled back"):
+through the Jacobian J = ∂θ/∂φ:
 
     ∇_φ L = Jᵀ ∇_θ L,      F_φ = Jᵀ F_θ J.
 

@@ -46,6 +46,12 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
     feature_importances_, categories_, n_features_in_, feature_names_in_
         As in `NGBoostRegressor`.
 
+    See Also
+    --------
+    natgrad.NGBoostRegressor : The hyper-parameters this estimator shares.
+    natgrad.metrics.evaluate_classification : Log loss, Brier score, accuracy and calibration.
+    natgrad.metrics.reliability_curve : Predicted against observed frequencies.
+
     Examples
     --------
     >>> import numpy as np

@@ -135,6 +135,14 @@ default="from_dtype"
     n_features_in_, feature_names_in_
         As in scikit-learn.
 
+    See Also
+    --------
+    natgrad.NGBoostClassifier : Class probabilities, by the same boosting.
+    natgrad.NGBoostSurvival : Right-censored times.
+    natgrad.distributions.names : The families ``distribution`` takes by name.
+    natgrad.metrics.evaluate : NLL, CRPS, coverage and calibration of the predicted distributions.
+    natgrad.compat.ngboost.NGBRegressor : NGBoost's API on this estimator.
+
     Examples
     --------
     >>> import numpy as np

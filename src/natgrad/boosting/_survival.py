@@ -169,6 +169,13 @@ verbose, n_jobs
 feature_names_in_
         As in `NGBoostRegressor`; the losses are weighted mean censored log scores.
 
+    See Also
+    --------
+    natgrad.NGBoostRegressor : The hyper-parameters this estimator shares.
+    natgrad.scores.CensoredLogScore : The scoring rule it trains on.
+    natgrad.metrics.evaluate_survival : Censored NLL, concordance and calibration.
+    natgrad.metrics.kaplan_meier : The observed survival curve to compare against.
+
     Examples
     --------
     >>> import numpy as np

@@ -39,7 +39,8 @@ class DaskNGBoostRegressor(NGBoostRegressor):
     ``base_learner``, ``monotonic_cst`` or ``validation_fraction`` (pass a distributed
     ``eval_set``), for the families with compiled stage kernels (``"normal"``,
     ``"lognormal"``, ``"exponential"``, ``"poisson"``) and the log score; other settings
-    raise a ValueError naming the parameter.
+    raise a ValueError naming the parameter. The fitted attributes are those of
+    `NGBoostRegressor`, and two of its own:
 
     Attributes
     ----------
@@ -48,7 +49,37 @@ class DaskNGBoostRegressor(NGBoostRegressor):
     n_workers_ : int
         Workers (actors) that held training rows.
 
-    The other fitted attributes are those of `NGBoostRegressor`.
+    See Also
+    --------
+    natgrad.NGBoostRegressor : The same model on data in one process.
+
+    Examples
+    --------
+    A cluster of two workers in this process; ``to_local`` gives the fitted
+    `NGBoostRegressor`, which predicts and saves like any other.
+
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from distributed import Client, LocalCluster
+    >>> from natgrad.dask import DaskNGBoostRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(2000, 3))
+    >>> y = X[:, 0] + rng.normal(scale=np.exp(0.5 * X[:, 1]))
+    >>> cluster = LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
+    ...                        dashboard_address=":0")
+    >>> client = Client(cluster)
+    >>> model = DaskNGBoostRegressor(n_estimators=20, learning_rate=0.1, subsample=1.0,
+    ...                              random_state=0)
+    >>> model = model.fit(da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500),
+    ...                   client=client)
+    >>> model.n_workers_, model.n_estimators_
+    (2, 20)
+    >>> model.predict(da.from_array(X[:4], chunks=(2, -1))).compute().shape
+    (4,)
+    >>> model.to_local().predict_dist(X[:3]).params.shape     # (loc, log scale) per row
+    (3, 2)
+    >>> client.close()
+    >>> cluster.close()
     """
 
     def fit(  # type: ignore[override]

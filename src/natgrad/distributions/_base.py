@@ -95,6 +95,12 @@ class Distribution:
     event_dim : int
         0 for scalar targets, 1 for vector targets (shape (n, k)).
 
+    See Also
+    --------
+    natgrad.distributions.get : A family by name.
+    natgrad.distributions.names : The registered names.
+    natgrad.testing.check_distribution : Checks a new family's formulas.
+
     Examples
     --------
     >>> import numpy as np

@@ -30,6 +30,11 @@ class Bernoulli(Distribution):
     probs : array-like of shape (n,) or scalar
         Success probability p in (0, 1).
 
+    See Also
+    --------
+    natgrad.distributions.Categorical : More than two classes.
+    natgrad.NGBoostClassifier : Predicts class probabilities.
+
     Examples
     --------
     >>> from natgrad.distributions import Bernoulli

@@ -52,6 +52,11 @@ class Beta(Distribution):
     beta : array-like of shape (n,) or scalar
         Second shape β > 0.
 
+    See Also
+    --------
+    natgrad.distributions.LogitNormal : The other common law on (0, 1).
+    natgrad.distributions.BetaBinomial : Counts of successes with a Beta probability.
+
     Examples
     --------
     >>> from natgrad.distributions import Beta

@@ -47,6 +47,11 @@ class BetaBinomial(Distribution):
     n_trials : int, default=1
         Number of trials n >= 1.
 
+    See Also
+    --------
+    natgrad.distributions.Beta : The law of the success probability.
+    natgrad.distributions.Bernoulli : One trial with a fixed probability.
+
     Examples
     --------
     >>> from natgrad.distributions import BetaBinomial

@@ -50,6 +50,11 @@ class Categorical(Distribution):
     probs : array-like of shape (n, K) or (K,)
         Class probabilities, positive, rows summing to 1 (within 1e-6; renormalised).
 
+    See Also
+    --------
+    natgrad.distributions.Bernoulli : Two classes, one parameter.
+    natgrad.NGBoostClassifier : Predicts class probabilities.
+
     Examples
     --------
     >>> from natgrad.distributions import Categorical

@@ -46,6 +46,10 @@ class Cauchy(Distribution):
     scale : array-like of shape (n,) or scalar
         Scale γ > 0 (half the interquartile range).
 
+    See Also
+    --------
+    natgrad.distributions.StudentT : More degrees of freedom, learned or fixed.
+
     Examples
     --------
     >>> from natgrad.distributions import Cauchy

@@ -27,6 +27,11 @@ class Exponential(Distribution):
     scale : array-like of shape (n,) or scalar
         Scale λ > 0, the mean.
 
+    See Also
+    --------
+    natgrad.distributions.Gamma : A free shape.
+    natgrad.distributions.Weibull : A free shape; hazards that rise or fall with time.
+
     Examples
     --------
     >>> from natgrad.distributions import Exponential

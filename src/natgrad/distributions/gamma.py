@@ -52,6 +52,13 @@ class Gamma(Distribution):
     rate : array-like of shape (n,) or scalar
         Rate β > 0 (inverse scale).
 
+    See Also
+    --------
+    natgrad.distributions.LogNormal : A heavier right tail.
+    natgrad.distributions.InverseGaussian : Variance growing as the cube of the mean.
+    natgrad.distributions.Exponential : Shape fixed at 1.
+    natgrad.fit.GAMMA_LOG_MEAN : Fitting it in (log shape, log mean).
+
     Examples
     --------
     >>> from natgrad.distributions import Gamma

@@ -28,6 +28,10 @@ class HalfNormal(Distribution):
     scale : array-like of shape (n,) or scalar
         Scale σ > 0 of the underlying Normal (the mean is σ√(2/π)).
 
+    See Also
+    --------
+    natgrad.distributions.Exponential : A heavier tail on y > 0.
+
     Examples
     --------
     >>> from natgrad.distributions import HalfNormal

@@ -35,6 +35,11 @@ class InverseGaussian(Distribution):
     shape : array-like of shape (n,) or scalar
         Shape λ > 0 (larger is less dispersed).
 
+    See Also
+    --------
+    natgrad.distributions.Gamma : Variance growing as the square of the mean.
+    natgrad.distributions.LogNormal : A heavier right tail.
+
     Examples
     --------
     >>> from natgrad.distributions import InverseGaussian

@@ -52,6 +52,11 @@ class Laplace(Distribution):
     scale : array-like of shape (n,) or scalar
         Scale b > 0 (the variance is 2b²).
 
+    See Also
+    --------
+    natgrad.distributions.Normal : Lighter tails.
+    natgrad.distributions.StudentT : Heavier tails.
+
     Examples
     --------
     >>> from natgrad.distributions import Laplace

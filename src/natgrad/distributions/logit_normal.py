@@ -31,6 +31,10 @@ class LogitNormal(Distribution):
     scale : array-like of shape (n,) or scalar
         Standard deviation σ > 0 of logit(Y).
 
+    See Also
+    --------
+    natgrad.distributions.Beta : The other common law on (0, 1).
+
     Examples
     --------
     >>> from natgrad.distributions import LogitNormal

@@ -30,6 +30,12 @@ class LogNormal(Distribution):
     scale : array-like of shape (n,) or scalar
         Standard deviation σ > 0 of log y.
 
+    See Also
+    --------
+    natgrad.distributions.Gamma : Positive targets with a lighter right tail.
+    natgrad.distributions.Weibull : Positive targets; survival times.
+    natgrad.distributions.Normal : The law of log y.
+
     Examples
     --------
     >>> from natgrad.distributions import LogNormal

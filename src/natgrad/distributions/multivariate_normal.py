@@ -75,6 +75,10 @@ class MultivariateNormal(Distribution):
     cov : array-like of shape (n, k, k) or (k, k)
         Symmetric positive definite covariance matrices.
 
+    See Also
+    --------
+    natgrad.distributions.Normal : One target.
+
     Examples
     --------
     >>> from natgrad.distributions import MultivariateNormal

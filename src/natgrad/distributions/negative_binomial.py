@@ -449,6 +449,10 @@ class NegativeBinomial(Distribution):
     size : array-like of shape (n,) or scalar
         Size r > 0 (smaller is more over-dispersed).
 
+    See Also
+    --------
+    natgrad.distributions.Poisson : Variance equal to the mean.
+
     Examples
     --------
     >>> from natgrad.distributions import NegativeBinomial

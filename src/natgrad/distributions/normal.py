@@ -28,6 +28,12 @@ class Normal(Distribution):
     scale : array-like of shape (n,) or scalar
         Standard deviation σ > 0.
 
+    See Also
+    --------
+    natgrad.distributions.StudentT : Heavier tails (outliers).
+    natgrad.distributions.LogNormal : Positive, right-skewed targets.
+    natgrad.distributions.MultivariateNormal : Several correlated targets.
+
     Examples
     --------
     >>> from natgrad.distributions import Normal

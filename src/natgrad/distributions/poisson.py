@@ -47,6 +47,10 @@ class Poisson(Distribution):
     rate : array-like of shape (n,) or scalar
         Rate λ > 0.
 
+    See Also
+    --------
+    natgrad.distributions.NegativeBinomial : Counts whose variance exceeds their mean.
+
     Examples
     --------
     >>> from natgrad.distributions import Poisson

@@ -109,6 +109,11 @@ class StudentT(Distribution):
         Fixed degrees of freedom ν > 0 shared by the batch; the family then has the two
         parameters (loc, log_scale). Pass it to `from_params` and `fit_marginal` too.
 
+    See Also
+    --------
+    natgrad.distributions.Normal : The limit of infinitely many degrees of freedom.
+    natgrad.distributions.Cauchy : One degree of freedom.
+
     Examples
     --------
     >>> from natgrad.distributions import StudentT

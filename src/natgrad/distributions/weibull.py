@@ -35,6 +35,11 @@ class Weibull(Distribution):
     scale : array-like of shape (n,) or scalar
         Scale λ > 0 (the 1 − 1/e quantile).
 
+    See Also
+    --------
+    natgrad.distributions.Exponential : Shape fixed at 1 (a constant hazard).
+    natgrad.distributions.LogNormal : Another common law of survival times.
+
     Examples
     --------
     >>> from natgrad.distributions import Weibull

@@ -28,6 +28,12 @@ class Score:
     Subclasses implement the unchecked kernels ``_score`` and ``_grad`` (targets already
     validated, as in a training loop that validates once) and ``metric``.
 
+    See Also
+    --------
+    natgrad.scores.LogScore : The log score (the default).
+    natgrad.scores.CRPScore : The continuous ranked probability score.
+    natgrad.scores.get_score : A rule by name.
+
     Examples
     --------
     >>> import numpy as np
@@ -88,6 +94,11 @@ class Score:
 
 class LogScore(Score):
     """The logarithmic score S(P, y) = −log p(y); its metric is the Fisher information.
+
+    See Also
+    --------
+    natgrad.scores.CRPScore : A rule that weighs tails less.
+    natgrad.scores.CensoredLogScore : For right-censored targets.
 
     Examples
     --------

@@ -406,6 +406,11 @@ class CensoredLogScore(Score):
         family's Fisher F (see the module docstring for why this is safe). ``"fisher"``: F for
         every row (NGBoost's choice).
 
+    See Also
+    --------
+    natgrad.scores.LogScore : Uncensored targets.
+    natgrad.NGBoostSurvival : Trains on this rule.
+
     Examples
     --------
     >>> import numpy as np

@@ -207,6 +207,11 @@ class CRPScore(Score):
     (a leading sample axis); `_score` returns the targets' shape, `_grad` that shape plus
     (2,), and `metric` shape (n, 2, 2).
 
+    See Also
+    --------
+    natgrad.scores.LogScore : The default rule.
+    natgrad.metrics.crps : The CRPS as an evaluation metric.
+
     Examples
     --------
     >>> from natgrad.distributions import Gamma, Normal
