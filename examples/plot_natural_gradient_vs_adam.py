@@ -43,14 +43,18 @@ mle = natgrad.fit_distribution(y, "normal", max_steps=1000)
 optimum = mle.loss_history[-1]
 
 # %%
-# The excess loss per step (log scale), and the paths in θ over the contours of the
-# loss (darker is lower; the colours cover the whole view, values beyond the scale in
+# Left: the excess loss per step (log scale). Middle: the paths in θ over the contours of
+# the loss (darker is lower; the colours cover the whole view, values beyond the scale in
 # its end shades). Natural gradient descent heads for the optimum at once; gradient
 # descent, whose rate is bounded by the steep μ direction, creeps down the valley in
-# log σ; Adam's per-coordinate scaling zig-zags along the valley floor.
+# log σ; Adam's per-coordinate scaling zig-zags along the valley floor. Right: how far each
+# step moves the distribution, KL(p_k ‖ p_k+1). The natural gradient's trust region holds
+# every step near 0.1 (it bounds the KL to second order) until the full Fisher-scoring step
+# is shorter, near the optimum; the other optimizers' steps are sized in θ, so their KL per
+# step wanders over orders of magnitude.
 
 colors = {"natural gradient": "C3", "Adam (best rate)": "C2", "gradient descent (best rate)": "C0"}
-fig, (ax_loss, ax_path) = plt.subplots(1, 2, figsize=(11, 4.5))
+fig, (ax_loss, ax_path, ax_kl) = plt.subplots(1, 3, figsize=(16, 4.5))
 for name, fit in runs.items():
     excess = np.maximum(fit.loss_history - optimum, 1e-12)
     ax_loss.semilogy(excess, color=colors[name], label=name)
@@ -87,6 +91,17 @@ ax_path.set_xlabel("μ")
 ax_path.set_ylabel("log σ")
 ax_path.set_title("paths in θ")
 ax_path.legend(fontsize=7, loc="lower left")
+
+first = 60  # the first steps: natural gradient descent has converged by then
+for name, fit in runs.items():
+    kl = np.maximum(fit.kl_history[:first], 1e-16)
+    ax_kl.semilogy(np.arange(1, len(kl) + 1), kl, ".-", ms=3, color=colors[name], label=name)
+ax_kl.axhline(0.1, color="gray", ls=":", lw=1, label="trust region (max_kl = 0.1)")
+ax_kl.set_ylim(1e-8, 1.0)
+ax_kl.set_xlabel("step")
+ax_kl.set_ylabel("KL(p_k ‖ p_k+1)")
+ax_kl.set_title(f"KL divergence per step (first {first} steps)")
+ax_kl.legend(fontsize=8, loc="lower left")
 fig.tight_layout()
 
 for name, fit in runs.items():
