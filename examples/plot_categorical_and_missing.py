@@ -35,8 +35,9 @@ print("categories of each feature:", model.categories_)
 # %%
 # Left: the predicted mean per city against the true effect; the model finds each city's
 # level from set splits. Right: the predicted standard deviation against ``size``, and for
-# rows whose size is missing (drawn at the left edge): the model gives them the average
-# noise level of all sizes, because that is what a missing size tells it.
+# rows whose size is missing (the squares left of the axis break): the model gives them
+# about the average noise level of all sizes (0.7, dotted), because that is all a missing
+# size tells it.
 
 grid = np.linspace(0, 1, 50)
 per_city = model.predict_dist(
@@ -54,7 +55,8 @@ ax.set_xlabel("city")
 ax.set_ylabel("mean of y")
 ax.legend(fontsize=8)
 
-for c, color in [("A", "C0"), ("E", "C1")]:
+MISSING_AT = -0.2  # where rows with a missing size are drawn, left of the size axis
+for c, color, offset in [("A", "C0", -0.02), ("E", "C1", 0.02)]:
     rows = pd.DataFrame(
         {"city": pd.Categorical([c] * 50, categories=X["city"].cat.categories), "size": grid}
     )
@@ -63,7 +65,7 @@ for c, color in [("A", "C0"), ("E", "C1")]:
         {"city": pd.Categorical([c], categories=X["city"].cat.categories), "size": [np.nan]}
     )
     ax_std.plot(
-        -0.05,
+        MISSING_AT + offset,
         model.predict_dist(missing).std()[0],
         "s",
         color=color,
@@ -71,8 +73,10 @@ for c, color in [("A", "C0"), ("E", "C1")]:
         label=f"city {c}, size missing",
     )
 ax_std.plot(grid, 0.2 + 1.0 * grid, "k--", lw=1, label="true std")
+ax_std.hlines(0.7, MISSING_AT - 0.07, MISSING_AT + 0.07, colors="k", linestyles=":", lw=1.5)
+ax_std.axvline(-0.1, color="0.6", lw=0.8)  # the break between missing and observed sizes
 ax_std.set_xticks(
-    [-0.05, 0, 0.2, 0.4, 0.6, 0.8, 1.0], ["missing", "0", "0.2", "0.4", "0.6", "0.8", "1"]
+    [MISSING_AT, 0, 0.2, 0.4, 0.6, 0.8, 1.0], ["missing", "0", "0.2", "0.4", "0.6", "0.8", "1"]
 )
 ax_std.set_xlabel("size")
 ax_std.set_ylabel("predicted std")
