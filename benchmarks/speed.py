@@ -9,6 +9,8 @@ fit each) and their median is reported. Ratios, not seconds, are the result: the
 are shared and noisy.
 
 Run: ``python -m benchmarks.speed`` (needs the ``bench`` extra: ngboost, lightgbm).
+``--natgrad-max-depth``, ``--natgrad-subsample`` and ``--lightgbm-max-depth`` time other
+models than the protocol's, e.g. natgrad's defaults against LightGBM's trees of that size.
 ``--under-load [N]``: the same natgrad model with N CPU-bound processes beside it (default
 2): its default fit against a one-thread fit (``n_jobs=1``) and against NGBoost.
 """
@@ -36,6 +38,7 @@ def bench_dataset(
     ngboost_repeats: int,
     natgrad_depth: int = 3,
     natgrad_subsample: float = 1.0,
+    lightgbm_depth: int = 3,
 ) -> dict:
     import lightgbm
     from ngboost import NGBRegressor
@@ -52,6 +55,7 @@ def bench_dataset(
         "n_features": int(X.shape[1]),
         "natgrad_max_depth": natgrad_depth,
         "natgrad_subsample": natgrad_subsample,
+        "lightgbm_max_depth": lightgbm_depth,
     }
 
     def natgrad_fit(rule: str) -> None:
@@ -67,8 +71,8 @@ def bench_dataset(
         lightgbm.LGBMRegressor(
             n_estimators=n_stages,
             learning_rate=0.01,
-            max_depth=3,
-            num_leaves=8,
+            max_depth=lightgbm_depth,
+            num_leaves=2**lightgbm_depth,
             min_child_samples=1,
             min_child_weight=0.0,
             verbose=-1,
@@ -200,6 +204,13 @@ def main(argv: list[str] | None = None) -> None:
         help="natgrad's tree depth (the protocol: 3, NGBoost's; NGBoost and LightGBM keep 3)",
     )
     parser.add_argument(
+        "--lightgbm-max-depth",
+        type=int,
+        default=3,
+        help="LightGBM's tree depth, 2**depth leaves (the protocol: 3; give natgrad's depth "
+        "for trees of the same size)",
+    )
+    parser.add_argument(
         "--natgrad-subsample",
         type=float,
         default=1.0,
@@ -246,6 +257,7 @@ def main(argv: list[str] | None = None) -> None:
             args.ngboost_repeats,
             args.natgrad_max_depth,
             args.natgrad_subsample,
+            args.lightgbm_max_depth,
         )
         rows.append(row)
         print(

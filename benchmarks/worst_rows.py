@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> None:
         help="row subsample per stage (default 1.0: all rows, the runs docs/benchmarks.md "
         "examines; seeded by the split)",
     )
+    parser.add_argument(
+        "--max-depth", type=int, default=3, help="tree depth (default 3, NGBoost's)"
+    )
     parser.add_argument("--top", type=int, default=8)
     args = parser.parse_args(argv)
 
@@ -43,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     model = NGBoostRegressor(
         n_estimators=args.stages,
         learning_rate=0.01,
-        max_depth=3,
+        max_depth=args.max_depth,
         leaf_rule=args.leaf_rule,
         min_samples_leaf=args.min_samples_leaf,
         leaf_prior=args.leaf_prior,
