@@ -11,7 +11,11 @@ compare on a shared machine: compilation is single-threaded, so on an idle machi
 CPU agree, while under load the wall clock also counts the time other processes held the
 cores.
 
-Run: ``python -m benchmarks.first_fit [--top 15] [--json FILE]``.
+With ``--signatures``, the argument types of every natgrad kernel compiled more than once
+(each signature is a compilation of its own: literal arguments, omitted defaults and array
+layouts each make one).
+
+Run: ``python -m benchmarks.first_fit [--top 15] [--signatures] [--json FILE]``.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ def _child(result_path: str, out_dir: str) -> None:
                     "cpu": cpu,
                     "self_cpu": cpu - child_c,
                     "cache_hits": int(sum(getattr(disp, "_cache_hits", {}).values())),
+                    "signature": ", ".join(str(a) for a in ev.data.get("args", ())),
                 }
             )
 
@@ -124,10 +129,22 @@ def per_kernel(records: list[dict], top: int) -> list[tuple[str, float, int]]:
     return rows[:top]
 
 
+def repeated(records: list[dict]) -> dict[str, list[str]]:
+    """The argument types of each natgrad kernel compiled more than once, by kernel."""
+    found: dict[str, list[str]] = {}
+    for r in records:
+        if r["name"].startswith("natgrad."):
+            found.setdefault(r["name"], []).append(r.get("signature", ""))
+    return {name: sigs for name, sigs in sorted(found.items()) if len(sigs) > 1}
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=15, help="Kernels listed (default 15).")
     parser.add_argument("--json", type=Path, help="Also write the results to this file.")
+    parser.add_argument(
+        "--signatures", action="store_true", help="List the kernels compiled more than once."
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -149,9 +166,16 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"\nCold run, compile CPU seconds per natgrad kernel (top {args.top}):")
     for name, seconds, count in per_kernel(runs["cold"]["records"], args.top):
         print(f"{seconds:8.1f}  {name}" + (f"  ({count} signatures)" if count > 1 else ""))
+    if args.signatures:
+        print("\nCold run, natgrad kernels compiled more than once (argument types):")
+        for name, signatures in repeated(runs["cold"]["records"]).items():
+            print(f"{name}:")
+            for sig in signatures:
+                print(f"    ({sig})")
     if args.json:
         slim = {k: {kk: vv for kk, vv in v.items() if kk != "records"} for k, v in runs.items()}
         slim["cold"]["kernels"] = per_kernel(runs["cold"]["records"], 10**6)
+        slim["cold"]["repeated"] = repeated(runs["cold"]["records"])
         args.json.write_text(json.dumps(slim, indent=2) + "\n")
     return runs
 
