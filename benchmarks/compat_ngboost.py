@@ -13,10 +13,14 @@ each for NGBoost, the drop-in (natgrad's histogram tree, leaves of at least 5 ro
 drop-in with NGBoost's exact trees (``Base`` a tree the native one cannot express: NGBoost's
 algorithm on natgrad's stage loop), and natgrad's tree with one-row leaves (NGBoost's
 ``min_samples_leaf=1``, the drop-in's earlier mapping). Fit times are the median of
-``--repeats`` fits after a warm-up fit.
+``--repeats`` fits after the fit that gave the accuracy (natgrad's warm-up). ``max_diff`` is
+the largest difference from NGBoost's over the test rows of what the task scores (diabetes:
+each row's log-density; breast cancer: each row's probability of class 1; survival: each
+row's location and scale of log T), so 0 means the same predictions.
 
 Speed, ``--sizes``: synthetic regression (Friedman #1, 10 features), Normal, 100 stages: the
-ratio NGBoost fit time / drop-in fit time at each size (medians in one process).
+ratio NGBoost fit time (one fit) / drop-in fit time (median of ``--repeats`` after a warm-up
+fit) at each size, in one process.
 
 Run: ``python -m benchmarks.compat_ngboost`` (needs the ``bench`` extra: ngboost);
 ``--sizes`` with no value skips the speed runs, ``--skip-accuracy`` the accuracy runs,
@@ -37,8 +41,11 @@ import numpy as np
 from benchmarks._timing import repeat_times
 
 
-def _median_time(fit: Callable[[], Any], repeats: int) -> float:
-    fit()  # warm-up: natgrad compiles its kernels on the first fit
+def _median_time(fit: Callable[[], Any], repeats: int, warm_up: bool = True) -> float:
+    """The median of ``repeats`` timed fits, after a warm-up fit (natgrad compiles its
+    kernels on the first fit) unless ``warm_up`` is False (a fit already ran)."""
+    if warm_up:
+        fit()
     return statistics.median(repeat_times(fit, repeats))
 
 
@@ -116,9 +123,19 @@ def accuracy(repeats: int, only: list[str] | None = None) -> list[dict[str, Any]
     def chosen(sides: list[tuple[str, Callable[[], Any]]]) -> list[tuple[str, Callable[[], Any]]]:
         return [(side, make) for side, make in sides if only is None or side in only]
 
-    def record(task: str, side: str, value: float, fit: Callable[[], Any]) -> None:
-        seconds = _median_time(fit, repeats)
-        rows.append({"task": task, "side": side, "value": value, "fit_s": seconds})
+    reference: dict[str, np.ndarray] = {}
+
+    def record(
+        task: str, side: str, value: float, per_row: np.ndarray, fit: Callable[[], Any]
+    ) -> None:
+        if side == "ngboost":
+            reference[task] = per_row
+        diff = np.abs(per_row - reference[task]).max() if task in reference else None
+        seconds = _median_time(fit, repeats, warm_up=False)  # the accuracy fit warmed up
+        rows.append(
+            {"task": task, "side": side, "value": value, "fit_s": seconds,
+             "max_diff": None if diff is None else float(diff)}
+        )  # fmt: skip
 
     X, y = load_diabetes(return_X_y=True)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
@@ -127,8 +144,9 @@ def accuracy(repeats: int, only: list[str] | None = None) -> list[dict[str, Any]
     ):
         model = make().fit(Xtr, ytr)
         pred = model.predict_dist(Xte) if hasattr(model, "predict_dist") else model.pred_dist(Xte)
-        nll = float(-np.mean(pred.logpdf(yte)))
-        record("diabetes NLL", side, nll, lambda make=make: make().fit(Xtr, ytr))
+        logpdf = np.asarray(pred.logpdf(yte), dtype=np.float64)
+        fit = lambda make=make: make().fit(Xtr, ytr)  # noqa: E731
+        record("diabetes NLL", side, float(-np.mean(logpdf)), logpdf, fit)
 
     X, y = load_breast_cancer(return_X_y=True)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
@@ -137,8 +155,9 @@ def accuracy(repeats: int, only: list[str] | None = None) -> list[dict[str, Any]
     )
     for side, make in chosen(sides):
         model = make().fit(Xtr, ytr)
-        loss = float(log_loss(yte, model.predict_proba(Xte)))
-        record("breast cancer log loss", side, loss, lambda make=make: make().fit(Xtr, ytr))
+        proba = np.asarray(model.predict_proba(Xte), dtype=np.float64)
+        fit = lambda make=make: make().fit(Xtr, ytr)  # noqa: E731
+        record("breast cancer log loss", side, float(log_loss(yte, proba)), proba[:, 1], fit)
 
     Xtr, Ttr, Etr, Xte, Tte, Ete = _survival_data()
     for side, make in chosen(
@@ -152,7 +171,8 @@ def accuracy(repeats: int, only: list[str] | None = None) -> list[dict[str, Any]
             params = model.pred_dist(Xte).params
             loc, scale = np.log(params["scale"]), params["s"]
         nll = _censored_nll(loc, scale, Tte, Ete)
-        record("survival censored NLL", side, nll, lambda make=make: make().fit(Xtr, Ttr, Etr))
+        fit = lambda make=make: make().fit(Xtr, Ttr, Etr)  # noqa: E731
+        record("survival censored NLL", side, nll, np.concatenate([loc, scale]), fit)
     return rows
 
 
@@ -173,7 +193,7 @@ def speed(sizes: list[int], stages: int, repeats: int) -> list[dict[str, Any]]:
             return ngboost.NGBRegressor(n_estimators=stages, verbose=False).fit(X, y)
 
         ours = _median_time(ours_fit, repeats)
-        theirs = _median_time(theirs_fit, 1)
+        theirs = _median_time(theirs_fit, 1, warm_up=False)  # NGBoost compiles nothing
         row = {"n_rows": n, "stages": stages, "ngboost_s": theirs, "natgrad_s": ours}
         rows.append({**row, "speedup": theirs / ours})
     return rows
@@ -193,9 +213,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if not args.skip_accuracy:
         result["accuracy"] = accuracy(args.repeats, args.sides)
-        print(f"{'task':<24} {'side':<30} {'value':>8} {'fit s':>8}")
+        print(f"{'task':<24} {'side':<30} {'value':>8} {'fit s':>8} {'max diff':>9}")
         for row in result["accuracy"]:
-            print(f"{row['task']:<24} {row['side']:<30} {row['value']:8.4f} {row['fit_s']:8.2f}")
+            diff = "" if row["max_diff"] is None else f"{row['max_diff']:9.2e}"
+            print(
+                f"{row['task']:<24} {row['side']:<30} {row['value']:8.4f} {row['fit_s']:8.2f} "
+                f"{diff}"
+            )
     if args.sizes:
         result["speed"] = speed(args.sizes, args.stages, args.repeats)
         print(f"\n{'rows':>7} {'stages':>6} {'ngboost s':>10} {'natgrad s':>10} {'speed-up':>9}")

@@ -101,12 +101,18 @@ def test_early_stopping_with_validation_set(diabetes):
     ngb.fit(X_tr, Y_tr, X_val=X_val, Y_val=Y_val, early_stopping_rounds=5)
     assert ngb.best_val_loss_itr is not None
     n_fitted = ngb.model_.n_estimators_
-    assert n_fitted < 300 and n_fitted == ngb.best_val_loss_itr + 5
+    # NGBoost's bookkeeping: best_val_loss_itr indexes the validation losses after stages
+    # 1, 2, ...; the fit stops 5 stages after the best one.
+    assert n_fitted < 300 and n_fitted == ngb.best_val_loss_itr + 1 + 5
     val = np.asarray(ngb.evals_result["val"]["LOGSCORE"])
-    assert val[ngb.best_val_loss_itr] == pytest.approx(val.min())
-    # Predictions use the best stage by default.
-    np.testing.assert_allclose(
-        ngb.predict(X_reg_test), ngb.predict(X_reg_test, max_iter=ngb.best_val_loss_itr)
+    assert len(val) == len(ngb.evals_result["train"]["LOGSCORE"]) == n_fitted
+    assert val[ngb.best_val_loss_itr] == val.min() and val[-5:].min() > val.min()
+    # Predictions use every fitted stage by default, as NGBoost's do.
+    np.testing.assert_array_equal(
+        ngb.predict(X_reg_test), ngb.predict(X_reg_test, max_iter=n_fitted)
+    )
+    assert not np.array_equal(
+        ngb.predict(X_reg_test), ngb.predict(X_reg_test, max_iter=ngb.best_val_loss_itr + 1)
     )
 
 
@@ -183,7 +189,7 @@ def test_survival_validation_arguments(survival_data):
     ngb = NGBSurvival(n_estimators=200, learning_rate=0.2, verbose=False)
     ngb.fit(X_tr, T_tr, E_tr, X_val=X_val, T_val=T_val, E_val=E_val, early_stopping_rounds=5)
     assert ngb.best_val_loss_itr is not None
-    assert ngb.model_.n_estimators_ == ngb.best_val_loss_itr + 5
+    assert ngb.model_.n_estimators_ == ngb.best_val_loss_itr + 1 + 5
     with pytest.raises(ValueError, match="LogScore"):
         NGBSurvival(Score=CRPScore, verbose=False).fit(X_tr, T_tr, E_tr)
 
@@ -269,7 +275,8 @@ def test_natural_gradient_false_uses_the_plain_gradient(diabetes):
 def test_crps_score_and_other_distributions(diabetes):
     X, X_test, Y, Y_test = diabetes
     crps = NGBRegressor(Score=CRPScore, n_estimators=20, verbose=False).fit(X, Y)
-    assert crps.evals_result["train"]["CRPS"][-1] < crps.evals_result["train"]["CRPS"][0]
+    # NGBoost names the losses by the score class: "CRPSCORE".
+    assert crps.evals_result["train"]["CRPSCORE"][-1] < crps.evals_result["train"]["CRPSCORE"][0]
     lognormal = NGBRegressor(Dist=LogNormal, n_estimators=10, verbose=False).fit(X, Y)
     assert set(lognormal.pred_dist(X_test[:3]).params) == {"s", "scale"}
     t = NGBRegressor(Dist=compat.T, n_estimators=5, verbose=False).fit(X, Y)

@@ -527,20 +527,24 @@ class _NGBoostBase(BaseEstimator):
         return tags
 
 
-def init_with_defaults(**defaults: Any) -> Callable[..., None]:
-    """`_NGBoostBase.__init__` with other defaults, for an estimator that differs from the
-    base only there (``__init__ = init_with_defaults(subsample=1.0)`` in its class body).
+def init_with_defaults(
+    base: Callable[..., None] | None = None, /, **defaults: Any
+) -> Callable[..., None]:
+    """`_NGBoostBase.__init__` (or another estimator's ``base`` ``__init__``) with other
+    defaults, for an estimator that differs from its base only there
+    (``__init__ = init_with_defaults(subsample=1.0)`` in its class body).
 
     scikit-learn reads the hyper-parameters and their defaults from the ``__init__``
     signature (``get_params``, ``clone``, the repr), so the function carries the base's
     signature with ``defaults`` replaced, and its body stores the arguments as the base's
     does: one list of hyper-parameters for every estimator.
     """
-    base = _NGBoostBase.__init__
+    if base is None:
+        base = _NGBoostBase.__init__
     signature = inspect.signature(base)
     unknown = sorted(set(defaults) - set(signature.parameters))
     if unknown:
-        raise TypeError(f"{unknown} are not hyper-parameters of _NGBoostBase.")
+        raise TypeError(f"{unknown} are not hyper-parameters of {base.__qualname__}.")
     signature = signature.replace(
         parameters=[
             p.replace(default=defaults.get(p.name, p.default))
@@ -548,7 +552,7 @@ def init_with_defaults(**defaults: Any) -> Callable[..., None]:
         ]
     )
 
-    def __init__(self: _NGBoostBase, *args: Any, **kwargs: Any) -> None:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         bound = signature.bind(self, *args, **kwargs)
         bound.apply_defaults()
         base(*bound.args, **bound.kwargs)

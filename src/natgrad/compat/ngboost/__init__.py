@@ -7,7 +7,7 @@ The package mirrors NGBoost's module layout::
     from natgrad.compat.ngboost.scores import LogScore, CRPScore
     from natgrad.compat.ngboost.learners import default_tree_learner
     from natgrad.compat.ngboost.manifold import manifold
-    from natgrad.compat.ngboost.helpers import Y_from_censored
+    from natgrad.compat.ngboost.helpers import Y_from_censored, load_ngboost_model
     from natgrad.compat.ngboost.distns.sympy_utils import make_sympy_log_score
 
 ``__version__`` is the NGBoost release whose public API this package follows. The
@@ -43,6 +43,7 @@ from natgrad.compat.ngboost.distns import (
     Weibull,
     k_categorical,
 )
+from natgrad.compat.ngboost.helpers import load_ngboost_model
 from natgrad.compat.ngboost.learners import default_linear_learner, default_tree_learner
 from natgrad.compat.ngboost.scores import CRPS, MLE, CRPScore, LogScore
 
@@ -88,6 +89,7 @@ __all__ = [
     "helpers",
     "k_categorical",
     "learners",
+    "load_ngboost_model",
     "manifold",
     "scores",
 ]

@@ -94,6 +94,18 @@ class UserDistn(Distribution):
     def config(self) -> dict[str, Any]:
         return {"dist": self._dist_cls, "score": self._score}
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The implementation class follows from (dist, score); it is left out because a
+        # class built at run time (e.g. by make_sympy_log_score) cannot be pickled by name.
+        state = dict(self.__dict__)
+        state.pop("_impl", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if self._dist_cls is not None:
+            self._impl = self._dist_cls.implementation(self._score)
+
     def ngboost(self) -> Any:
         """The user's distribution of this batch, internal parameters (n_params, n)."""
         return self._dist_cls(np.ascontiguousarray(self._params.T))

@@ -19,10 +19,14 @@ NGBoost argument           native setting
 ``natural_gradient``       ``False``: the same rule with the identity as its metric
 ``minibatch_frac``         ``subsample``
 ``col_sample``             ``colsample``
-``early_stopping_rounds``  ``n_iter_no_change``
-``validation_fraction``    used only with early stopping and no ``X_val``, as in NGBoost
-``tol``, ``verbose``       ``tol``, ``verbose`` (a progress bar); ``verbose_eval`` and
-                           ``n_jobs`` are accepted and ignored
+``early_stopping_rounds``  ``n_iter_no_change`` (with ``tol=0``: NGBoost's rule); the
+                           constructor's wins over ``fit``'s, as in NGBoost
+``validation_fraction``    with the constructor's early stopping and no ``X_val``: NGBoost's
+                           split (`train_test_split`), passed as ``eval_set``
+``verbose``                ``verbose`` (a progress bar); ``verbose_eval`` and ``tol`` are
+                           accepted and ignored
+``n_jobs``                 ``n_jobs``: threads of the compiled kernels (the model does not
+                           depend on it)
 =========================  ================================================================
 
 The native tree is one histogram tree with vector leaves per stage for all parameters, fitted
@@ -35,6 +39,7 @@ command, ``benchmarks/compat_ngboost.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,16 +51,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from natgrad._typing import Array
 from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
+from natgrad.boosting._base import init_with_defaults
+from natgrad.boosting._threads import check_n_jobs
 from natgrad.compat.ngboost import scores as ngb_scores
-from natgrad.compat.ngboost._adapter import UserDistn
+from natgrad.compat.ngboost._adapter import Scored, UserDistn
+from natgrad.compat.ngboost._monitors import Rows, holdout, monitored, stop_stage
 from natgrad.compat.ngboost.distns import LogNormal, Normal, k_categorical
 from natgrad.compat.ngboost.distns._native import (
     DistnType,
+    NativeCensoredLogScore,
     NativeCRPScore,
     NativeDistn,
     NativeLogScore,
 )
 from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, RegressionDistn
+from natgrad.compat.ngboost.helpers import Y_from_censored
 from natgrad.compat.ngboost.learners import default_tree_learner
 from natgrad.distributions import Distribution
 from natgrad.scores import CensoredLogScore, Score, get_score
@@ -302,14 +312,9 @@ class _NGBBase(BaseEstimator):
         tree = _tree_settings(base)
         return {"base_learner": base} if tree is None else tree
 
-    def _native_kwargs(
-        self, spec: _Spec, n_params: int, early_stopping_rounds: int | None, has_val: bool
-    ) -> dict[str, Any]:
-        # fit's early_stopping_rounds overrides the constructor's, as in NGBoost.
-        rounds = (
-            self.early_stopping_rounds if early_stopping_rounds is None else early_stopping_rounds
-        )
-        use_fraction = rounds is not None and not has_val and self.validation_fraction
+    def _native_kwargs(self, spec: _Spec, n_params: int, rounds: int | None) -> dict[str, Any]:
+        """The native estimator's arguments; ``rounds``: its early stopping (None: none)."""
+        check_n_jobs(self.n_jobs, type(self).__name__)
         kwargs: dict[str, Any] = {
             "scoring_rule": self._rule(spec),
             "n_estimators": self.n_estimators,
@@ -317,11 +322,12 @@ class _NGBBase(BaseEstimator):
             "leaf_rule": "ngboost",
             "subsample": self.minibatch_frac,
             "colsample": self.col_sample,
-            "validation_fraction": self.validation_fraction if use_fraction else None,
             "n_iter_no_change": rounds,
-            "tol": self.tol,
+            # NGBoost counts any lower validation loss as an improvement.
+            "tol": 0.0,
             "random_state": self.random_state,
             "verbose": self.verbose,
+            "n_jobs": self.n_jobs,
         }
         kwargs.update(self._base_settings(n_params))
         return kwargs
@@ -329,18 +335,105 @@ class _NGBBase(BaseEstimator):
     def _n_params(self, spec: _Spec) -> int:
         return int(spec.make.n_params)
 
-    def _finish(self, model: Any, spec: _Spec) -> None:
+    def _train(
+        self,
+        spec: _Spec,
+        build: Callable[[dict[str, Any]], Any],
+        train: Rows,
+        val: Rows | None,
+        early_stopping_rounds: int | None,
+        train_loss_monitor: Any,
+        val_loss_monitor: Any,
+    ) -> None:
+        """Fit the native model built by ``build(kwargs)`` and record NGBoost's fitted state.
+
+        As in NGBoost 0.6, the constructor's ``early_stopping_rounds`` wins over ``fit``'s and
+        alone splits off ``validation_fraction`` of the rows when no validation set is given
+        (`holdout`, NGBoost's split).
+        """
+        own = self.early_stopping_rounds
+        rounds = own if own is not None else early_stopping_rounds
+        if own is not None and val is None and self.validation_fraction:
+            part, held = holdout(
+                train.X, train.targets, train.weight, self.validation_fraction, self.random_state
+            )
+            y_of = self._ngboost_y
+            train = Rows(*part, y_of(part[1]))
+            val = Rows(*held, y_of(held[1]))
+        eval_set = None
+        if val is not None:
+            eval_set = (val.X, *val.targets) + (() if val.weight is None else (val.weight,))
+        # A validation monitor decides the stop after the fit (every stage is trained).
+        native_rounds = rounds if val_loss_monitor is None and rounds else None
+        model = build(self._native_kwargs(spec, self._n_params(spec), native_rounds))
+        model.fit(train.X, *train.targets, sample_weight=train.weight, eval_set=eval_set)
         self.model_ = model
         self._spec_ = spec
         self.n_features_in_ = model.n_features_in_
         if hasattr(model, "feature_names_in_"):
             self.feature_names_in_ = model.feature_names_in_
-        has_val = bool(np.isfinite(model.validation_loss_).any())
-        self.best_val_loss_itr = int(model.best_iteration_) if has_val else None
-        name = "CRPS" if spec.rule == "crps" else "LOGSCORE"
-        self.evals_result = {"train": {name: list(model.train_loss_)}}
-        if has_val:
-            self.evals_result["val"] = {name: list(model.validation_loss_)}
+        self._record_losses(train, val, rounds, train_loss_monitor, val_loss_monitor)
+
+    def _ngboost_y(self, targets: tuple[Any, ...]) -> Any:
+        """The native targets as NGBoost's scores and monitors take them."""
+        return targets[0]
+
+    def _record_losses(
+        self,
+        train: Rows,
+        val: Rows | None,
+        rounds: int | None,
+        train_monitor: Any,
+        val_monitor: Any,
+    ) -> None:
+        """``evals_result``, ``best_val_loss_itr`` and the stages kept, NGBoost's way
+        (`natgrad.compat.ngboost._monitors`)."""
+        model = self.model_
+        fitted = int(model.n_estimators_)
+        self.best_val_loss_itr = None
+        self._n_stages_ = fitted
+        name = getattr(self.Score, "__name__", "score").upper()
+        val_losses: list[float] = []
+        if val is not None:
+            if val_monitor is None:
+                val_losses = [float(v) for v in model.validation_loss_[1 : fitted + 1]]
+            else:
+                val_losses = monitored(
+                    lambda D: val_monitor(D, val.ngboost_y),
+                    self._manifolds(val.X, first=1),
+                    fitted,
+                )
+            self._n_stages_, self.best_val_loss_itr = stop_stage(val_losses, rounds)
+        kept = self._n_stages_
+        if train_monitor is None:
+            train_losses = [float(v) for v in model.train_loss_[:kept]]
+        else:
+            train_losses = monitored(
+                lambda D: train_monitor(D, train.ngboost_y, train.weight),
+                self._manifolds(train.X, first=0),
+                kept,
+            )
+        self.evals_result = {"train": {name: train_losses}}
+        if val is not None:
+            self.evals_result["val"] = {name: val_losses[:kept]}
+
+    def _manifolds(self, X: Any, first: int) -> Iterator[Any]:
+        """The predicted distributions of ``X`` bound to the score (NGBoost's manifold
+        objects, what its monitors take) after ``first``, ``first`` + 1, ... stages."""
+        impl = self._monitor_impl()
+        if first == 0:
+            yield Scored(self._wrap(self.model_.predict_dist(X, n_stages=0)), impl)
+        for dist in self.model_.staged_predict_dist(X):
+            yield Scored(self._wrap(dist), impl)
+
+    def _monitor_impl(self) -> Any:
+        return self._spec_.make.implementation(self.Score)
+
+    def _kept(self) -> int:
+        """The stages NGBoost's model has: all fitted, or fewer when a validation monitor
+        stopped early (unpickled models from before monitors: all)."""
+        check_is_fitted(self, "model_")
+        return int(getattr(self, "_n_stages_", self.model_.n_estimators_))
 
     # ------------------------------------------------------------------ fitted attributes
     def _to_ngboost(self, theta: Array) -> Array:
@@ -363,7 +456,7 @@ class _NGBBase(BaseEstimator):
             scales = np.asarray(model.ensemble.scales)
         else:
             scales = np.asarray([scale for _, _, scale in model.stages])
-        return list(-scales / self.learning_rate)
+        return list(-scales[: self._kept()] / self.learning_rate)
 
     @property
     def base_models(self) -> list[Any]:
@@ -373,8 +466,8 @@ class _NGBBase(BaseEstimator):
         check_is_fitted(self, "model_")
         model = self.model_._model_
         if hasattr(model, "stages"):
-            return [learners for learners, _, _ in model.stages]
-        return list(range(model.n_stages))
+            return [learners for learners, _, _ in model.stages[: self._kept()]]
+        return list(range(self._kept()))
 
     @property
     def col_idxs(self) -> list[np.ndarray]:
@@ -384,8 +477,9 @@ class _NGBBase(BaseEstimator):
         model = self.model_._model_
         every = np.arange(self.n_features_in_)
         if hasattr(model, "stages"):
-            return [every if f is None else np.flatnonzero(f) for _, f, _ in model.stages]
-        return [every for _ in range(model.n_stages)]
+            stages = model.stages[: self._kept()]
+            return [every if f is None else np.flatnonzero(f) for _, f, _ in stages]
+        return [every for _ in range(self._kept())]
 
     @property
     def n_features(self) -> int:
@@ -393,11 +487,11 @@ class _NGBBase(BaseEstimator):
         return int(self.n_features_in_)
 
     # ------------------------------------------------------------------ prediction
-    def _stages(self, max_iter: int | None) -> int | None:
-        check_is_fitted(self, "model_")
+    def _stages(self, max_iter: int | None) -> int:
+        kept = self._kept()
         if max_iter is None:
-            return None
-        return int(min(max(int(max_iter), 0), self.model_.n_estimators_))
+            return kept
+        return int(min(max(int(max_iter), 0), kept))
 
     def _wrap(self, dist: Distribution) -> Any:
         return self._spec_.make(self._to_ngboost(dist.params))
@@ -409,8 +503,8 @@ class _NGBBase(BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         max_iter : int, optional
-            Use the first ``max_iter`` stages; by default the best validation stage
-            (``best_val_loss_itr``) when there was a validation set, otherwise all.
+            Use the first ``max_iter`` stages; by default all that were fitted (as NGBoost
+            does, also after early stopping).
 
         Returns
         -------
@@ -424,7 +518,7 @@ class _NGBBase(BaseEstimator):
         stop = self._stages(max_iter)
         out = []
         for stage, dist in enumerate(self.model_.staged_predict_dist(X), start=1):
-            if stop is not None and stage > stop:
+            if stage > stop:
                 break
             out.append(self._wrap(dist))
         return out
@@ -489,15 +583,20 @@ _NGB_DOC = """
     minibatch_frac, col_sample : float
         Row and column fractions drawn for each stage (``subsample``, ``colsample``).
     verbose : bool, default=True
-        Show a progress bar. ``verbose_eval`` and ``n_jobs`` are accepted and ignored.
+        Show a progress bar. ``verbose_eval`` is accepted and ignored.
     tol : float, default=1e-4
-        Minimum validation improvement that early stopping counts.
+        Accepted and ignored (NGBoost stops when the fitted gradient's mean norm falls
+        below it; natgrad fits ``n_estimators`` stages unless early stopping ends the fit).
     random_state : int, RandomState or None
     validation_fraction : float, default=0.1
         Held-out fraction when ``early_stopping_rounds`` is set and ``fit`` gets no
         ``X_val``.
     early_stopping_rounds : int, optional
         Stop after this many stages without validation improvement.
+    n_jobs : int or None, default=None
+        Threads of natgrad's compiled kernels (the native tree's fit and every prediction):
+        -1 for all cores, None to choose from the free cores and the size of the work. The
+        fitted model does not depend on it, as in NGBoost.
 
     Attributes
     ----------
@@ -506,29 +605,22 @@ _NGB_DOC = """
     init_params : ndarray of shape (n_params,)
         The marginal fit (internal parameters).
     best_val_loss_itr : int or None
-        Number of stages with the best validation loss (None without a validation set);
-        predictions use it by default.
+        Index into ``evals_result["val"]`` of the best validation loss: stage
+        ``best_val_loss_itr + 1`` (None without a validation set). Predictions use every
+        fitted stage by default, as in NGBoost.
     evals_result : dict
-        ``{{"train": {{name: losses}}, "val": ...}}``, the mean score before the first stage
-        and after each stage.
+        ``{{"train": {{name: losses}}, "val": {{name: losses}}}}`` with ``name`` the score's
+        class name in capitals (e.g. ``"LOGSCORE"``): the training loss before each stage and
+        the validation loss after each stage (the mean score, or the loss monitors' values),
+        as NGBoost records them.
     scalings, base_models, col_idxs : list
         Per stage: the line search's step, the learners, the columns they saw.
     feature_importances_ : ndarray of shape (n_params, n_features)
     """
 
 
-def _no_monitors(est: Any, train: Any, val: Any) -> None:
-    if train is not None or val is not None:
-        raise ValueError(
-            f"The 'train_loss_monitor' and 'val_loss_monitor' arguments of "
-            f"{type(est).__name__}.fit are not supported by natgrad. Got {train!r} and {val!r}."
-        )
-
-
-def _eval_set(
-    est: Any, X_val: Any, targets: tuple[Any, ...], weight: ArrayLike | None
-) -> tuple[Any, ...] | None:
-    """The native ``eval_set`` from NGBoost's validation arguments (None without X_val)."""
+def _val_rows(est: Any, X_val: Any, targets: tuple[Any, ...], weight: Any, y: Any) -> Rows | None:
+    """NGBoost's validation arguments as `Rows` (None without ``X_val``)."""
     if X_val is None:
         return None
     if any(t is None for t in targets):
@@ -536,7 +628,7 @@ def _eval_set(
             f"{type(est).__name__}.fit got 'X_val' without its validation targets; pass "
             "them all (Y_val, or T_val and E_val)."
         )
-    return (X_val, *targets) if weight is None else (X_val, *targets, weight)
+    return Rows(X_val, targets, weight, y)
 
 
 def _regression_targets(spec: _Spec, Y: Any) -> Any:
@@ -581,23 +673,24 @@ class NGBRegressor(RegressorMixin, _NGBBase):
         early_stopping_rounds: int | None = None,
     ) -> NGBRegressor:
         """Fit to targets ``Y`` of shape (n_samples,) ((n_samples, k) for
-        ``MultivariateNormal(k)``); ``X_val``/``Y_val`` (and ``val_sample_weight``) choose
-        the stage and drive early stopping. Loss monitors are not supported (ValueError
-        when given)."""
-        _no_monitors(self, train_loss_monitor, val_loss_monitor)
+        ``MultivariateNormal(k)``); ``X_val``/``Y_val`` (and ``val_sample_weight``) record
+        validation losses and drive early stopping. ``train_loss_monitor(D, Y, weight)`` and
+        ``val_loss_monitor(D, Y_val)`` replace the mean score in ``evals_result`` (and, for
+        validation, in early stopping), as in NGBoost."""
         spec = _spec(self, RegressionDistn)
         Y = _regression_targets(spec, Y)
         Y_val = _regression_targets(spec, Y_val)
-        eval_set = _eval_set(self, X_val, (Y_val,), val_sample_weight)
-        model = NGBoostRegressor(
-            spec.family,
-            distribution_config=dict(spec.config) or None,
-            **self._native_kwargs(
-                spec, self._n_params(spec), early_stopping_rounds, eval_set is not None
+        self._train(
+            spec,
+            lambda kwargs: NGBoostRegressor(
+                spec.family, distribution_config=dict(spec.config) or None, **kwargs
             ),
+            Rows(X, (Y,), sample_weight, Y),
+            _val_rows(self, X_val, (Y_val,), val_sample_weight, Y_val),
+            early_stopping_rounds,
+            train_loss_monitor,
+            val_loss_monitor,
         )
-        model.fit(X, Y, sample_weight=sample_weight, eval_set=eval_set)
-        self._finish(model, spec)
         return self
 
     def score(self, X: Any, Y: ArrayLike) -> float:  # RegressorMixin's is R²
@@ -628,29 +721,7 @@ class NGBClassifier(ClassifierMixin, _NGBBase):
 
     _kind = ClassificationDistn
 
-    def __init__(
-        self,
-        Dist: Any = k_categorical(2),  # noqa: N803, B008 - NGBoost's default (immutable)
-        Score: Any = ngb_scores.LogScore,  # noqa: N803
-        Base: Any = default_tree_learner,  # noqa: N803
-        natural_gradient: bool = True,
-        n_estimators: int = 500,
-        learning_rate: float = 0.01,
-        minibatch_frac: float = 1.0,
-        col_sample: float = 1.0,
-        verbose: bool = True,
-        verbose_eval: int = 100,
-        tol: float = 1e-4,
-        random_state: Any = None,
-        validation_fraction: float = 0.1,
-        early_stopping_rounds: int | None = None,
-        n_jobs: int | None = None,
-    ) -> None:
-        super().__init__(
-            Dist, Score, Base, natural_gradient, n_estimators, learning_rate, minibatch_frac,
-            col_sample, verbose, verbose_eval, tol, random_state, validation_fraction,
-            early_stopping_rounds, n_jobs,
-        )  # fmt: skip
+    __init__ = init_with_defaults(_NGBBase.__init__, Dist=k_categorical(2))
 
     def fit(
         self,
@@ -664,8 +735,8 @@ class NGBClassifier(ClassifierMixin, _NGBBase):
         val_loss_monitor: Any = None,
         early_stopping_rounds: int | None = None,
     ) -> NGBClassifier:
-        """Fit to class labels ``Y`` (see `NGBRegressor.fit`)."""
-        _no_monitors(self, train_loss_monitor, val_loss_monitor)
+        """Fit to class labels ``Y`` (see `NGBRegressor.fit`; monitors get the labels
+        encoded as 0, ..., K − 1, as NGBoost's do)."""
         spec = _spec(self, ClassificationDistn)
         labels = np.asarray(Y)
         self.classes_ = np.unique(labels)
@@ -677,17 +748,23 @@ class NGBClassifier(ClassifierMixin, _NGBBase):
             )
         encoded = self._encode(labels)
         val = None if Y_val is None else self._encode(np.asarray(Y_val))
-        eval_set = _eval_set(self, X_val, (val,), val_sample_weight)
-        kwargs = self._native_kwargs(
-            spec, self._n_params(spec), early_stopping_rounds, eval_set is not None
+
+        def build(kwargs: dict[str, Any]) -> Any:
+            if spec.native and spec.family == "categorical":
+                family = "bernoulli" if n_classes == 2 else "categorical"
+                return NGBoostClassifier(family, **kwargs)
+            # other classification families train on the encoded labels
+            return NGBoostRegressor(spec.family, distribution_config=dict(spec.config), **kwargs)
+
+        self._train(
+            spec,
+            build,
+            Rows(X, (encoded,), sample_weight, encoded),
+            _val_rows(self, X_val, (val,), val_sample_weight, val),
+            early_stopping_rounds,
+            train_loss_monitor,
+            val_loss_monitor,
         )
-        if spec.native and spec.family == "categorical":
-            family = "bernoulli" if n_classes == 2 else "categorical"
-            model: Any = NGBoostClassifier(family, **kwargs)
-        else:  # other classification families train on the encoded labels
-            model = NGBoostRegressor(spec.family, distribution_config=dict(spec.config), **kwargs)
-        model.fit(X, encoded, sample_weight=sample_weight, eval_set=eval_set)
-        self._finish(model, spec)
         return self
 
     def _n_classes(self, spec: _Spec) -> int:
@@ -751,29 +828,7 @@ class NGBSurvival(_NGBBase):
 
     _kind = RegressionDistn
 
-    def __init__(
-        self,
-        Dist: Any = LogNormal,  # noqa: N803
-        Score: Any = ngb_scores.LogScore,  # noqa: N803
-        Base: Any = default_tree_learner,  # noqa: N803
-        natural_gradient: bool = True,
-        n_estimators: int = 500,
-        learning_rate: float = 0.01,
-        minibatch_frac: float = 1.0,
-        col_sample: float = 1.0,
-        verbose: bool = True,
-        verbose_eval: int = 100,
-        tol: float = 1e-4,
-        random_state: Any = None,
-        validation_fraction: float = 0.1,
-        early_stopping_rounds: int | None = None,
-        n_jobs: int | None = None,
-    ) -> None:
-        super().__init__(
-            Dist, Score, Base, natural_gradient, n_estimators, learning_rate, minibatch_frac,
-            col_sample, verbose, verbose_eval, tol, random_state, validation_fraction,
-            early_stopping_rounds, n_jobs,
-        )  # fmt: skip
+    __init__ = init_with_defaults(_NGBBase.__init__, Dist=LogNormal)
 
     def fit(
         self,
@@ -789,8 +844,8 @@ class NGBSurvival(_NGBBase):
         val_loss_monitor: Any = None,
         early_stopping_rounds: int | None = None,
     ) -> NGBSurvival:
-        """Fit to right-censored times (see the class docstring and `NGBRegressor.fit`)."""
-        _no_monitors(self, train_loss_monitor, val_loss_monitor)
+        """Fit to right-censored times (see the class docstring and `NGBRegressor.fit`;
+        monitors get NGBoost's structured targets, `Y_from_censored(T, E)`)."""
         spec = _spec(self, RegressionDistn)
         if self.Score is not ngb_scores.LogScore:
             raise ValueError(
@@ -802,25 +857,38 @@ class NGBSurvival(_NGBBase):
                 f"The 'Dist' parameter of {type(self).__name__} must be LogNormal, "
                 f"Exponential, Weibull or Gamma. Got {self.Dist!r} instead."
             )
-        eval_set = _eval_set(self, X_val, (T_val, E_val), val_sample_weight)
-        kwargs = self._native_kwargs(
-            spec, self._n_params(spec), early_stopping_rounds, eval_set is not None
-        )
         metric = CensoredLogScore if self.natural_gradient else _EuclideanCensoredLogScore
-        kwargs["scoring_rule"] = metric(metric="fisher")
-        model = NGBoostSurvival(
-            spec.family, distribution_config=dict(spec.config) or None, **kwargs
+
+        def build(kwargs: dict[str, Any]) -> Any:
+            kwargs["scoring_rule"] = metric(metric="fisher")
+            config = dict(spec.config) or None
+            return NGBoostSurvival(spec.family, distribution_config=config, **kwargs)
+
+        self._train(
+            spec,
+            build,
+            Rows(X, (T, E), sample_weight, self._ngboost_y((T, E))),
+            _val_rows(
+                self, X_val, (T_val, E_val), val_sample_weight, self._ngboost_y((T_val, E_val))
+            ),
+            early_stopping_rounds,
+            train_loss_monitor,
+            val_loss_monitor,
         )
-        model.fit(X, T, E, sample_weight=sample_weight, eval_set=eval_set)
-        self._finish(model, spec)
         return self
+
+    def _ngboost_y(self, targets: tuple[Any, ...]) -> Any:
+        return Y_from_censored(*targets)
+
+    def _monitor_impl(self) -> Any:
+        return NativeCensoredLogScore
 
     def score(self, X: Any, T: ArrayLike, E: ArrayLike | None = None) -> float:  # noqa: N803
         """The mean censored log-likelihood of (T, E) (E = 1 for every row by default)."""
         check_is_fitted(self, "model_")
         times = np.asarray(T, dtype=np.float64)
         events = np.ones_like(times) if E is None else np.asarray(E, dtype=np.float64)
-        dist = self.model_.predict_dist(X)
+        dist = self.model_.predict_dist(X, n_stages=self._stages(None))
         return -float(np.mean(CensoredLogScore().score(dist, np.column_stack([times, events]))))
 
 

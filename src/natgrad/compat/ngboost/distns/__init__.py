@@ -25,7 +25,8 @@ Poisson                   ``poisson`` (log μ)
 Beta                      ``beta`` (log α, log β)
 LogitNormal               ``logit_normal`` (μ, log σ of logit Y)
 BetaBinomial              ``beta_binomial`` with ``n`` trials (log α, log β); ``n = 1``
-                          by default, as in NGBoost; a subclass sets another ``n``
+                          by default, as in NGBoost; ``BetaBinomial(params, n=20)`` or a
+                          subclass with ``n = 20`` sets another
 BetaBernoulli             ``beta_binomial`` with one trial, for `NGBClassifier`
 k_categorical(K)          ``categorical`` (K − 1 logits against class 0)
 Bernoulli                 ``k_categorical(2)``
@@ -36,10 +37,11 @@ MultivariateNormal(k)     ``multivariate_normal`` (mean, then the precision's Ch
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
+from natgrad import distributions
 from natgrad._typing import Array
 from natgrad.compat.ngboost.distns._native import (
     DistnType,
@@ -410,8 +412,12 @@ class LogitNormal(NativeRegressionDistn):
 
 
 class BetaBinomial(NativeRegressionDistn):
-    """Beta-binomial counts out of ``n`` trials (class attribute, 1 by default as in
-    NGBoost; set it in a subclass); internal parameters (log α, log β).
+    """Beta-binomial counts out of ``n`` trials; internal parameters (log α, log β).
+
+    ``n`` is 1 by default, as in NGBoost; ``BetaBinomial(params, n=20)`` and
+    ``BetaBinomial.fit(Y, n=20)`` take another, as NGBoost's do, and a subclass with the
+    class attribute ``n = 20`` trains with 20 trials. ``params`` holds ``alpha``, ``beta``
+    and ``n``.
 
     Examples
     --------
@@ -421,18 +427,49 @@ class BetaBinomial(NativeRegressionDistn):
     >>> theta = BetaBinomial.fit(y)                # marginal fit, internal parameters
     >>> dist = BetaBinomial(np.tile(theta[:, None], (1, 3)))   # shape (n_params, n)
     >>> sorted(dist.params)
-    ['alpha', 'beta']
+    ['alpha', 'beta', 'n']
     >>> print(dist.predict().round(3))
     [0.5 0.5 0.5]
+    >>> print(BetaBinomial(np.zeros((2, 2)), n=20).mean())     # n α / (α + β)
+    [10. 10.]
     """
 
     family = "beta_binomial"
     n_params = 2
-    n: ClassVar[int] = 1
+    n: int = 1
+
+    def __init__(self, params: Any, n: int | None = None) -> None:
+        if n is not None:
+            self.n = _n_trials(n, "BetaBinomial")
+        super().__init__(params)
 
     @classmethod
     def native_config(cls, n_params: int) -> dict[str, Any]:
         return {"n_trials": int(cls.n)}
+
+    def _batch_config(self, n_params: int) -> dict[str, Any]:
+        return {"n_trials": int(self.n)}
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        return {"n": self.n}
+
+    @classmethod
+    def fit(cls, Y: Any, n: int | None = None) -> Array:  # type: ignore[override]
+        """The marginal maximum-likelihood fit to counts ``Y`` out of ``n`` trials (default
+        the class's ``n``): internal parameters (log α, log β)."""
+        trials = int(cls.n) if n is None else _n_trials(n, "BetaBinomial.fit")
+        family = distributions.get(cls.family)
+        return family.fit_marginal(np.asarray(Y, dtype=np.float64), n_trials=trials)[0]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {**super().params, "n": self.n}
+
+
+def _n_trials(n: Any, owner: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"The 'n' argument of {owner} must be an integer >= 1. Got {n!r}.")
+    return int(n)
 
 
 class BetaBernoulli(NativeClassificationDistn):

@@ -9,8 +9,8 @@ closed forms. The estimators train these distributions on natgrad's compiled eng
 `DistnType` stands for NGBoost's distribution *factories* (``k_categorical(K)``,
 ``MultivariateNormal(k)``): one class serves every K or k, and the factory returns a small
 immutable object that behaves as the configured class does where NGBoost uses one
-(``Dist(params)``, ``Dist.n_params``, ``Dist.fit(Y)``, ``Dist.scores``), pickles by value
-and compares equal for equal configurations.
+(``Dist(params)``, ``Dist.n_params``, ``Dist.fit(Y)``, ``Dist.scores``, ``issubclass`` and
+``isinstance``), pickles by value and compares equal for equal configurations.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from natgrad.compat.ngboost.distns.distn import ClassificationDistn, Distn, Regr
 from natgrad.compat.ngboost.scores import CRPScore, LogScore
 from natgrad.distributions import Distribution
 from natgrad.metrics import point_prediction
-from natgrad.scores import get_score
+from natgrad.scores import CensoredLogScore, get_score
 
 
 class NativeDistn(Distn):
@@ -63,7 +63,19 @@ class NativeDistn(Distn):
         super().__init__(arr)
         theta = arr.T if self.flip is None else arr.T * np.asarray(self.flip)
         family = distributions.get(self.family)
-        self._batch: Distribution = family.from_params(theta, **self.native_config(arr.shape[0]))
+        self._batch: Distribution = family.from_params(theta, **self._batch_config(arr.shape[0]))
+
+    def _batch_config(self, n_params: int) -> dict[str, Any]:
+        """The family configuration of this batch (the class's, unless the instance was
+        built with its own, e.g. ``BetaBinomial(params, n=20)``)."""
+        return self.native_config(n_params)
+
+    def _init_kwargs(self) -> dict[str, Any]:
+        """The constructor's keyword arguments that rebuild this batch (slices, pickles)."""
+        return {}
+
+    def __getitem__(self, key: Any) -> NativeDistn:
+        return type(self)(self._params[:, key], **self._init_kwargs())
 
     # ------------------------------------------------------------------ class level
     @classmethod
@@ -168,10 +180,10 @@ class NativeDistn(Distn):
         return f"{type(self).__name__}({self._batch!r})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"_params": self._params}
+        return {"_params": self._params, "kwargs": self._init_kwargs()}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["_params"])  # type: ignore[misc]
+        self.__init__(state["_params"], **state.get("kwargs", {}))  # type: ignore[misc]
 
 
 def ngboost_params(dist: Distribution) -> dict[str, Array]:
@@ -239,6 +251,27 @@ class NativeCRPScore(CRPScore):
 
     def metric(self) -> Array:
         return _flip_metric(self, get_score("crps").metric(self._batch))  # type: ignore[attr-defined]
+
+
+class NativeCensoredLogScore(LogScore):
+    """The right-censored log score of a built-in survival distribution on NGBoost's
+    structured targets (`Y_from_censored`: fields ``"Event"`` and ``"Time"``), with NGBoost's
+    metric, the uncensored Fisher information (what `NGBSurvival` trains with)."""
+
+    def score(self, Y: ArrayLike) -> Array:
+        return CensoredLogScore().score(self._batch, _time_event(Y))  # type: ignore[attr-defined]
+
+    def d_score(self, Y: ArrayLike) -> Array:
+        return CensoredLogScore().grad(self._batch, _time_event(Y))  # type: ignore[attr-defined]
+
+    def metric(self) -> Array:  # type: ignore[override]
+        return self._batch.fisher()  # type: ignore[attr-defined]
+
+
+def _time_event(Y: ArrayLike) -> Array:
+    """Structured (Event, Time) targets as natgrad's (n, 2) array of times and event flags."""
+    arr = np.asarray(Y)
+    return np.column_stack([arr["Time"], arr["Event"]]).astype(np.float64)
 
 
 def _flip_grad(dist: Any, grad: Array) -> Array:
@@ -313,6 +346,19 @@ class DistnType:
     @property
     def scores(self) -> list[type]:
         return self.cls.scores
+
+    # Python's issubclass accepts an object with a ``__bases__`` tuple as a class and walks
+    # it, so ``issubclass(k_categorical(3), ClassificationDistn)`` holds without a class per
+    # K; isinstance and issubclass against the configured type compare the configuration.
+    @property
+    def __bases__(self) -> tuple[type, ...]:  # noqa: PLW3201 - the protocol's name
+        return (self.cls,)
+
+    def __instancecheck__(self, obj: object) -> bool:
+        return isinstance(obj, self.cls) and np.shape(obj._params)[0] == self.n_params
+
+    def __subclasscheck__(self, other: object) -> bool:
+        return other == self
 
     def __call__(self, params: ArrayLike) -> NativeDistn:
         return self.cls(params)
