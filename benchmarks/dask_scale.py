@@ -1,15 +1,17 @@
 """Dask benchmark: per-stage overhead of the distributed fit against the local fit.
 
-The same model on both sides (Normal, log score, depth-3 trees, all rows every stage, no
-early stopping) on the synthetic data of `benchmarks.scale`: the local `NGBoostRegressor`
-in this process with 2 numba threads, and `natgrad.dask.DaskNGBoostRegressor` on a
-`distributed.LocalCluster` of 2 worker processes with 1 thread each (the same two cores).
+The same model on both sides (Normal, log score, depth-3 trees, all rows every stage unless
+``--subsample`` says otherwise, no early stopping) on the synthetic data of
+`benchmarks.scale`: the local `NGBoostRegressor` in this process with 2 numba threads, and
+`natgrad.dask.DaskNGBoostRegressor` on a `distributed.LocalCluster` of 2 worker processes
+with 1 thread each (the same two cores).
 A stage's time is the difference of two fits with ``--stages`` S1 < S2 stages divided by
 S2 - S1, so the set-up (placing and binning the rows, compiling) cancels. It also measures
 the latency of one round (every actor answers a no-op call), counts the rounds per stage,
 checks that the two fits predict the same, and prints the cost model of docs/dask.md.
 
-Run: ``python -m benchmarks.dask_scale [--rows 100000 1000000] [--stages 10 30]``.
+Run: ``python -m benchmarks.dask_scale [--rows 100000 1000000] [--stages 10 30]
+[--subsample 1.0]``.
 """
 
 from __future__ import annotations
@@ -52,21 +54,21 @@ def round_latency(client, repeats: int = 200) -> float:
     return float(np.median(times))
 
 
-def run(rows: list[int], n_features: int, stages: tuple[int, int]) -> dict:
+def run(rows: list[int], n_features: int, stages: tuple[int, int], subsample: float) -> dict:
     import dask.array as da
     import distributed
 
     from natgrad import NGBoostRegressor
     from natgrad.dask import DaskNGBoostRegressor
 
-    params = {"learning_rate": 0.1, "max_depth": 3, "subsample": 1.0, "random_state": 0}
+    params = {"learning_rate": 0.1, "max_depth": 3, "subsample": subsample, "random_state": 0}
     s1, s2 = stages
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
         env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
     )  # fmt: skip
     client = distributed.Client(cluster)
-    out: dict = {"stages": [s1, s2], "features": n_features, "sizes": []}
+    out: dict = {"stages": [s1, s2], "features": n_features, "subsample": subsample, "sizes": []}
     try:
         # Warm-up: compile every kernel on both sides (client and workers).
         Xw, yw = make_data(2000, n_features, seed=1)
@@ -142,10 +144,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--stages", type=int, nargs=2, default=[10, 30])
+    parser.add_argument("--subsample", type=float, default=1.0)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/dask_scale.json"))
     args = parser.parse_args(argv)
-    result = run(args.rows, args.features, (args.stages[0], args.stages[1]))
+    result = run(args.rows, args.features, (args.stages[0], args.stages[1]), args.subsample)
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
+    result["load_average"] = os.getloadavg()
     result["command"] = "python -m benchmarks.dask_scale " + " ".join(argv or [])
     for line in cost_model(result):
         print(line)

@@ -16,10 +16,18 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 import natgrad  # noqa: E402
-from natgrad.boosting import NGBoostRegressor  # noqa: E402
-from natgrad.dask import DaskNGBoostRegressor  # noqa: E402
+from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival  # noqa: E402
+from natgrad.dask import (  # noqa: E402
+    DaskNGBoostClassifier,
+    DaskNGBoostRegressor,
+    DaskNGBoostSurvival,
+)
 
 TIMEOUT = 120  # seconds per round of a fit: far above a round's milliseconds
+
+# Each test (and the cluster's start, in the first) is bounded as a whole too, compiling the
+# engine from cold included (pytest-timeout, a dev dependency): nothing can hang CI.
+pytestmark = pytest.mark.timeout(1200)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +50,7 @@ def _data(n=1600, d=4, seed=0):
     return X, y
 
 
-PARAMS = {"n_estimators": 20, "learning_rate": 0.1, "subsample": 1.0, "random_state": 0}
+PARAMS = {"n_estimators": 20, "learning_rate": 0.1, "subsample": 0.5, "random_state": 0}
 
 
 def test_fit_matches_the_local_fit(client, tmp_path):
@@ -80,6 +88,7 @@ def test_dataframe_input_weights_and_early_stopping(client):
     X, y = _data(n=2000, seed=1)
     Xv, yv = _data(n=500, seed=2)
     w = np.random.default_rng(3).uniform(0.5, 2.0, size=len(y))
+    w[::50] = 0.0  # dropped by both fits
     params = {**PARAMS, "n_estimators": 200, "learning_rate": 0.3, "n_iter_no_change": 4}
     local = NGBoostRegressor(**params).fit(
         pd.DataFrame(X, columns=list("abcd")), y, sample_weight=w, eval_set=(Xv, yv)
@@ -94,6 +103,56 @@ def test_dataframe_input_weights_and_early_stopping(client):
     assert est.best_iteration_ == local.best_iteration_
     assert list(est.feature_names_in_) == list("abcd")
     np.testing.assert_allclose(est.validation_loss_, local.validation_loss_, rtol=1e-7)
+
+
+def test_classifier_matches_the_local_fit(client):
+    X, _ = _data(n=1200, seed=4)
+    labels = np.where(np.nan_to_num(X[:, 0]) + 0.5 * np.nan_to_num(X[:, 1]) > 0, "yes", "no")
+    params = {**PARAMS, "n_estimators": 10}
+    local = NGBoostClassifier(**params).fit(X, labels)
+    est = DaskNGBoostClassifier(**params).fit(
+        da.from_array(X, chunks=(400, -1)), da.from_array(labels, chunks=400), client=client,
+        timeout=TIMEOUT,
+    )  # fmt: skip
+    assert list(est.classes_) == ["no", "yes"]
+    assert est.rounds_per_stage_ > 4.0  # the line search's trial steps take rounds
+    X_test, _ = _data(n=300, seed=8)
+    Xt = da.from_array(X_test, chunks=(100, -1))
+    proba = est.predict_proba(Xt)
+    assert proba.shape == (300, 2)
+    np.testing.assert_allclose(proba.compute(), local.predict_proba(X_test), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(est.predict(Xt).compute(), local.predict(X_test))
+    assert type(est.to_local()) is NGBoostClassifier
+
+
+def test_survival_matches_the_local_fit(client):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1200, 3))
+    t = rng.lognormal(mean=1.0 + 0.5 * X[:, 0], sigma=0.6)
+    c = rng.lognormal(mean=1.4, sigma=0.5, size=len(t))
+    time, event = np.minimum(t, c), t <= c
+    params = {"n_estimators": 10, "learning_rate": 0.1, "random_state": 0}
+    local = NGBoostSurvival(**params).fit(X, time, event)
+    est = DaskNGBoostSurvival(**params).fit(
+        da.from_array(X, chunks=(400, -1)), da.from_array(time, chunks=400),
+        da.from_array(event, chunks=400), client=client, timeout=TIMEOUT,
+    )  # fmt: skip
+    X_test = rng.normal(size=(200, 3))
+    pred = est.predict(da.from_array(X_test, chunks=(100, -1))).compute()
+    np.testing.assert_allclose(pred, local.predict(X_test), rtol=1e-9)
+    small = est.to_local()
+    assert type(small) is NGBoostSurvival
+    np.testing.assert_allclose(
+        small.predict_survival_function(X_test, [1.0, 3.0]),
+        local.predict_survival_function(X_test, [1.0, 3.0]), rtol=1e-9, atol=1e-12,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="'y' argument of DaskNGBoostSurvival.fit must be finite"):
+        bad = time.copy()
+        bad[5] = np.nan
+        DaskNGBoostSurvival(**params).fit(
+            da.from_array(X, chunks=(400, -1)), da.from_array(bad, chunks=400), client=client,
+            timeout=TIMEOUT,
+        )  # fmt: skip
 
 
 def test_a_worker_without_rows(client):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from sklearn.utils import check_random_state
 
-from natgrad.boosting import NGBoostRegressor
+from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
 from natgrad.boosting.sharded import (
     BINNING_SUBSAMPLE,
     LocalPool,
@@ -24,6 +24,10 @@ from natgrad.boosting.sharded import (
 
 # Summation-order rounding of sums over a few thousand rows, relative to their size.
 RTOL = 1e-9
+
+# No test can hang CI: a bound far above a test's time, compiling the engine from cold
+# included (pytest-timeout, a dev dependency).
+pytestmark = pytest.mark.timeout(1200)
 
 
 def _data(n=2000, d=5, seed=0, missing=0.05):
@@ -39,7 +43,7 @@ def _sharded_fit(est, X, y, w, cuts, eval_set=None):
     """`ShardedTrainer` over shards cut at ``cuts`` (rows); returns the fit state and pool."""
     est._validate_params()
     family, config = est._family()
-    score = est._check_score(family)
+    score = est._score_rule = est._check_score(family)
     bounds = list(zip(cuts[:-1], cuts[1:], strict=True))
     val_bounds = [None] * len(bounds)
     w_val_sum = None
@@ -82,6 +86,11 @@ def _assert_same_trees(local, state):
         ([0, 0, 2000], {}),  # a shard without rows
         ([0, 1999, 2000], {"max_depth": 2, "min_samples_leaf": 1}),
         ([0, 1000, 2000], {"colsample": 0.6, "l2_regularization": 0.5, "leaf_prior": 2.0}),
+        # Row subsamples: the local fit's draws, whatever the cuts.
+        ([0, 700, 1300, 2000], {"subsample": 0.3}),
+        ([0, 0, 1, 2000], {"subsample": 0.5, "colsample": 0.6}),
+        # 100 rows a stage with 20 rows a leaf: the local grower stops at 5 leaves.
+        ([0, 1500, 2000], {"subsample": 0.05}),
     ],
 )
 def test_sharded_fit_grows_the_local_trees(cuts, kwargs):
@@ -109,8 +118,8 @@ def test_sharded_fit_with_weights_and_early_stopping():
     w = rng.uniform(0.2, 2.0, size=len(y))
     wv = rng.uniform(0.2, 2.0, size=len(yv))
     params = {
-        "n_estimators": 300, "learning_rate": 0.3, "subsample": 1.0, "random_state": 0,
-        "n_iter_no_change": 5, "min_samples_leaf": 2,
+        "n_estimators": 300, "learning_rate": 0.3, "subsample": 0.5, "random_state": 0,
+        "n_iter_no_change": 5,
     }  # fmt: skip
     local = NGBoostRegressor(**params).fit(X, y, sample_weight=w, eval_set=(Xv, yv, wv))
     assert local.n_estimators_ < 300  # the early stop is exercised
@@ -133,6 +142,63 @@ def test_sharded_fit_other_family():
     _assert_same_trees(local, state)
 
 
+# Families without closed-form line sums: the generic computer (gamma) or compiled kernels
+# without them (laplace); the line search then takes a round per trial step.
+@pytest.mark.parametrize("distribution", ["gamma", "laplace"])
+def test_sharded_fit_without_closed_form_line_sums(distribution):
+    X, y = _data(n=1500)
+    y = np.abs(y) + 0.1
+    params = {
+        "distribution": distribution, "n_estimators": 15, "subsample": 0.5, "random_state": 2,
+    }  # fmt: skip
+    local = NGBoostRegressor(**params).fit(X, y)
+    state, pool = _sharded_fit(NGBoostRegressor(**params), X, y, np.ones(len(y)), [0, 900, 1500])
+    _assert_same_trees(local, state)
+    np.testing.assert_allclose(local.train_loss_, state.train_loss, rtol=1e-10)
+    assert pool.rounds > 2 + 15 * 4  # at least one more trial step in some stage
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sharded_fit_classifier(n_classes):
+    X, _ = _data(n=1500, seed=6)
+    labels = np.array(["a", "b", "c"])[
+        np.digitize(np.nan_to_num(X[:, 0]) + 0.3 * np.nan_to_num(X[:, 1]),
+                    [0.0] if n_classes == 2 else [-0.5, 0.5])
+    ]  # fmt: skip
+    params = {"n_estimators": 12, "subsample": 0.5, "random_state": 3}
+    local = NGBoostClassifier(**params).fit(X, labels)
+    est = NGBoostClassifier(**params)
+    codes = est._check_targets(labels, None, {})
+    state, _ = _sharded_fit(est, X, codes, np.ones(len(codes)), [0, 500, 1500])
+    _assert_same_trees(local, state)
+    np.testing.assert_allclose(local.train_loss_, state.train_loss, rtol=1e-10)
+
+
+def test_sharded_fit_survival_with_early_stopping():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(1800, 3))
+    t = rng.lognormal(mean=1.0 + 0.5 * X[:, 0], sigma=0.6)
+    c = rng.lognormal(mean=1.4, sigma=0.5, size=len(t))
+    time, event = np.minimum(t, c), (t <= c).astype(float)
+    params = {
+        "n_estimators": 60, "learning_rate": 0.3, "random_state": 4, "n_iter_no_change": 3,
+    }  # fmt: skip
+    cut = 1400
+    local = NGBoostSurvival(**params).fit(
+        X[:cut], time[:cut], event[:cut], eval_set=(X[cut:], time[cut:], event[cut:])
+    )
+    est = NGBoostSurvival(**params)
+    family, config = est._family()
+    y2 = est._check_fit_targets((time, event), family, config, len(time))
+    w = np.ones(len(time))
+    state, _ = _sharded_fit(
+        est, X[:cut], y2[:cut], w[:cut], [0, 700, cut], eval_set=(X[cut:], y2[cut:], w[cut:])
+    )
+    _assert_same_trees(local, state)
+    assert state.best_iteration == local.best_iteration_
+    np.testing.assert_allclose(local.validation_loss_, state.validation_loss, rtol=1e-9)
+
+
 def test_binning_rows_are_the_bin_mappers_sample():
     # The rows the local BinMapper reads: all of them up to its subsample size, else its
     # seeded draw. Checked on the draw itself (a fit at 200 001 rows is too slow for a test).
@@ -150,10 +216,7 @@ def test_binning_rows_are_the_bin_mappers_sample():
     [
         ("leaf_rule", "ngboost"),
         ("max_leaves", 8),
-        ("subsample", 0.5),
         ("validation_fraction", 0.2),
-        ("distribution", "laplace"),
-        ("distribution", "gamma"),
     ],
 )
 def test_unsupported_settings_are_named(param, value):

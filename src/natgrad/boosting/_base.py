@@ -266,13 +266,7 @@ class _NGBoostBase(BaseEstimator):
         )
         with using_threads(fit_threads(self.n_jobs, X.shape[0], X.shape[1])):
             state = trainer.fit(X, y, w, X_val, y_val, w_val)
-        self.init_params_ = state.init_params
-        self._template_ = state.template
-        self._model_ = state.model
-        self.n_estimators_ = state.n_estimators
-        self.best_iteration_ = state.best_iteration
-        self.train_loss_ = state.train_loss
-        self.validation_loss_ = state.validation_loss
+        state.assign_to(self)
         return self
 
     def _monotonic_constraints(self, param_names: Any, n_features: int) -> np.ndarray | None:

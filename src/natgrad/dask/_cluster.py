@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from natgrad._typing import Array
-from natgrad.boosting.sharded import Shard
+from natgrad.boosting.sharded import Shard, shard_args
 
 __all__ = ["ActorPool", "ShardActor", "place_shards"]
 
@@ -49,7 +49,7 @@ def _concat(parts: Sequence[tuple[Array, Array, Array]]) -> tuple[Array, Array, 
     if not parts:
         raise ValueError("a shard needs at least one partition")
     X = np.concatenate([np.asarray(p[0], dtype=np.float64).reshape(len(p[1]), -1) for p in parts])
-    y = np.concatenate([np.asarray(p[1], dtype=np.float64).reshape(-1) for p in parts])
+    y = np.concatenate([np.asarray(p[1], dtype=np.float64) for p in parts])  # (n,) or (n, k)
     w = np.concatenate([np.asarray(p[2], dtype=np.float64).reshape(-1) for p in parts])
     return X, y, w
 
@@ -71,7 +71,10 @@ class ActorPool:
 
     def call(self, method: str, *args: Any) -> list[Any]:
         self.rounds += 1
-        futures = [(addr, getattr(actor, method)(*args)) for addr, actor in self.actors]
+        futures = [
+            (addr, getattr(actor, method)(*shard_args(args, k)))
+            for k, (addr, actor) in enumerate(self.actors)
+        ]
         out = []
         for addr, future in futures:
             try:

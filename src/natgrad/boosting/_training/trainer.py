@@ -43,10 +43,23 @@ class FitState(NamedTuple):
     train_loss: Array  # (n_estimators + 1,)
     validation_loss: Array  # (n_estimators + 1,), NaN without a validation set
 
+    def assign_to(self, est: Any) -> None:
+        """Set the fitted attributes of the estimator ``est`` from this state."""
+        est.init_params_ = self.init_params
+        est._template_ = self.template
+        est._model_ = self.model
+        est.n_estimators_ = self.n_estimators
+        est.best_iteration_ = self.best_iteration
+        est.train_loss_ = self.train_loss
+        est.validation_loss_ = self.validation_loss
+
 
 @dataclass
-class Trainer:
-    """Runs the boosting stages for one estimator."""
+class StageLoop:
+    """What a stage loop over the estimator's rows holds: the estimator (its
+    hyper-parameters), its family and score, the fit's random state, and the per-stage
+    losses recorded so far. `Trainer` runs it on arrays in this process; the sharded engine
+    (`natgrad.boosting.sharded`) on rows held by shards."""
 
     estimator: Any
     family: type[Distribution]
@@ -55,6 +68,29 @@ class Trainer:
     rng: np.random.RandomState
     train_loss: list[float] = field(default_factory=list)
     validation_loss: list[float] = field(default_factory=list)
+
+    def _state(
+        self,
+        theta0: Array,
+        template: Distribution,
+        model: NativeModel | ExternalModel,
+        stopping: EarlyStopping | None,
+    ) -> FitState:
+        """The fitted state once the stages ran (``model`` finished)."""
+        return FitState(
+            init_params=theta0,
+            template=template,
+            model=model,
+            n_estimators=model.n_stages,
+            best_iteration=model.n_stages if stopping is None else stopping.best_stage,
+            train_loss=np.asarray(self.train_loss),
+            validation_loss=np.asarray(self.validation_loss),
+        )
+
+
+@dataclass
+class Trainer(StageLoop):
+    """Runs the boosting stages for one estimator."""
 
     def fit(
         self,
@@ -125,15 +161,7 @@ class Trainer:
             progress.close()
 
         model.finish()
-        return FitState(
-            init_params=theta0,
-            template=template,
-            model=model,
-            n_estimators=model.n_stages,
-            best_iteration=model.n_stages if stopping is None else stopping.best_stage,
-            train_loss=np.asarray(self.train_loss),
-            validation_loss=np.asarray(self.validation_loss),
-        )
+        return self._state(theta0, template, model, stopping)
 
     def _model(self, X: Array, template: Distribution, p: int) -> NativeModel | ExternalModel:
         """The fit's learner: native histogram trees, or the estimator's ``base_learner``."""

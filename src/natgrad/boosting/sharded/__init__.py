@@ -11,19 +11,23 @@ order). A `ShardPool` carries the calls: `LocalPool` runs them in this process, 
 from natgrad.boosting.sharded._driver import (
     BINNING_SUBSAMPLE,
     LocalPool,
+    PerShard,
     ShardedTrainer,
     ShardPool,
     binning_rows,
+    shard_args,
 )
 from natgrad.boosting.sharded._shard import Shard, ShardSpec, Split
 
 __all__ = [
     "BINNING_SUBSAMPLE",
     "LocalPool",
+    "PerShard",
     "Shard",
     "ShardPool",
     "ShardSpec",
     "ShardedTrainer",
     "Split",
     "binning_rows",
+    "shard_args",
 ]

@@ -8,6 +8,9 @@ so a fit is reproducible):
 * the bins come from one `BinMapper` fitted on the rows the local engine would sample from
   the concatenated data (all of them up to ``BINNING_SUBSAMPLE`` rows), so every shard bins
   exactly as the local fit does;
+* a stage's row subsample is the local fit's own draw (`StageSampler.rows` over the
+  concatenated rows, so it does not depend on how the rows are partitioned); each shard
+  gets its part as a bit mask with the stage's first round;
 * a tree grows level by level: one round asks every shard for the histograms of the level's
   nodes (the smaller child of each split; the larger one is its parent minus it, as on one
   machine), the splits come from the engine's own split search (`find_best_split`) on the
@@ -15,18 +18,22 @@ so a fit is reproducible):
   splits the same nodes when only the depth limits the tree, so the tree is the same; its
   nodes are renumbered into that order;
 * the leaf values come from the summed node sums (`leaf_value`), the line search from the
-  summed per-leaf sums (`FusedStage.leaf_stats`; one round), early stopping from the summed
-  validation losses.
+  summed per-leaf sums (`FusedStage.leaf_stats`; one round) for the families whose compiled
+  kernels have closed-form line sums, else from the summed losses at each trial step (one
+  round per step after the first), early stopping from the summed validation losses.
 
 Rounds per stage: ``max_depth + 1`` (the root's histograms, one per further level, the
-leaves and the line search's sums); the update of θ travels with the next stage's first round.
+leaves and the line search's sums or first trial step), plus one per further trial step of
+the line search without closed-form sums; the update of θ travels with the next stage's
+first round.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import numpy as np
@@ -45,14 +52,15 @@ from natgrad.boosting._training.early_stopping import EarlyStopping
 from natgrad.boosting._training.learners import NativeModel
 from natgrad.boosting._training.line_search import search_step
 from natgrad.boosting._training.sampling import StageSampler
-from natgrad.boosting._training.stage import FusedStage, fused_stage
-from natgrad.boosting._training.trainer import FitState
-from natgrad.distributions import Distribution
-from natgrad.scores import Score
+from natgrad.boosting._training.stage import fused_stage
+from natgrad.boosting._training.trainer import FitState, StageLoop
 
 from ._shard import ShardSpec, Split
 
-__all__ = ["BINNING_SUBSAMPLE", "LocalPool", "ShardPool", "ShardedTrainer", "binning_rows"]
+__all__ = [
+    "BINNING_SUBSAMPLE", "LocalPool", "PerShard", "ShardPool", "ShardedTrainer", "binning_rows",
+    "shard_args",
+]  # fmt: skip
 
 logger = logging.getLogger("natgrad.boosting")
 
@@ -60,8 +68,19 @@ logger = logging.getLogger("natgrad.boosting")
 BINNING_SUBSAMPLE = 200_000
 
 
+class PerShard(list):  # type: ignore[type-arg]
+    """An argument of `ShardPool.call` with one value per shard, in shard order (each shard
+    gets its own: `shard_args`)."""
+
+
+def shard_args(args: tuple[Any, ...], k: int) -> tuple[Any, ...]:
+    """The arguments of a round for shard ``k``: its item of each `PerShard`."""
+    return tuple(a[k] if isinstance(a, PerShard) else a for a in args)
+
+
 class ShardPool(Protocol):
-    """Runs one method on every shard and returns their results in a fixed shard order."""
+    """Runs one method on every shard and returns their results in a fixed shard order
+    (a `PerShard` argument gives each shard its own value)."""
 
     def call(self, method: str, *args: Any) -> list[Any]: ...
 
@@ -75,7 +94,7 @@ class LocalPool:
 
     def call(self, method: str, *args: Any) -> list[Any]:
         self.rounds += 1
-        return [getattr(shard, method)(*args) for shard in self.shards]
+        return [getattr(shard, method)(*shard_args(args, k)) for k, shard in enumerate(self.shards)]
 
 
 def binning_rows(n: int, seed: int) -> NDArray[np.int64] | None:
@@ -87,7 +106,7 @@ def binning_rows(n: int, seed: int) -> NDArray[np.int64] | None:
     return np.sort(rng.choice(n, BINNING_SUBSAMPLE, replace=False))
 
 
-def check_supported(est: Any, fused: FusedStage | None) -> None:
+def check_supported(est: Any) -> None:
     """Reject the settings the sharded engine does not run (ValueError naming them)."""
     name = type(est).__name__
     unsupported = {
@@ -96,7 +115,6 @@ def check_supported(est: Any, fused: FusedStage | None) -> None:
         "monotonic_cst": (est.monotonic_cst is not None, "None"),
         "max_leaves": (est.max_leaves is not None, "None (trees limited by max_depth)"),
         "max_depth": (est.max_depth is None, "an int (trees limited by max_depth)"),
-        "subsample": (est.subsample < 1.0, "1.0 (every row in every stage)"),
         "validation_fraction": (
             est.validation_fraction is not None,
             "None (pass a distributed eval_set instead)",
@@ -108,13 +126,6 @@ def check_supported(est: Any, fused: FusedStage | None) -> None:
                 f"The {param!r} parameter of {name} must be {expected}: the distributed "
                 f"engine runs only that setting. Got {getattr(est, param)!r} instead."
             )
-    if fused is None or not fused.has_leaf_sums:
-        raise ValueError(
-            f"The 'distribution' parameter of {name} must be a family with compiled stage "
-            "kernels and closed-form line sums (normal, lognormal, exponential, poisson) "
-            f"with the log score. Got {est.distribution!r} with "
-            f"scoring_rule={est.scoring_rule!r} instead."
-        )
 
 
 @dataclass
@@ -135,20 +146,12 @@ class _Node:
 
 
 @dataclass
-class ShardedTrainer:
+class ShardedTrainer(StageLoop):
     """Runs the boosting stages of one estimator over a `ShardPool`.
 
     ``estimator``: a local estimator holding the hyper-parameters (`NGBoostRegressor`);
     ``rng``: its `check_random_state` generator, drawn from in the local trainer's order.
     """
-
-    estimator: Any
-    family: type[Distribution]
-    config: dict[str, Any]
-    score: Score
-    rng: np.random.RandomState
-    train_loss: list[float] = field(default_factory=list)
-    validation_loss: list[float] = field(default_factory=list)
 
     def fit(
         self,
@@ -175,9 +178,9 @@ class ShardedTrainer:
             The total validation weight; None without a validation set.
         """
         est = self.estimator
+        check_supported(est)
         fused = fused_stage(self.family, self.score, self.config, y[:1], w[:1])
-        check_supported(est, fused)
-        assert fused is not None
+        closed_form = fused is not None and fused.has_leaf_sums
         theta0 = est._initial_params(y, w, self.family, self.config)
         template = self.family.from_params(theta0, **self.config)
         p = theta0.shape[1]
@@ -189,7 +192,9 @@ class ShardedTrainer:
         mapper.random_state = seed
         mapper.subsample = BINNING_SUBSAMPLE
         weighted = not bool(np.all(w == 1.0))
-        diagonal = fused.metric_diagonal(weighted)
+        # The channels' layout of the local trainer's computer (`FusedComputer.targets`; the
+        # generic computer's is dense).
+        diagonal = None if fused is None else fused.metric_diagonal(weighted)
         layout = None
         if diagonal is not None and p > 1:
             layout = diagonal_layout(diagonal)
@@ -210,12 +215,17 @@ class ShardedTrainer:
             theta0=theta0, w_sum=float(w.sum()),
             w_val_sum=float(w_val_sum) if w_val_sum is not None else 1.0,
             weighted=weighted, columns=columns, max_nodes=2 ** (plan.max_depth + 1) - 1,
+            closed_form=closed_form,
         )  # fmt: skip
         losses = pool.call("setup", spec)
-        current = _add([loss for loss, _ in losses])
+        current = _add([loss for loss, _, _ in losses])
+        # Each shard's first row in the concatenated rows (for its part of a row subsample).
+        bounds = np.cumsum([0] + [m for _, _, m in losses])
+        if bounds[-1] != n:
+            raise ValueError(f"the shards hold {bounds[-1]} training rows, not {n}")
         stopping = None
         if w_val_sum is not None:
-            stopping = EarlyStopping(_add([v for _, v in losses]), est.n_iter_no_change, est.tol)
+            stopping = EarlyStopping(_add([v for _, v, _ in losses]), est.n_iter_no_change, est.tol)
         self.train_loss.append(current)
         self.validation_loss.append(np.nan if stopping is None else stopping.best_loss)
         grower = _LevelGrower(plan, p)
@@ -223,34 +233,52 @@ class ShardedTrainer:
         sampler = StageSampler(self.rng, est.subsample, est.colsample)
         update: tuple[float, Tree] | None = None
         stopped = False
+        # Without closed-form line sums, the training loss after a stage's step comes back
+        # with the next round that applies it (`Shard.begin`, `Shard.end`).
+        pending = False
         for stage in range(est.n_estimators):
+            rows = sampler.rows(n)  # the local trainer's draws, in its order
             mask = sampler.features(d)
             features = plan.features if mask is None else np.flatnonzero(mask).astype(np.int32)
-            val_partials, tree, leaves = grower.grow(pool, update, features, n)
+            masks = None if rows is None else _row_masks(rows, bounds)
+            m = n if rows is None else rows.size
+            val_partials, train_partials, tree, leaves = grower.grow(
+                pool, update, features, m, masks
+            )
+            if pending:
+                current = _add(train_partials)
+                self.train_loss.append(current)
             if update is not None and stopping is not None:
                 # The last stage's validation loss came back with this stage's first round.
                 stopped = self._validate(stopping, _add(val_partials), stage)
                 if stopped:
                     break
-            stats = _add(pool.call("finish", grower.pending, leaves))
+            # With a row subsample, the rows left out find their leaf by walking the tree.
+            out = _add(pool.call("finish", grower.pending, leaves, tree, rows is not None))
             values = tree.leaf_values
-
-            def along(rho: float, stats: Array = stats, values: Array = values) -> float:
-                return fused.stats_loss(stats, values, rho)
-
+            along: Callable[[float], float]
+            if closed_form:
+                assert fused is not None
+                along = partial(fused.stats_loss, out, values)
+            else:
+                along = _LineRounds(pool, float(out))
             rho, _ = search_step(along, loss_at_zero=current)
             step = est.learning_rate * rho
-            if step != 0.0:
-                current = fused.stats_loss(stats, values, step)
+            pending = step != 0.0 and not closed_form
+            if step != 0.0 and closed_form:
+                current = along(step)
             ensemble.append(tree, -step)
-            self.train_loss.append(current)
+            if not pending:
+                self.train_loss.append(current)
             update = (step, tree)
             if stopping is None:
                 self.validation_loss.append(np.nan)
         if not stopped and update is not None:
-            val = _add(pool.call("end", update))
+            ends = pool.call("end", update)
+            if pending:
+                self.train_loss.append(_add([t for t, _ in ends]))
             if stopping is not None:
-                self._validate(stopping, val, est.n_estimators)
+                self._validate(stopping, _add([v for _, v in ends]), est.n_estimators)
 
         model = NativeModel(
             n_params=p, max_bins=est.max_bins, max_depth=est.max_depth, max_leaves=None,
@@ -260,15 +288,7 @@ class ShardedTrainer:
         model.mapper = mapper
         model.ensemble = ensemble
         model.finish()
-        return FitState(
-            init_params=theta0,
-            template=template,
-            model=model,
-            n_estimators=model.n_stages,
-            best_iteration=model.n_stages if stopping is None else stopping.best_stage,
-            train_loss=np.asarray(self.train_loss),
-            validation_loss=np.asarray(self.validation_loss),
-        )
+        return self._state(theta0, template, model, stopping)
 
     def _validate(self, stopping: EarlyStopping, value: float, n_done: int) -> bool:
         """Record the validation loss after ``n_done`` stages; True when the fit stops."""
@@ -277,6 +297,21 @@ class ShardedTrainer:
         if stop:
             logger.info("early stopping after %d stages", n_done)
         return stop
+
+
+class _LineRounds:
+    """L(ρ) for the line search without closed-form sums: one round per trial step, each
+    shard's part summed in shard order; L(1) came with the leaves' round (`Shard.finish`),
+    and a step tried twice (a doubling's last, then the first halving) is not asked again."""
+
+    def __init__(self, pool: ShardPool, at_one: float) -> None:
+        self.pool = pool
+        self.known = {1.0: at_one}
+
+    def __call__(self, rho: float) -> float:
+        if rho not in self.known:
+            self.known[rho] = float(_add(self.pool.call("line", rho)))
+        return self.known[rho]
 
 
 class _LevelGrower:
@@ -296,16 +331,23 @@ class _LevelGrower:
         update: tuple[float, Tree] | None,
         features: NDArray[np.int32],
         m: int,
-    ) -> tuple[list[float], Tree, list[int]]:
-        """One tree on ``m`` rows: returns the shards' partial validation losses of the
-        last stage (from the first round), the tree and its leaves' level-wise nodes; the
-        splits still to apply are in ``pending``, for the shards' `Shard.finish`."""
+        masks: PerShard | None,
+    ) -> tuple[list[float], list[float], Tree, list[int]]:
+        """One tree on the stage's ``m`` rows (``masks``: each shard's part of the row
+        subsample, None for all rows): returns the shards' partial validation and training
+        losses after the last stage's update (from the first round, `Shard.begin`), the tree
+        and its leaves' level-wise nodes; the splits still to apply are in ``pending``, for
+        the shards' `Shard.finish`."""
         plan, sp = self.plan, self.plan.split
         min_split = 2 * plan.min_samples_leaf
+        # The local grower's cap on the leaves of a tree grown on m rows (`grow_planned`).
+        max_leaves = min(plan.depth_cap, max(1, m // plan.min_samples_leaf))
         splittable = plan.max_depth > 0 and m >= min_split and features.size > 0
-        results = pool.call("begin", update, features, splittable)
-        val_partials = [v for v, _ in results]
-        first = _add([out for _, out in results])
+        splittable = splittable and max_leaves > 1
+        results = pool.call("begin", update, features, splittable, masks)
+        val_partials = [v for v, _, _ in results]
+        train_partials = [t for _, t, _ in results]
+        first = _add([out for _, _, out in results])
         hists: dict[int, Array] = {}
         if splittable:
             hists[0] = first
@@ -358,8 +400,8 @@ class _LevelGrower:
                     hists[large] = parent
                 del hists[c]
                 check += kids
-        tree, leaves = self._tree(nodes)
-        return val_partials, tree, leaves
+        tree, leaves = self._tree(nodes, max_leaves)
+        return val_partials, train_partials, tree, leaves
 
     def _search(self, node: _Node, hist: Array, features: NDArray[np.int32]) -> None:
         node.left_sums = np.empty(self.K)
@@ -371,14 +413,17 @@ class _LevelGrower:
         node.gain, node.feature = float(gain), int(f)
         node.bin, node.missing_go_left = int(b), bool(mgl)
 
-    def _tree(self, nodes: list[_Node]) -> tuple[Tree, list[int]]:
+    def _tree(self, nodes: list[_Node], max_leaves: int) -> tuple[Tree, list[int]]:
         """The tree in the local grower's best-first node order, and its leaves' level-wise
-        nodes in leaf order."""
+        nodes in leaf order. The best-first growth stops at ``max_leaves`` leaves, as the
+        local grower does (a node split level-wise beyond it is a leaf: its rows are still
+        one slice of the shards' partitions)."""
         plan, p = self.plan, self.p
         # Best-first: the leaf with the largest split gain splits next (ties: lowest node).
         order = [0]  # level-wise node of each best-first node
         leaves = {0}
-        while True:
+        split_nodes: set[int] = set()
+        while len(leaves) < max_leaves:
             best, best_gain = -1, -np.inf
             for b in sorted(leaves):
                 node = nodes[order[b]]
@@ -387,6 +432,7 @@ class _LevelGrower:
             if best < 0:
                 break
             leaves.discard(best)
+            split_nodes.add(order[best])
             lc = nodes[order[best]].left
             leaves.update((len(order), len(order) + 1))
             order += [lc, lc + 1]
@@ -409,7 +455,7 @@ class _LevelGrower:
             leaf_value(node.sums, p, True, sp.l2, work, z, value[bf], sp.prior)
             count[bf] = int(node.count)
             depth[bf] = node.depth
-            if node.left >= 0:
+            if lw in split_nodes:
                 assert node.param_gains is not None
                 feature[bf] = node.feature
                 bin_thr[bf] = node.bin
@@ -426,6 +472,19 @@ class _LevelGrower:
             leaf_index, value[leaf_index].copy(),
         )  # fmt: skip
         return tree, [order[bf] for bf in leaf_index.tolist()]
+
+
+def _row_masks(rows: NDArray[np.int32], bounds: NDArray[np.int64]) -> PerShard:
+    """Each shard's part of the sorted row subsample ``rows`` of the concatenated rows, as a
+    bit mask over its own rows (`numpy.packbits`; shard k holds rows ``bounds[k]`` to
+    ``bounds[k + 1] - 1``)."""
+    cuts = np.searchsorted(rows, bounds)
+    masks = PerShard()
+    for k in range(bounds.size - 1):
+        taken = np.zeros(int(bounds[k + 1] - bounds[k]), dtype=np.bool_)
+        taken[rows[cuts[k] : cuts[k + 1]] - bounds[k]] = True
+        masks.append(np.packbits(taken))
+    return masks
 
 
 def _add(parts: list[Any]) -> Any:
