@@ -29,6 +29,32 @@ class DaskNGBoostClassifier(_DaskBoosting, NGBoostClassifier):  # type: ignore[m
     ----------
     rounds_per_stage_, n_workers_
         As in `DaskNGBoostRegressor`; the other fitted attributes are `NGBoostClassifier`'s.
+
+    See Also
+    --------
+    natgrad.NGBoostClassifier : The same model on data in one process.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from distributed import Client, LocalCluster
+    >>> from natgrad.dask import DaskNGBoostClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 3))
+    >>> y = np.where(X[:, 0] + rng.normal(size=1000) > 0, "yes", "no")
+    >>> cluster = LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
+    ...                        dashboard_address=":0")
+    >>> client = Client(cluster)
+    >>> model = DaskNGBoostClassifier(n_estimators=10, random_state=0)
+    >>> model = model.fit(da.from_array(X, chunks=(500, -1)), da.from_array(y, chunks=500),
+    ...                   client=client)
+    >>> model.classes_.tolist()
+    ['no', 'yes']
+    >>> model.predict_proba(da.from_array(X[:4], chunks=(2, -1))).compute().shape
+    (4, 2)
+    >>> client.close()
+    >>> cluster.close()
     """
 
     _local = NGBoostClassifier

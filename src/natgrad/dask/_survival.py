@@ -30,6 +30,32 @@ class DaskNGBoostSurvival(_DaskBoosting, NGBoostSurvival):  # type: ignore[misc]
     ----------
     rounds_per_stage_, n_workers_
         As in `DaskNGBoostRegressor`; the other fitted attributes are `NGBoostSurvival`'s.
+
+    See Also
+    --------
+    natgrad.NGBoostSurvival : The same model on data in one process.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from distributed import Client, LocalCluster
+    >>> from natgrad.dask import DaskNGBoostSurvival
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(1000, 2))
+    >>> t = rng.lognormal(mean=1.0 + 0.5 * X[:, 0], sigma=0.5)   # event times
+    >>> c = rng.lognormal(mean=1.5, sigma=0.5, size=1000)         # censoring times
+    >>> time, event = np.minimum(t, c), t <= c
+    >>> cluster = LocalCluster(n_workers=2, processes=False, threads_per_worker=1,
+    ...                        dashboard_address=":0")
+    >>> client = Client(cluster)
+    >>> model = DaskNGBoostSurvival(n_estimators=10, random_state=0)
+    >>> model = model.fit(da.from_array(X, chunks=(500, -1)), da.from_array(time, chunks=500),
+    ...                   da.from_array(event, chunks=500), client=client)
+    >>> model.predict(da.from_array(X[:4], chunks=(2, -1))).compute().shape
+    (4,)
+    >>> client.close()
+    >>> cluster.close()
     """
 
     _local = NGBoostSurvival
