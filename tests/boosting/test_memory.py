@@ -1,4 +1,5 @@
-"""The fit reads a float32 or memory-mapped X as it is: no float64 copy, the same bins."""
+"""The fit's memory: float32 or memory-mapped X read as it is (no float64 copy, the same bins);
+equal loss weights kept as one value."""
 
 from __future__ import annotations
 
@@ -54,3 +55,40 @@ def test_a_fit_on_float32_or_memory_mapped_X_equals_the_fit_on_float64(tmp_path)
         params[name] = model.predict_dist(X.astype(np.float64)).params
     np.testing.assert_array_equal(params["float32"], params["float64"])
     np.testing.assert_array_equal(params["mmap"], params["float64"])
+
+
+def test_equal_loss_weights_are_kept_as_one_value_with_the_same_numbers():
+    # Equal weights (unit weights, the common case) reach the compiled stage kernels as one
+    # value, not an (n,) array: the loss, the line search's row pass and its per-leaf sums
+    # must be the numbers of the per-row array bit for bit (rows past one 4096-row block).
+    from natgrad.boosting._training.computers import stage_computer
+    from natgrad.boosting._training.stage import fused_stage
+    from natgrad.distributions import Normal
+    from natgrad.scores import LogScore
+
+    rng = np.random.default_rng(3)
+    n, n_leaves = 9000, 5
+    y = rng.normal(size=n)
+    theta = np.asfortranarray(np.c_[rng.normal(size=n), 0.3 * rng.normal(size=n)])
+    index = rng.integers(0, n_leaves, size=n).astype(np.int32)
+    values = rng.normal(size=(n_leaves, 2))
+    per_row = fused_stage(Normal, LogScore(), {}, y, np.full(n, 1.0) / n)
+    one = fused_stage(Normal, LogScore(), {}, y, np.full(1, 1.0) / n)
+    assert per_row is not None and one is not None and one.weights.shape == (1,)
+    assert one.set_params(theta) == per_row.set_params(theta)
+    assert one.loss_along(theta, values, index, 0.7) == per_row.loss_along(
+        theta, values, index, 0.7
+    )
+    np.testing.assert_array_equal(
+        one.leaf_stats(theta, index, n_leaves), per_row.leaf_stats(theta, index, n_leaves)
+    )
+    with pytest.raises(ValueError, match="'weights' argument of fused_stage"):
+        fused_stage(Normal, LogScore(), {}, y, np.ones(2))
+    # The trainer's path: unit weights (a read-only view of one value) and equal weights
+    # become one value; unequal weights stay per row.
+    template = Normal.from_params(np.zeros((1, 2)))
+    for w, size in ((np.broadcast_to(1.0, (n,)), 1), (np.full(n, 2.5), 1), (rng.random(n), n)):
+        computer = stage_computer(
+            Normal, LogScore(), {}, template, y, w, row_weight=None, fisher_leaves=True
+        )
+        assert computer.fused.weights.shape == (size,)

@@ -39,6 +39,14 @@ from natgrad.scores import Score, get_score
 logger = logging.getLogger(__name__)
 
 
+def _sample_weight(sample_weight: Any, n: int, where: str) -> Array:
+    """Validated sample weights; without them, unit weights as a read-only view of a single
+    1.0 (every use reads them, none writes): no array of n ones is held through the fit."""
+    if sample_weight is None:
+        return np.broadcast_to(np.float64(1.0), (n,))
+    return check_sample_weight(sample_weight, n, where)
+
+
 def _drop_zero_weights(X: Array, y: Array, w: Array) -> tuple[Array, Array, Array]:
     """Rows of weight zero carry no information: drop them so that they cannot move bin edges
     or count towards min_samples_leaf."""
@@ -244,7 +252,7 @@ class _NGBoostBase(BaseEstimator):
         X = self._validate_X(X, reset=True, dtype=(np.float64, np.float32))
         where = f"{type(self).__name__}.fit"
         y = self._check_fit_targets(y, family, config, X.shape[0])
-        w = check_sample_weight(sample_weight, X.shape[0], where)
+        w = _sample_weight(sample_weight, X.shape[0], where)
         X, y, w = _drop_zero_weights(X, y, w)
         rng = check_random_state(self.random_state)
 
@@ -333,9 +341,7 @@ class _NGBoostBase(BaseEstimator):
                 f"The 'eval_set' argument of {where} must hold as many targets as rows. Got "
                 f"{X_val.shape[0]} rows and {y_val.shape[0]} targets."
             )
-        w_val = check_sample_weight(
-            eval_set[2] if len(eval_set) == 3 else None, X_val.shape[0], where
-        )
+        w_val = _sample_weight(eval_set[2] if len(eval_set) == 3 else None, X_val.shape[0], where)
         return X_val, y_val, w_val
 
     def _validate_X(self, X: Any, reset: bool, dtype: Any = np.float64) -> Array:

@@ -112,7 +112,9 @@ def stage_computer(
     y : ndarray of shape (n,) or (n, k)
         Validated targets.
     weights : ndarray of shape (n,)
-        Loss weights, normalised to sum to one.
+        Sample weights (any positive sum; a read-only view of one value is fine). The loss
+        weighs row i by ``weights[i] / weights.sum()``; the compiled path keeps equal
+        weights as one value instead of an (n,) array.
     row_weight : ndarray of shape (n,) or None
         The sample weights the targets carry; None for unit weights.
     fisher_leaves : bool
@@ -121,10 +123,14 @@ def stage_computer(
         The generic loss ignores floating-point warnings (the line search's trial steps
         may overflow; it rejects them).
     """
-    fused = fused_stage(family, score, config, y, weights)
+    total = weights.sum()
+    # All weights equal (unit weights, the common case): the compiled kernels read their one
+    # normalised value, the same number as every entry of weights / total.
+    equal = bool((weights == weights[0]).all())
+    fused = fused_stage(family, score, config, y, weights[:1] / total if equal else weights / total)
     if fused is not None:
         return FusedComputer(fused, row_weight, fisher_leaves)
-    return GenericComputer(template, score, y, weights, row_weight, fisher_leaves, quiet)
+    return GenericComputer(template, score, y, weights / total, row_weight, fisher_leaves, quiet)
 
 
 class FusedComputer:

@@ -77,8 +77,9 @@ def fused_stage(
         The family configuration; fused families take none.
     y : ndarray of shape (n,)
         Validated targets.
-    weights : ndarray of shape (n,)
-        Loss weights (normalised to sum to one by the caller).
+    weights : ndarray of shape (n,) or (1,)
+        Loss weights (normalised to sum to one by the caller); shape (1,): the same weight
+        for every row (equal weights, no per-row array).
 
     Returns
     -------
@@ -88,6 +89,11 @@ def fused_stage(
     entry = compiled.log_score_formulas(family) if type(score) is LogScore else None
     if not ENABLED or entry is None or config or y.ndim != 1:
         return None
+    if weights.shape not in ((y.shape[0],), (1,)):
+        raise ValueError(
+            f"The 'weights' argument of fused_stage must have shape ({y.shape[0]},) or (1,). "
+            f"Got shape {weights.shape} instead."
+        )
     return FusedStage(entry, np.ascontiguousarray(y, dtype=np.float64), weights)
 
 
@@ -103,8 +109,8 @@ class FusedStage:
         The family's compiled formulas (`natgrad.distributions.compiled`).
     y : ndarray of shape (n,)
         Targets.
-    weights : ndarray of shape (n,)
-        Loss weights.
+    weights : ndarray of shape (n,) or (1,)
+        Loss weights; shape (1,): the same weight for every row.
     """
 
     def __init__(self, entry: Formulas, y: Array, weights: Array) -> None:
@@ -326,6 +332,7 @@ def _loss(
             factor[lf] = np.exp(-sign * rho * values[lf, column])
     n_blocks = (n + _BLOCK - 1) // _BLOCK
     partial = np.empty(n_blocks)
+    w_step = 1 if weights.shape[0] > 1 else 0  # one weight (shape (1,)) for every row
     for b in prange(n_blocks):
         total = 0.0
         for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
@@ -341,7 +348,7 @@ def _loss(
             s = row_nll(code, a0, a1, e, target[i])
             if has_const:
                 s = s + const[i]
-            total += weights[i] * s
+            total += weights[i * w_step] * s
         partial[b] = total
     out = 0.0
     for b in range(n_blocks):
@@ -408,11 +415,12 @@ def _leaf_stats(
     n_blocks = (n + _BLOCK - 1) // _BLOCK
     partial = np.zeros((n_blocks, n_leaves, N_STATS))
     p = theta.shape[1]
+    w_step = 1 if weights.shape[0] > 1 else 0  # one weight (shape (1,)) for every row
     for b in prange(n_blocks):
         acc = partial[b]
         for i in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
             lf = index[i]
-            w = weights[i]
+            w = weights[i * w_step]
             a1 = theta[i, 1] if p == 2 else 0.0
             add_leaf_stats(code, acc[lf], w, exp_theta[i], target[i], theta[i, 0], a1)
             if has_const:

@@ -111,7 +111,7 @@ class Trainer(StageLoop):
         # Common (family, score) pairs run the stage's per-row work compiled; the others,
         # through the family's and the score's NumPy methods.
         train = stage_computer(
-            self.family, self.score, self.config, template, y, w / w.sum(),
+            self.family, self.score, self.config, template, y, w,
             row_weight=row_w, fisher_leaves=fisher_leaves,
         )  # fmt: skip
         theta = train.start(theta0, X.shape[0])
@@ -119,7 +119,7 @@ class Trainer(StageLoop):
         if X_val is not None:
             assert y_val is not None and w_val is not None  # set together by the caller
             val = stage_computer(
-                self.family, self.score, self.config, template, y_val, w_val / w_val.sum(),
+                self.family, self.score, self.config, template, y_val, w_val,
                 row_weight=None, fisher_leaves=fisher_leaves, quiet=False,
             )  # fmt: skip
             theta_val = val.start(theta0, X_val.shape[0])
