@@ -85,6 +85,7 @@ class _DaskBoosting:
         y_all = self._check_fit_targets(raw, family, config, len(w_all))
         train = _partitions(X_d, self._target_parts(y_parts, y_all, X_d), w_d)
         # The shards drop the rows of weight zero, as the local fit does (`Shard`).
+        w_all_full = w_all
         kept = None if np.all(w_all > 0) else np.flatnonzero(w_all > 0)
         if kept is not None:
             y_all, w_all = y_all[kept], w_all[kept]
@@ -104,6 +105,18 @@ class _DaskBoosting:
             val = _partitions(Xv_d, self._target_parts(yv_parts, yv_all, Xv_d), wv_d)
             w_val_sum = float(wv_all.sum())
         pool = place_shards(client, train, val, float(timeout))
+        # Each actor's rows in the concatenated (kept) rows: a worker's partitions need not
+        # be consecutive, and the row subsample is drawn over the concatenated rows.
+        offsets = np.concatenate([[0], np.cumsum(X_d.chunks[0])]).astype(np.int64)
+        kept_all = w_all_full > 0
+        rank = np.cumsum(kept_all) - 1
+        pool.row_order = [
+            np.concatenate(
+                [rank[offsets[k] : offsets[k + 1]][kept_all[offsets[k] : offsets[k + 1]]]
+                 for k in parts] or [np.zeros(0, dtype=np.int64)]
+            )
+            for parts in pool.parts
+        ]  # fmt: skip
         trainer = ShardedTrainer(
             estimator=self,
             family=family,

@@ -64,10 +64,14 @@ class ActorPool:
         Seconds a round may take before the fit fails (a dead or stuck worker).
     """
 
-    def __init__(self, actors: list[tuple[str, Any]], timeout: float) -> None:
+    def __init__(
+        self, actors: list[tuple[str, Any]], timeout: float, parts: list[list[int]]
+    ) -> None:
         self.actors = actors
         self.timeout = timeout
         self.rounds = 0
+        self.parts = parts  # each actor's training partitions, in the order it holds them
+        self.row_order: list[Any] | None = None  # set by the fit (`ShardPool`)
 
     def call(self, method: str, *args: Any) -> list[Any]:
         self.rounds += 1
@@ -114,16 +118,16 @@ def place_shards(
     for k, future in enumerate(futures):
         addr = sorted(holders[future.key])[0]
         train_parts, val_parts = by_worker.setdefault(addr, ([], []))
-        (train_parts if k < len(train) else val_parts).append(future)
+        (train_parts if k < len(train) else val_parts).append((k, future))
     actors = []
     for addr in sorted(by_worker):
         train_parts, val_parts = by_worker[addr]
         if not train_parts:
             # Validation rows on a worker without training rows: moved to one that has some.
             continue
-        actors.append((addr, train_parts, val_parts))
+        actors.append((addr, [f for _, f in train_parts], [f for _, f in val_parts]))
     orphans = [
-        f for addr in sorted(by_worker) if not by_worker[addr][0] for f in by_worker[addr][1]
+        f for addr in sorted(by_worker) if not by_worker[addr][0] for _, f in by_worker[addr][1]
     ]
     if orphans:
         actors[0][2].extend(orphans)
@@ -138,4 +142,5 @@ def place_shards(
         for addr, tr, va in actors
     ]  # fmt: skip
     wait([f for _, f in made], timeout=timeout)
-    return ActorPool([(addr, f.result(timeout=timeout)) for addr, f in made], timeout)
+    parts = [[k for k, _ in by_worker[addr][0]] for addr, _, _ in actors]
+    return ActorPool([(addr, f.result(timeout=timeout)) for addr, f in made], timeout, parts)

@@ -80,7 +80,9 @@ def shard_args(args: tuple[Any, ...], k: int) -> tuple[Any, ...]:
 
 class ShardPool(Protocol):
     """Runs one method on every shard and returns their results in a fixed shard order
-    (a `PerShard` argument gives each shard its own value)."""
+    (a `PerShard` argument gives each shard its own value). A pool may have a
+    ``row_order`` attribute: per shard, the position of each of its rows in the
+    concatenated training rows (absent or None: shard k holds the k-th block of rows)."""
 
     def call(self, method: str, *args: Any) -> list[Any]: ...
 
@@ -240,7 +242,8 @@ class ShardedTrainer(StageLoop):
             rows = sampler.rows(n)  # the local trainer's draws, in its order
             mask = sampler.features(d)
             features = plan.features if mask is None else np.flatnonzero(mask).astype(np.int32)
-            masks = None if rows is None else _row_masks(rows, bounds)
+            order = getattr(pool, "row_order", None)
+            masks = None if rows is None else _row_masks(rows, bounds, order)
             m = n if rows is None else rows.size
             val_partials, train_partials, tree, leaves = grower.grow(
                 pool, update, features, m, masks
@@ -474,10 +477,16 @@ class _LevelGrower:
         return tree, [order[bf] for bf in leaf_index.tolist()]
 
 
-def _row_masks(rows: NDArray[np.int32], bounds: NDArray[np.int64]) -> PerShard:
+def _row_masks(
+    rows: NDArray[np.int32], bounds: NDArray[np.int64], order: list[Any] | None = None
+) -> PerShard:
     """Each shard's part of the sorted row subsample ``rows`` of the concatenated rows, as a
     bit mask over its own rows (`numpy.packbits`; shard k holds rows ``bounds[k]`` to
-    ``bounds[k + 1] - 1``)."""
+    ``bounds[k + 1] - 1``, or with ``order`` the rows ``order[k]``)."""
+    if order is not None:
+        taken_all = np.zeros(int(bounds[-1]), dtype=np.bool_)
+        taken_all[rows] = True
+        return PerShard(np.packbits(taken_all[idx]) for idx in order)
     cuts = np.searchsorted(rows, bounds)
     masks = PerShard()
     for k in range(bounds.size - 1):
