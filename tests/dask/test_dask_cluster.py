@@ -12,8 +12,13 @@ import pytest
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-from natgrad.boosting import NGBoostRegressor, NGBoostSurvival  # noqa: E402
-from natgrad.dask import DaskNGBoostRegressor, DaskNGBoostSurvival  # noqa: E402
+import natgrad  # noqa: E402
+from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival  # noqa: E402
+from natgrad.dask import (  # noqa: E402
+    DaskNGBoostClassifier,
+    DaskNGBoostRegressor,
+    DaskNGBoostSurvival,
+)
 
 TIMEOUT = 120  # seconds per round of a fit: far above a round's milliseconds
 
@@ -43,6 +48,78 @@ def _data(n=1600, d=4, seed=0):
 
 
 PARAMS = {"n_estimators": 20, "learning_rate": 0.1, "subsample": 0.5, "random_state": 0}
+
+
+def test_fit_matches_the_local_fit(client, tmp_path):
+    X, y = _data()
+    local = NGBoostRegressor(**PARAMS).fit(X, y)
+    est = DaskNGBoostRegressor(**PARAMS).fit(
+        da.from_array(X, chunks=(400, -1)), da.from_array(y, chunks=400), client=client,
+        timeout=TIMEOUT,
+    )  # fmt: skip
+    assert est.n_workers_ == 2
+    assert est.rounds_per_stage_ == pytest.approx(4.0, abs=0.15)  # depth 3: 4 per stage
+    X_test, _ = _data(n=300, seed=9)
+    expected = local.predict(X_test)
+    pred = est.predict(da.from_array(X_test, chunks=(100, -1)))
+    assert isinstance(pred, da.Array)
+    np.testing.assert_allclose(pred.compute(), expected, rtol=1e-9, atol=1e-9)
+    theta = est.predict_params(da.from_array(X_test, chunks=(100, -1))).compute()
+    np.testing.assert_allclose(theta, local.predict_dist(X_test).params, rtol=1e-9, atol=1e-9)
+    dists = est.predict_dist(da.from_array(X_test, chunks=(100, -1)))
+    assert len(dists) == 3
+    first = dists[0].compute()
+    np.testing.assert_allclose(first.mean(), expected[:100], rtol=1e-9, atol=1e-9)
+    # The local equivalent is an NGBoostRegressor that saves and loads.
+    small = est.to_local()
+    assert type(small) is NGBoostRegressor
+    path = tmp_path / "model.ngb"
+    small.save(path)
+    loaded = natgrad.load(path)
+    np.testing.assert_allclose(loaded.predict(X_test), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_dataframe_input_weights_and_early_stopping(client):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    X, y = _data(n=2000, seed=1)
+    Xv, yv = _data(n=500, seed=2)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, size=len(y))
+    w[::50] = 0.0  # dropped by both fits
+    params = {**PARAMS, "n_estimators": 200, "learning_rate": 0.3, "n_iter_no_change": 4}
+    local = NGBoostRegressor(**params).fit(
+        pd.DataFrame(X, columns=list("abcd")), y, sample_weight=w, eval_set=(Xv, yv)
+    )
+    frame = dd.from_pandas(pd.DataFrame(X, columns=list("abcd")), npartitions=3)
+    est = DaskNGBoostRegressor(**params).fit(
+        frame, dd.from_pandas(pd.Series(y), npartitions=3), da.from_array(w, chunks=700),
+        eval_set=(da.from_array(Xv, chunks=(200, -1)), da.from_array(yv, chunks=200)),
+        client=client, timeout=TIMEOUT,
+    )  # fmt: skip
+    assert est.n_estimators_ == local.n_estimators_ < 200
+    assert est.best_iteration_ == local.best_iteration_
+    assert list(est.feature_names_in_) == list("abcd")
+    np.testing.assert_allclose(est.validation_loss_, local.validation_loss_, rtol=1e-7)
+
+
+def test_classifier_matches_the_local_fit(client):
+    X, _ = _data(n=1200, seed=4)
+    labels = np.where(np.nan_to_num(X[:, 0]) + 0.5 * np.nan_to_num(X[:, 1]) > 0, "yes", "no")
+    params = {**PARAMS, "n_estimators": 10}
+    local = NGBoostClassifier(**params).fit(X, labels)
+    est = DaskNGBoostClassifier(**params).fit(
+        da.from_array(X, chunks=(400, -1)), da.from_array(labels, chunks=400), client=client,
+        timeout=TIMEOUT,
+    )  # fmt: skip
+    assert list(est.classes_) == ["no", "yes"]
+    assert est.rounds_per_stage_ > 4.0  # the line search's trial steps take rounds
+    X_test, _ = _data(n=300, seed=8)
+    Xt = da.from_array(X_test, chunks=(100, -1))
+    proba = est.predict_proba(Xt)
+    assert proba.shape == (300, 2)
+    np.testing.assert_allclose(proba.compute(), local.predict_proba(X_test), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(est.predict(Xt).compute(), local.predict(X_test))
+    assert type(est.to_local()) is NGBoostClassifier
 
 
 def test_survival_matches_the_local_fit(client):
