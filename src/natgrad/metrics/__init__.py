@@ -12,7 +12,9 @@ targets y₁, …, yₙ. The metrics here judge them from every side a user care
 
 `evaluate` computes them all for regression, `evaluate_classification` and
 `evaluate_survival` for class probabilities and right-censored times; `format_table` lays
-them out for a terminal.
+them out for a terminal. The scorers (`neg_nll_scorer`, `neg_crps_scorer`,
+`coverage_scorer`, `neg_coverage_error_scorer`, `neg_interval_width_scorer`) put the
+regression metrics into scikit-learn's ``scoring=``, through pipelines.
 """
 
 from natgrad.metrics._classification import (
@@ -33,6 +35,14 @@ from natgrad.metrics._regression import (
     pit,
     point_prediction,
 )
+from natgrad.metrics._scorers import (
+    DistributionScorer,
+    coverage_scorer,
+    neg_coverage_error_scorer,
+    neg_crps_scorer,
+    neg_interval_width_scorer,
+    neg_nll_scorer,
+)
 from natgrad.metrics._survival import (
     SURVIVAL_DESCRIPTIONS,
     concordance_index,
@@ -47,14 +57,20 @@ __all__ = [
     "REGRESSION_DESCRIPTIONS",
     "SURVIVAL_DESCRIPTIONS",
     "COVERAGE_LEVELS",
+    "DistributionScorer",
     "calibration_curve",
     "concordance_index",
+    "coverage_scorer",
     "coverage",
     "crps",
     "evaluate",
     "evaluate_classification",
     "evaluate_survival",
     "kaplan_meier",
+    "neg_coverage_error_scorer",
+    "neg_crps_scorer",
+    "neg_interval_width_scorer",
+    "neg_nll_scorer",
     "reliability_curve",
     "format_table",
     "format_value",
