@@ -14,12 +14,38 @@ that have a name (``"log"``, ``"crps"``) are listed in `natgrad.scores.SCORES`.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import ClassVar, TypeVar
 
 from numpy.typing import ArrayLike
 
 from natgrad._typing import Array
 from natgrad.distributions import Distribution
+
+K = TypeVar("K")
+
+
+def family_kernels(table: Mapping[type, K], family: type) -> K | None:
+    """The kernels ``table`` holds for ``family``, or for its nearest base class there (a
+    subclass of a supported family shares its parameterisation); None when it holds none."""
+    for cls in family.__mro__:
+        kernels = table.get(cls)
+        if kernels is not None:
+            return kernels
+    return None
+
+
+def require_kernels(table: Mapping[type, K], dist: Distribution, where: str) -> K:
+    """`family_kernels` of ``dist``'s family, or a ValueError naming ``where`` and the
+    families ``table`` supports."""
+    kernels = family_kernels(table, type(dist))
+    if kernels is None:
+        supported = ", ".join(repr(getattr(cls, "name", cls.__name__)) for cls in table)
+        raise ValueError(
+            f"{where} supports the families {supported}. Got the {type(dist).name!r} family "
+            f"({type(dist).__name__}) instead."
+        )
+    return kernels
 
 
 class Score:

@@ -73,7 +73,7 @@ from natgrad.distributions.exponential import Exponential
 from natgrad.distributions.gamma import Gamma
 from natgrad.distributions.lognormal import LogNormal
 from natgrad.distributions.weibull import Weibull
-from natgrad.scores._base import Score
+from natgrad.scores._base import Score, family_kernels, require_kernels
 
 _EULER = np.euler_gamma
 _PI2_6 = np.pi**2 / 6.0
@@ -379,13 +379,6 @@ _KERNELS: dict[type[Distribution], _Kernels] = {
 }
 
 
-def _kernels(family: type[Distribution]) -> _Kernels | None:
-    for cls in family.__mro__:
-        if cls in _KERNELS:
-            return _KERNELS[cls]
-    return None
-
-
 def _subset(dist: Distribution, rows: NDArray[np.intp]) -> Distribution:
     return dist.with_params(dist._params[rows], validate=False)
 
@@ -443,17 +436,10 @@ class CensoredLogScore(Score):
 
     def supports(self, family: type[Distribution]) -> bool:
         """Whether ``family`` has censored kernels (lognormal, exponential, Weibull, gamma)."""
-        return _kernels(family) is not None
+        return family_kernels(_KERNELS, family) is not None
 
     def _kernels_for(self, dist: Distribution) -> _Kernels:
-        kernels = _kernels(type(dist))
-        if kernels is None:
-            supported = ", ".join(repr(cls.name) for cls in _KERNELS)
-            raise ValueError(
-                f"CensoredLogScore supports the {supported} families. Got "
-                f"{type(dist).__name__} instead."
-            )
-        return kernels
+        return require_kernels(_KERNELS, dist, "CensoredLogScore")
 
     # ------------------------------------------------------------------ public, validated
     def score(self, dist: Distribution, y: ArrayLike) -> Array:

@@ -66,7 +66,7 @@ from natgrad.distributions import Distribution
 from natgrad.distributions.laplace import Laplace
 from natgrad.distributions.lognormal import LogNormal
 from natgrad.distributions.normal import Normal
-from natgrad.scores._base import Score
+from natgrad.scores._base import Score, family_kernels, require_kernels
 
 __all__ = ["CRPScore"]
 
@@ -186,15 +186,6 @@ _KERNELS: dict[type[Distribution], _Kernels] = {
 }
 
 
-def _kernels_for(family: type) -> _Kernels | None:
-    # A subclass of a supported family shares its parameterisation; the nearest wins.
-    for cls in family.__mro__:
-        kernels = _KERNELS.get(cls)
-        if kernels is not None:
-            return kernels
-    return None
-
-
 class CRPScore(Score):
     """The continuous ranked probability score, with its Riemannian metric.
 
@@ -231,17 +222,10 @@ class CRPScore(Score):
 
     def supports(self, family: type[Distribution]) -> bool:
         """Whether the CRPS is implemented for ``family`` (a Distribution subclass)."""
-        return isinstance(family, type) and _kernels_for(family) is not None
+        return isinstance(family, type) and family_kernels(_KERNELS, family) is not None
 
     def _kernels(self, dist: Distribution, method: str) -> _Kernels:
-        kernels = _kernels_for(type(dist))
-        if kernels is None:
-            supported = ", ".join(repr(cls.name) for cls in _KERNELS)
-            raise ValueError(
-                f"CRPScore.{method} is defined for the families {supported}. Got the "
-                f"{type(dist).name!r} family ({type(dist).__name__}) instead."
-            )
-        return kernels
+        return require_kernels(_KERNELS, dist, f"CRPScore.{method}")
 
     def _score(self, dist: Distribution, y: Array) -> Array:
         """CRPS per row: shape (n,), or (m, n) for stacked targets."""
