@@ -96,6 +96,14 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         kinds = (str, int, float, bool)
         if dt.kind not in LABEL_KINDS or not all(isinstance(v, kinds) for v in values):
             raise reader.fail(f"class labels must be int, float, str or bool ({dtype!r})")
+        if dt.kind in "US":
+            # No wider than the longest label needs: a crafted '<U500000000' would otherwise
+            # allocate gigabytes for a few short labels.
+            longest = max(len(v) if isinstance(v, str) else 0 for v in values)
+            if dt.itemsize > max(longest, 1) * (4 if dt.kind == "U" else 1):
+                raise reader.fail(
+                    f"class label dtype {dtype!r} is wider than its longest label ({longest})"
+                )
         try:
             classes = np.array(values, dtype=dt)
         except (TypeError, ValueError, OverflowError):

@@ -159,6 +159,7 @@ def restore_estimator(cls: Any, reader: HeaderReader) -> Any:
         raise reader.fail(f"task {task!r} does not match the estimator {name}")
     est._restore_entries(reader, family, config)
     p = reader.count("n_params", low=1)
+    _check_family_size(reader, config, p)
     d = reader.count("n_features_in", low=1)
     t = reader.count("n_estimators_", low=1)
     best = reader.count("best_iteration_")
@@ -199,6 +200,23 @@ def restore_estimator(cls: Any, reader: HeaderReader) -> Any:
     if names is not None:
         est.feature_names_in_ = np.asarray(names, dtype=object)
     return est
+
+
+def _check_family_size(reader: HeaderReader, config: dict[str, Any], p: int) -> None:
+    """The family's parameter count from its configuration, before building anything.
+
+    A multivariate normal's ``dim`` sets k(k+3)/2 parameters and index tables of that size:
+    a crafted ``dim`` must not allocate them. ``p`` is bounded by the file, which stores the
+    p initial parameters.
+    """
+    if p * 8 > len(reader.body):
+        raise reader.fail(f"it declares {p} parameters but stores fewer numbers")
+    dim = config.get("dim")
+    if dim is not None:
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
+            raise reader.fail(f"invalid multivariate dimension {dim!r}")
+        if dim * (dim + 3) // 2 != p:
+            raise reader.fail(f"dimension {dim} does not match {p} parameters")
 
 
 def _expect(reader: HeaderReader, a: dict[str, np.ndarray], key: str, shape: tuple) -> None:

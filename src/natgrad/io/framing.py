@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import stat
 import struct
 import tempfile
 from collections.abc import Callable, Mapping
@@ -157,17 +159,13 @@ def read(path: Path) -> tuple[dict[str, Any], memoryview]:
     ModelFileError
         When the magic, version, sizes, digest or JSON header are wrong.
     """
-    with open(path, "rb") as fh:
-        data = fh.read(_PREAMBLE.size)
-        # The rest only once the magic says it is a model file (not, say, a large CSV).
-        if data[: len(MAGIC)] == MAGIC:
-            data += fh.read()
+    data, size = _read_framed(path)
     if 0 < len(data) < len(MAGIC) and MAGIC.startswith(data):
         raise ModelFileError(path, f"truncated: {len(data)} bytes, shorter than any model file")
     if len(data) < len(MAGIC) or data[: len(MAGIC)] != MAGIC:
         raise ModelFileError(path, "not a natgrad model file (its first bytes are not the magic)")
-    if len(data) < _PREAMBLE.size + _DIGEST_SIZE:
-        raise ModelFileError(path, f"truncated: {len(data)} bytes, shorter than any model file")
+    if size < _PREAMBLE.size + _DIGEST_SIZE:
+        raise ModelFileError(path, f"truncated: {size} bytes, shorter than any model file")
     _, version, reserved, n_head, n_body = _PREAMBLE.unpack_from(data)
     if version not in SUPPORTED_VERSIONS:
         newer = " (written by a newer natgrad?)" if version > FORMAT_VERSION else ""
@@ -176,12 +174,17 @@ def read(path: Path) -> tuple[dict[str, Any], memoryview]:
             f"unsupported format version {version}{newer}; this natgrad reads version(s) "
             f"{', '.join(map(str, sorted(SUPPORTED_VERSIONS)))}",
         )
-    expected = _PREAMBLE.size + n_head + n_body + _DIGEST_SIZE
-    if reserved != 0 or n_head > _MAX_HEADER or expected != len(data):
-        what = "truncated" if expected > len(data) else "corrupt"
+    if reserved != 0:
+        raise ModelFileError(path, f"corrupt: its reserved field is {reserved}; it must be 0")
+    if n_head > _MAX_HEADER:
         raise ModelFileError(
-            path,
-            f"{what}: its preamble declares {expected} bytes but the file has {len(data)}",
+            path, f"corrupt: it declares a {n_head}-byte header, more than {_MAX_HEADER}"
+        )
+    expected = _PREAMBLE.size + n_head + n_body + _DIGEST_SIZE
+    if expected != size or len(data) != size:
+        what = "truncated" if expected > size else "corrupt"
+        raise ModelFileError(
+            path, f"{what}: its preamble declares {expected} bytes but the file has {size}"
         )
     end = len(data) - _DIGEST_SIZE
     if hashlib.sha256(memoryview(data)[:end]).digest() != data[end:]:
@@ -193,9 +196,37 @@ def read(path: Path) -> tuple[dict[str, Any], memoryview]:
         header = json.loads(head.decode("utf-8"), parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ModelFileError(path, f"its JSON header does not parse ({exc})") from None
+    except RecursionError:
+        raise ModelFileError(path, "its JSON header is nested too deeply") from None
     if not isinstance(header, dict) or header.get("format") != "natgrad-model":
         raise ModelFileError(path, "its header is not a natgrad model header")
     return header, memoryview(data)[_PREAMBLE.size + n_head : end]
+
+
+def _read_framed(path: Path) -> tuple[bytes, int]:
+    """The file's bytes (all of them only once the preamble matches its size) and its size.
+
+    Only a regular file is read: a FIFO or a device would block or never end. It is opened
+    without blocking and checked with fstat, so that nothing can be swapped in between.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise ModelFileError(path, "it is a folder, not a model file") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(path, "not a regular file (a pipe, device or socket)")
+        data = fh.read(_PREAMBLE.size)
+        # The rest only once the magic and the preamble's lengths match the file's size (not,
+        # say, a large CSV or a sparse file that only starts like a model file).
+        if len(data) == _PREAMBLE.size and data[: len(MAGIC)] == MAGIC:
+            _, _, reserved, n_head, n_body = _PREAMBLE.unpack_from(data)
+            declared = _PREAMBLE.size + n_head + n_body + _DIGEST_SIZE
+            if reserved == 0 and n_head <= _MAX_HEADER and declared == info.st_size:
+                data += fh.read()
+    return data, info.st_size
 
 
 def _reject_constant(name: str) -> None:
@@ -242,7 +273,7 @@ def decode_arrays(
             raise fail(f"array {key!r} has an invalid shape {shape!r}")
         offset = _count(spec, "offset", fail)
         nbytes = _count(spec, "nbytes", fail)
-        size = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        size = math.prod(shape)  # exact: a product that overflows int64 is no shape
         if nbytes != size * np.dtype(dtype).itemsize or offset % _ALIGN:
             raise fail(f"array {key!r}: {nbytes} bytes do not fit shape {shape}")
         if offset + nbytes > len(body):

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike, NDArray
 
+from natgrad._forksafe import forksafe
 from natgrad._validation import describe
 
 __all__ = ["BinMapper", "check_X", "feature_view"]
@@ -202,23 +203,46 @@ class BinMapper:
                 # Tied quantiles collapse, so a heavily repeated value gets one bin.
                 thr = np.unique(np.percentile(col, levels, method="midpoint"))
             thresholds.append(np.ascontiguousarray(thr, dtype=np.float64))
-        self.bin_thresholds_ = thresholds
-        self.n_bins_non_missing_ = np.array([t.size + 1 for t in thresholds], dtype=np.int32)
+        sizes = np.array([t.size for t in thresholds], dtype=np.int64)
+        self._set_flat_thresholds(np.concatenate([np.zeros(0), *thresholds]), sizes)
+        self.n_bins_non_missing_ = (sizes + 1).astype(np.int32)
         self.missing_values_bin_idx_ = max_bins
         self.is_categorical_ = n_cats > 0
         self.n_features_in_ = d
-        # Padded to 255 columns of +inf: the transform's fixed 8-step search needs no bound.
-        padded = np.full((d, 255), np.inf)
-        for f, t in enumerate(thresholds):
-            padded[f, : t.size] = t
-        self._padded_thresholds = padded
         return self
+
+    def _set_flat_thresholds(self, flat: NDArray[np.float64], sizes: NDArray[np.integer]) -> None:
+        """Store ``flat`` (feature f's edges are the next ``sizes[f]`` values) as it is.
+
+        No per-feature objects and no padding: the memory is that of the edges, so that a
+        model file of a few bytes a feature cannot ask for kilobytes a feature when loaded.
+        """
+        offsets = np.zeros(sizes.size + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        self._threshold_offsets = offsets
+        self._flat_thresholds = np.ascontiguousarray(flat, dtype=np.float64)
+
+    @property
+    def bin_thresholds_(self) -> list[NDArray[np.float64]]:
+        """Per feature, the increasing bin edges (views of one flat array), list of length d."""
+        if not hasattr(self, "_flat_thresholds"):
+            raise AttributeError("bin_thresholds_")  # not fitted: hasattr() is False
+        return np.split(self._flat_thresholds, self._threshold_offsets[1:-1])
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A BinMapper pickled by an older natgrad holds the list and a padded table.
+        thresholds = state.pop("bin_thresholds_", None)
+        state.pop("_padded_thresholds", None)
+        self.__dict__.update(state)
+        if thresholds is not None:
+            sizes = np.array([t.size for t in thresholds], dtype=np.int64)
+            self._set_flat_thresholds(np.concatenate([np.zeros(0), *thresholds]), sizes)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The bin edges as the model file's arrays: bins per feature and all edges."""
         return {
             "bin_counts": self.n_bins_non_missing_,
-            "bin_thresholds": np.concatenate([np.zeros(0), *self.bin_thresholds_]),
+            "bin_thresholds": self._flat_thresholds,
         }
 
     @classmethod
@@ -250,22 +274,24 @@ class BinMapper:
             raise fail(f"bin counts must lie in [1, {max_bins}]")
         if categories is not None:
             _check_categories(categories, counts, max_bins, fail)
-        edges = np.split(a["bin_thresholds"], np.cumsum(counts - 1)[:-1])
-        for f, thr in enumerate(edges):
-            if np.isnan(thr).any() or (np.diff(thr) <= 0).any():
+        # One vectorised check of all features' edges (no per-feature objects: the memory
+        # stays a small multiple of the file's size however many features it declares).
+        thresholds, sizes = a["bin_thresholds"], counts.astype(np.int64) - 1
+        if thresholds.size:
+            owner = np.repeat(np.arange(d, dtype=np.int32), sizes)
+            bad = np.isnan(thresholds)
+            bad[1:] |= (owner[1:] == owner[:-1]) & (np.diff(thresholds) <= 0)
+            if bad.any():
+                f = int(owner[np.flatnonzero(bad)[0]])
                 raise fail(f"the bin edges of feature {f} are not increasing")
         mapper = cls(max_bins=max_bins, random_state=0)
-        mapper.bin_thresholds_ = [np.ascontiguousarray(e) for e in edges]
+        mapper._set_flat_thresholds(thresholds, sizes)
         mapper.n_bins_non_missing_ = counts.astype(np.int32)
         mapper.missing_values_bin_idx_ = max_bins
         mapper.n_features_in_ = d
-        mapper.is_categorical_ = np.array(
-            [categories is not None and bool(categories[f]) for f in range(d)], dtype=bool
-        )
-        padded = np.full((d, 255), np.inf)
-        for f, thr in enumerate(edges):
-            padded[f, : thr.size] = thr
-        mapper._padded_thresholds = padded
+        mapper.is_categorical_ = np.zeros(d, dtype=bool)
+        if categories is not None:
+            mapper.is_categorical_[:] = [bool(c) for c in categories]
         return mapper
 
     def transform(self, X: ArrayLike) -> NDArray[np.uint8]:
@@ -283,7 +309,7 @@ class BinMapper:
             read one feature over many rows at a time. A float32 value gets the bin of the
             same value in float64 (comparisons with the float64 edges are exact).
         """
-        if not hasattr(self, "bin_thresholds_"):
+        if not hasattr(self, "_flat_thresholds"):
             raise ValueError("This BinMapper instance is not fitted yet. Call 'fit' first.")
         X = feature_view(X, "BinMapper.transform")
         if X.shape[1] != self.n_features_in_:
@@ -292,7 +318,13 @@ class BinMapper:
                 f"features, as in fit. Got {X.shape[1]} instead."
             )
         out = np.empty(X.shape, dtype=np.uint8, order="F")
-        _map_to_bins(X, self._padded_thresholds, np.uint8(self.missing_values_bin_idx_), out)
+        forksafe(_map_to_bins)(
+            X,
+            self._flat_thresholds,
+            self._threshold_offsets,
+            np.uint8(self.missing_values_bin_idx_),
+            out,
+        )
         return out
 
     def fit_transform(self, X: ArrayLike) -> NDArray[np.uint8]:
@@ -317,16 +349,18 @@ def _check_categories(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _map_to_bins(X, thresholds, missing_bin, out):
+def _map_to_bins(X, thresholds, offsets, missing_bin, out):
     """Count the thresholds below every value (no fastmath: the NaN test must stay).
 
-    A branch-free binary search of fixed depth 8 over the +inf-padded thresholds: the
-    number of thresholds strictly below a finite ``x`` is its bin.
+    A binary search by powers of two over each feature's increasing thresholds: the number
+    of thresholds strictly below a finite ``x`` is its bin.
 
     Parameters
     ----------
     X : ndarray of shape (n, d), float64 or float32, any memory order
-    thresholds : ndarray of shape (d, 255), float64, padded with +inf
+    thresholds : ndarray of shape (n_thresholds,), float64
+        Feature f's thresholds are ``thresholds[offsets[f]:offsets[f + 1]]``, increasing.
+    offsets : ndarray of shape (d + 1,), int64
     missing_bin : uint8
     out : ndarray of shape (n, d), uint8, written in place
     """
@@ -336,12 +370,17 @@ def _map_to_bins(X, thresholds, missing_bin, out):
         start = blk * _TRANSFORM_BLOCK
         stop = min(n, start + _TRANSFORM_BLOCK)
         for f in range(d):
-            thr = thresholds[f]
+            lo = offsets[f]
+            count = offsets[f + 1] - lo
+            top = 1
+            while top * 2 <= count:
+                top *= 2
             for i in range(start, stop):
                 x = X[i, f]
                 pos = 0
-                step = 128
+                step = top if count > 0 else 0
                 while step > 0:
-                    pos += step if thr[pos + step - 1] < x else 0
+                    nxt = pos + step
+                    pos = nxt if nxt <= count and thresholds[lo + nxt - 1] < x else pos
                     step >>= 1
                 out[i, f] = missing_bin if np.isnan(x) else pos

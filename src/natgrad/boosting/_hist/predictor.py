@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, prange
 from numpy.typing import ArrayLike, NDArray
 
+from natgrad._forksafe import forksafe, in_forked_child
 from natgrad._validation import describe
 
 from .binning import check_X
@@ -406,9 +407,10 @@ ndarray of shape (n_nodes,)
         if self.n_trees == 0 or last <= first:
             return out
         n = out.shape[0]
-        kernel = (
-            _predict if n * (last - first) >= _MIN_PARALLEL_PREDICT and n > 1 else _predict_serial
-        )
+        # In a forked child the parallel kernel would enter an OpenMP region the parent
+        # already used, which kills the child (`natgrad._forksafe`): the serial kernel then.
+        parallel = n * (last - first) >= _MIN_PARALLEL_PREDICT and n > 1 and not in_forked_child()
+        kernel = _predict if parallel else _predict_serial
         kernel(
             X, binned, use_binned, first, last, self._offsets, self._scales, self.nodes(),
             self._buf["value"], out,
@@ -510,7 +512,7 @@ ndarray of shape (n_nodes,)
         Xc, bd, use_b, n = self._inputs(None if binned else X, X if binned else None, "apply")
         out = np.zeros((n, self.n_trees), dtype=np.int32)
         if self.n_trees:
-            _apply(
+            forksafe(_apply)(
                 Xc, bd, use_b, self._offsets, self.n_trees, self.nodes(), self._buf["leaf_id"],
                 out,
             )  # fmt: skip
