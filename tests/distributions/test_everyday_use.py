@@ -89,16 +89,3 @@ def test_negative_binomial_quantiles_of_huge_counts_never_reach_scipy_search():
     sd = np.sqrt(dist.var()[1])
     assert abs(q[1, 1] - 1e16) < 0.01 * sd
     assert np.all(np.isfinite(dist.sample(3, 0)))
-
-
-# ------------------------------------------------------------------ concurrency
-_FORK_SCRIPT = """
-import multiprocessing as mp, sys, numpy as np, natgrad
-rng = np.random.default_rng(0)
-X = rng.uniform(size=(300, 3)); y = X[:, 0] + rng.normal(size=300)
-model = natgrad.NGBoostRegressor(n_estimators=10, random_state=0).fit(X, y)
-expected = model.predict(X)
-with mp.get_context("fork").Pool(2) as pool:
-    parts = pool.map_async(model.predict, [X[:150], X[150:]]).get(timeout=120)
-print("same" if np.array_equal(np.concatenate(parts), expected) else "different")
-"""

@@ -68,7 +68,8 @@ class _NGBoostBase(BaseEstimator):
         "distribution_config": [dict, None],
         "scoring_rule": [StrOptions({"log", "crps"}), Score],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        # Above 1 a stage moves further than the line search accepted: it diverges.
+        "learning_rate": [Interval(Real, 0.0, 1.0, closed="right")],
         "max_depth": [Interval(Integral, 1, None, closed="left"), None],
         "max_leaves": [Interval(Integral, 2, None, closed="left"), None],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
@@ -170,6 +171,18 @@ class _NGBoostBase(BaseEstimator):
             from natgrad.boosting._vector_targets import check_vector_targets
 
             return check_vector_targets(y, family, config, where, name)
+        kind = getattr(getattr(y, "dtype", None), "kind", None) or np.asarray(y).dtype.kind
+        if kind in "cmM":
+            what = "complex numbers" if kind == "c" else "dates or time spans"
+            fix = (
+                "pass the real part (y.real) if that is meant."
+                if kind == "c"
+                else "convert them to numbers first (e.g. days since a reference date)."
+            )
+            raise TypeError(
+                f"The {name!r} argument of {where} must hold real numbers. Got {what} "
+                f"(dtype {np.asarray(y).dtype}) instead; {fix}"
+            )
         try:
             arr = np.asarray(y, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -350,8 +363,13 @@ class _NGBoostBase(BaseEstimator):
         indices (NaN: missing or unseen, `natgrad.boosting._hist.categorical`), then scikit-learn's
         checks (feature count and names; NaN allowed). ``reset`` (in ``fit``) also finds the
         categorical features and sets ``categories_``."""
-        from natgrad.boosting._hist.categorical import encode_categorical, fit_categorical
+        from natgrad.boosting._hist.categorical import (
+            check_columns,
+            encode_categorical,
+            fit_categorical,
+        )
 
+        check_columns(X, f"{type(self).__name__}.{'fit' if reset else 'predict'}")
         if reset:
             X, self.categories_ = fit_categorical(
                 X, self.categorical_features, self.max_bins, type(self).__name__

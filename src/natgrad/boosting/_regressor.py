@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import RegressorMixin
 
@@ -34,8 +35,9 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
         ``score``: that would hide scikit-learn's ``score(X, y)`` method.)
     n_estimators : int, default=500
         Number of boosting stages.
-    learning_rate : float, default=0.01
-        Shrinkage η of every stage.
+    learning_rate : float in (0, 1], default=0.01
+        Shrinkage η of every stage (a share of the line search's step; above 1 the stages
+        would overshoot it and diverge).
     max_depth : int or None, default=3
         Depth of each tree (as NGBoost's default base learner).
     max_leaves : int or None, default=None
@@ -65,10 +67,12 @@ class NGBoostRegressor(RegressorMixin, _NGBoostBase):
     categorical_features : "from_dtype", None, or array-like of bool, int or str, \
 default="from_dtype"
         Features split by sets of categories (no one-hot encoding needed). ``"from_dtype"``:
-        the pandas ``category`` columns of a DataFrame; None: none; else a boolean mask,
-        feature indices, or column names. Categories are matched by value at prediction;
-        a category not seen in ``fit`` (like NaN) follows each split's missing-value side.
-        NumPy input holds the category values themselves. See docs/design.md.
+        the pandas ``category`` columns of a DataFrame and its text columns (object or
+        string columns holding a non-number, as ``natgrad fit`` reads a data file); None:
+        none; else a boolean mask, feature indices, or column names. Categories are matched
+        by value at prediction; a category not seen in ``fit`` (like NaN) follows each
+        split's missing-value side. NumPy input holds the category values themselves. See
+        docs/design.md.
     subsample : float, default=0.3
         Fraction of rows drawn (without replacement) for each stage's tree; the tree's
         leaf values come from those rows, the line search and the update use every row.
@@ -193,3 +197,40 @@ default="from_dtype"
         predicted mean, or the median in the rows where the mean does not exist or is not
         finite (`natgrad.metrics.point_prediction`)."""
         return point_prediction(self.predict_dist(X))[0]
+
+    def predict_quantiles(self, X: Any, q: ArrayLike) -> Array:
+        """Quantiles of the predicted distributions at each probability in ``q``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        q : float or array-like of shape (n_quantiles,)
+            Probabilities in [0, 1].
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_quantiles)
+        """
+        return self.predict_dist(X).quantiles(q)
+
+    def predict_interval(self, X: Any, alpha: float = 0.1) -> Array:
+        """Central prediction intervals that hold each target with probability 1 − ``alpha``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        alpha : float in (0, 1), default=0.1
+            Miscoverage: the interval runs from the alpha/2 to the 1 − alpha/2 quantile.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+            Lower and upper bounds.
+        """
+        ok = isinstance(alpha, float | int | np.floating) and not isinstance(alpha, bool)
+        if not ok or not 0.0 < alpha < 1.0:
+            raise ValueError(
+                "The 'alpha' parameter of NGBoostRegressor.predict_interval must be a float in "
+                f"the range (0, 1). Got {alpha!r} instead."
+            )
+        return self.predict_quantiles(X, [alpha / 2.0, 1.0 - alpha / 2.0])

@@ -86,7 +86,14 @@ def resolve_mask(
             )
         if not is_dataframe(X):
             return None
-        mask = np.array([_is_category_dtype(t) for t in X.dtypes], dtype=bool)
+        # pandas categories, and text columns as the command line reads them.
+        mask = np.array(
+            [
+                _is_category_dtype(X.dtypes.iloc[j]) or _is_text(X.iloc[:, j])
+                for j in range(n_features)
+            ],
+            dtype=bool,
+        )
         return mask if mask.any() else None
     items = list(np.asarray(cf, dtype=object).ravel()) if not isinstance(cf, list) else cf
     if len(items) == 0:
@@ -130,6 +137,40 @@ def resolve_mask(
         f"{prefix} must be 'from_dtype', None, or an array-like of only bool, only int or only "
         f"str. Got entries of type(s) {', '.join(kinds)} instead."
     )
+
+
+def _is_text(col: Any) -> bool:
+    """An object or string column holding a value that is not a number (e.g. 'west')."""
+    import pandas as pd
+
+    if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+        return False
+    present = col.notna().to_numpy()
+    try:
+        numbers = pd.to_numeric(col.astype(object), errors="coerce").notna().to_numpy()
+    except TypeError:  # unhashable or otherwise odd values: not numbers either
+        return bool(present.any())
+    return bool((present & ~numbers).any())
+
+
+def check_columns(X: Any, where: str) -> None:
+    """Refuse what a DataFrame ``X`` must not hold: duplicate names, date or time columns."""
+    if not is_dataframe(X):
+        return
+    names = [str(c) for c in X.columns]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(
+            f"The 'X' argument of {where} must have distinct column names. Got the "
+            f"duplicate name(s) {', '.join(repr(n) for n in dup)} instead."
+        )
+    for name, dtype in zip(names, X.dtypes, strict=True):
+        if getattr(dtype, "kind", None) in ("m", "M"):
+            raise TypeError(
+                f"The 'X' argument of {where} holds the date or time column {name!r} "
+                f"({dtype}); convert it to numbers first (e.g. days since a reference date, "
+                "or year, month and weekday columns)."
+            )
 
 
 def _column(X: Any, j: int) -> Any:
@@ -249,9 +290,17 @@ def fit_categorical(
     names = [str(c) for c in X.columns] if is_dataframe(X) else None
     for j in np.flatnonzero(mask):
         col = _column(X, int(j))
-        cats = _categories_of(col)
+        label = repr(names[j]) if names is not None else f"{j}"
+        try:
+            cats = _categories_of(col)
+        except TypeError:
+            kinds = sorted({type(v).__name__ for v in col.dropna()})
+            raise TypeError(
+                f"The categorical feature {label} of X given to {where} must hold hashable "
+                f"category values (str, numbers, bool). Got values of type(s) "
+                f"{', '.join(kinds)} instead; convert them, e.g. to str."
+            ) from None
         if len(cats) > max_bins:
-            label = repr(names[j]) if names is not None else f"{j}"
             raise ValueError(
                 f"The 'categorical_features' parameter of {where} makes feature {label} "
                 f"categorical, but it has {len(cats)} categories and max_bins={max_bins} "

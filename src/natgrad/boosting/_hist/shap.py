@@ -61,6 +61,9 @@ class ShapValues:
         ``feature_names_in_`` of the estimator, else ``x0, x1, ...``.
     param_names : tuple of str
         The family's parameter names, e.g. ``("loc", "log_scale")`` for the normal family.
+    display_data : ndarray of shape (n_samples, n_features), object, or None
+        The rows as the user wrote them: categorical features as their category names
+        (None where missing or unseen); None when the model has no categorical feature.
 
     Examples
     --------
@@ -85,6 +88,7 @@ class ShapValues:
     data: NDArray[np.float64]
     feature_names: list[str]
     param_names: tuple[str, ...]
+    display_data: NDArray[np.object_] | None = None
 
     def param_index(self, param: int | str) -> int:
         """Column of ``values`` of a parameter given by name or index."""
@@ -94,6 +98,13 @@ class ShapValues:
                 return self.param_names.index(param)
         elif isinstance(param, int | np.integer) and -p <= param < p:
             return int(param) % p
+        if isinstance(param, str) and f"log_{param}" in self.param_names:
+            raise ValueError(
+                f"The 'param' argument of ShapValues must be one of {list(self.param_names)}. "
+                f"Got {param!r}, which is exp('log_{param}'): SHAP values add up only in the "
+                f"model's own coordinates, so explain 'log_{param}' instead; exp of a feature's "
+                f"value there is the factor by which that feature multiplies the {param}."
+            )
         raise ValueError(
             f"The 'param' argument of ShapValues must be one of {list(self.param_names)} or "
             f"an int in the range [{-p}, {p}). Got {param!r} instead."
@@ -124,6 +135,7 @@ class ShapValues:
             self.values[:, :, k],
             base_values=np.full(n, self.base_values[k]),
             data=self.data,
+            display_data=self.display_data,
             feature_names=list(self.feature_names),
             output_names=self.param_names[k],
         )
@@ -354,10 +366,28 @@ def shap_values(estimator: Any, X: Array, n_stages: int) -> ShapValues:
     values, mean = ensemble_shap(ens, X, n_stages)
     names = getattr(estimator, "feature_names_in_", None)
     features = [f"x{j}" for j in range(X.shape[1])] if names is None else [str(s) for s in names]
+    data = np.asarray(X, dtype=np.float64)
     return ShapValues(
         values=values,
         base_values=np.asarray(estimator.init_params_, dtype=np.float64)[0] + mean,
-        data=np.asarray(X, dtype=np.float64),
+        data=data,
         feature_names=features,
         param_names=tuple(estimator._template_.param_names),
+        display_data=_display_data(data, getattr(estimator, "categories_", None)),
     )
+
+
+def _display_data(data: Array, categories: list[Any] | None) -> NDArray[np.object_] | None:
+    """``data`` with each categorical column's indices replaced by its category values."""
+    if categories is None:
+        return None
+    out = data.astype(object)
+    for j, cats in enumerate(categories):
+        if cats is None:
+            continue
+        codes = data[:, j]
+        known = np.isfinite(codes)
+        column = np.full(codes.shape, None, dtype=object)
+        column[known] = np.asarray(cats, dtype=object)[codes[known].astype(np.intp)]
+        out[:, j] = column
+    return out

@@ -74,10 +74,12 @@ def stage_progress(est: Any) -> StageBar:
     compilation line where the engine is not compiled yet."""
     from tqdm.auto import tqdm
 
-    compiling = announce_compilation(bool(est.verbose))
+    # No stderr (a process started with it closed, `2>&-`): no bar rather than a crash.
+    show = bool(est.verbose) and sys.stderr is not None
+    compiling = announce_compilation(show)
     bar = tqdm(
         total=est.n_estimators,
-        disable=not est.verbose,
+        disable=not show,
         desc=type(est).__name__,
         unit="stage",
         leave=True,

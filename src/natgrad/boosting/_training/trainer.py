@@ -142,6 +142,16 @@ class Trainer(StageLoop):
         try:
             for stage in range(est.n_estimators):
                 current = stages.run(theta, current, X.shape[1])
+                if not np.isfinite(current):
+                    # The line search accepts only steps that lower the loss, so a
+                    # non-finite loss means learning_rate · step overshot it: stop rather
+                    # than return a model that predicts inf or NaN.
+                    raise FloatingPointError(
+                        f"The training loss of {type(est).__name__} became {current} at stage "
+                        f"{stage + 1} with learning_rate={est.learning_rate!r}: the steps "
+                        "diverge. Use a smaller learning_rate (at most 1 keeps every step "
+                        "within the line search's)."
+                    )
                 self.train_loss.append(current)
                 stop = False
                 if val is not None and stopping is not None:
