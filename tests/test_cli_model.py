@@ -247,6 +247,14 @@ def test_fit_checks_an_unwritable_output_location_before_training(tmp_path, monk
     assert trained == []
 
 
+def test_predict_checks_its_output_folder_first(fitted, tmp_path):
+    model_path = fitted[0] / "model.ngm"
+    line = one_line_error(
+        run("predict", model_path, demo_path(), "--out", tmp_path / "missing" / "p.csv"), 2
+    )
+    assert "does not exist" in line and ".tmp" not in line
+
+
 def test_fit_categorical_parquet_column_is_categorical(tmp_path):
     df = pd.DataFrame({"color": pd.Categorical(["red", "blue"] * 20), "y": np.arange(40.0)})
     path = tmp_path / "d.parquet"
@@ -498,6 +506,17 @@ def sh(*args, **kwargs):
     return subprocess.run(
         [*_natgrad(), *map(str, args)], capture_output=True, text=True, timeout=120, **kwargs
     )
+
+
+def test_fit_works_with_stderr_closed(tmp_path):
+    # `natgrad fit ... 2>&-`: Python then has no sys.stderr; the progress bar must not crash.
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*_natgrad(), "fit", "--out", str(out), "--n-estimators", "3", "--no-report"],
+        stdout=subprocess.PIPE, text=True, timeout=300, preexec_fn=lambda: os.close(2),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout
+    assert (out / "model.ngm").exists() and "Wrote" in done.stdout
 
 
 def test_subprocess_end_to_end(tmp_path):

@@ -192,3 +192,17 @@ def test_errors_name_the_argument(normal_data):
 def test_support_is_checked():
     with pytest.raises(ValueError, match="'y'.*positive"):
         fit_distribution([1.0, -2.0], "gamma")
+
+
+def test_fit_distribution_says_what_to_do():
+    from sklearn.exceptions import ConvergenceWarning
+
+    y = np.random.default_rng(13).normal(size=(60, 3))
+    assert natgrad.fit_distribution(y, "multivariate_normal").dist.dim == 3  # dim inferred
+    with pytest.raises(ValueError, match="default start.*Pass 'init'") as info:
+        natgrad.fit_distribution(np.full(10, 1e200), "normal")
+    assert "The 'init' argument" not in str(info.value)  # the user passed none
+    huge = np.random.default_rng(14).gamma(2.0, 1e200, size=100)
+    with pytest.warns(ConvergenceWarning, match="stopped before converging.*init"):
+        result = natgrad.fit_distribution(huge, "gamma")
+    assert not result.converged

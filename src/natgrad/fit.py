@@ -16,6 +16,7 @@ coordinates: `Parameterization` with two ready ones, `NORMAL_LOC_SCALE` and
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -307,6 +308,9 @@ def make_objective(
     """
     where = "fit_distribution"
     cls = get(family)
+    if cls.event_dim and family_config.get("dim") is None and np.ndim(y) == 2:
+        # A vector family's dimension is the targets' width, as the estimators infer it.
+        family_config = {**family_config, "dim": int(np.shape(y)[1])}
     template = cls.from_params(np.zeros((1, _n_params(cls, family_config))), **family_config)
     arr = as_float_array(y, "y", where)
     if arr.ndim != 1 + cls.event_dim or arr.shape[0] == 0:
@@ -425,6 +429,13 @@ def _initial_phi(init: Any, objective: Objective) -> Array:
     )
     phi = np.asarray(phi, dtype=np.float64)
     if not np.isfinite(objective.loss(phi)):
+        if init is None:
+            raise ValueError(
+                f"The default start of {where} (every unconstrained parameter 0, "
+                f"{objective.template.with_params(theta)!r}) gives a non-finite loss on 'y' "
+                "(data far from that scale). Pass 'init' near the data, e.g. "
+                "init=family.fit_marginal(y)."
+            )
         raise ValueError(
             f"The 'init' argument of {where} gives a non-finite loss on 'y'. Got {theta} instead."
         )
@@ -561,6 +572,19 @@ def minimize(
         return _minimize(objective, optimizer, phi0, max_steps, tol, record_path)
 
 
+def _stopped(reason: str, phi: Array) -> None:
+    """Tell the user (a warning, not only a log line) that the fit stopped unconverged."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    message = (
+        f"fit_distribution stopped before converging: {reason} at {phi[0]}. The result "
+        "(converged=False) may be the starting point; pass 'init' near the data (e.g. "
+        "init=family.fit_marginal(y)) or rescale y."
+    )
+    logger.warning(message)
+    warnings.warn(message, ConvergenceWarning, stacklevel=4)
+
+
 def _minimize(
     objective: Objective,
     optimizer: optim.GradientTransformation,
@@ -581,7 +605,7 @@ def _minimize(
         f = objective.fisher(phi)
         if not (np.isfinite(g).all() and np.isfinite(f).all()):
             # The loss is finite here but its geometry overflowed: the optimizer ran away.
-            logger.warning("fit stopped: gradient or Fisher not finite at %s.", phi[0])
+            _stopped("the gradient or the Fisher is not finite", phi)
             break
         if excess_loss_estimate(g, f) <= tol:
             converged = True
@@ -591,7 +615,7 @@ def _minimize(
             curvature["hessian"] = objective.hessian(phi)
         try:
             if not np.isfinite(curvature.get("hessian", 0.0)).all():
-                logger.warning("fit stopped: Hessian not finite at %s.", phi[0])
+                _stopped("the Hessian is not finite", phi)
                 break
             updates, new_state = optimizer.update(g, state, phi, **curvature)
         except optim.MissingCurvatureError as exc:
@@ -600,7 +624,7 @@ def _minimize(
             need_hessian = True  # update is pure: ask again, now with the Hessian
             curvature["hessian"] = objective.hessian(phi)
             if not np.isfinite(curvature["hessian"]).all():
-                logger.warning("fit stopped: Hessian not finite at %s.", phi[0])
+                _stopped("the Hessian is not finite", phi)
                 break
             updates, new_state = optimizer.update(g, state, phi, **curvature)
         state = new_state
@@ -613,7 +637,7 @@ def _minimize(
                 break
             updates = 0.5 * updates
         if not np.isfinite(new_loss):
-            logger.warning("fit stopped: no step along the update gives a finite loss.")
+            _stopped("no step along the update gives a finite loss", phi)
             break
         new_phi = phi + updates
         kls.append(objective.step_kl(phi, new_phi))

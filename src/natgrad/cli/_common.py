@@ -79,6 +79,11 @@ def _check_new(paths: Sequence[Path], force: bool) -> None:
     for path in paths:
         if path.is_dir():
             raise InputError(f"{path} is a folder; expected a file name")
+        folder = path.parent
+        if not folder.is_dir():
+            raise InputError(f"{path}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(f"{path}: the folder {folder} is not writable")
         if path.exists() and not force:
             raise InputError(f"{path} already exists; use --force to overwrite it")
 

@@ -165,7 +165,8 @@ def _fit(ctx: click.Context, **o: Any) -> None:
     # both before training, so that no run trains for long only to fail at writing.
     data = _training_data(o, family)
     _check_out_folder(out)
-    _check_new(dests, o["force"])
+    if out.is_dir():  # else it is created after training (_check_out_folder said it can be)
+        _check_new(dests, o["force"])
     if task == "classification":
         train, val = _stratified_split(data["y"], o["validation_fraction"], o["seed"], data["path"])
     else:
