@@ -161,11 +161,12 @@ def test_shap_shows_category_names_and_says_how_to_read_the_scale(monkeypatch):
 _FORK_SCRIPT = """
 import multiprocessing as mp, numpy as np, natgrad
 rng = np.random.default_rng(0)
-X = rng.uniform(size=(300, 3)); y = X[:, 0] + rng.normal(size=300)
-model = natgrad.NGBoostRegressor(n_estimators=10, random_state=0).fit(X, y)
+X = rng.uniform(size=(8000, 3)); y = X[:, 0] + rng.normal(size=8000)
+# 4000 rows x 40 trees a call: enough work for the parallel prediction kernel.
+model = natgrad.NGBoostRegressor(n_estimators=40, random_state=0).fit(X, y)
 expected = model.predict(X)
 with mp.get_context("fork").Pool(2) as pool:
-    parts = pool.map_async(model.predict, [X[:150], X[150:]]).get(timeout=300)
+    parts = pool.map_async(model.predict, [X[:4000], X[4000:]]).get(timeout=300)
 print("same" if np.array_equal(np.concatenate(parts), expected) else "different")
 """
 
