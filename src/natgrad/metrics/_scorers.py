@@ -70,6 +70,25 @@ class DistributionScorer:
         −1 for losses, so that greater is better.
     level : float in (0, 1), default=0.9
         Nominal level of the central interval (the interval metrics only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from natgrad.glm import GLMRegressor
+    >>> from natgrad.metrics import DistributionScorer, neg_crps_scorer, neg_nll_scorer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 3))
+    >>> y = X @ [1.0, -2.0, 0.5] + rng.normal(size=300)
+    >>> model = make_pipeline(StandardScaler(), GLMRegressor())   # through a pipeline
+    >>> print(cross_val_score(model, X, y, cv=3, scoring=neg_nll_scorer).round(2))
+    [-1.47 -1.54 -1.34]
+    >>> print(cross_val_score(model, X, y, cv=3, scoring=neg_crps_scorer).round(2))
+    [-0.59 -0.61 -0.53]
+    >>> neg_nll_scorer
+    DistributionScorer('nll', sign=-1)
     """
 
     _METRICS = ("nll", "crps", "coverage", "coverage_error", "interval_width")
@@ -79,6 +98,11 @@ class DistributionScorer:
             raise ValueError(
                 f"The 'metric' argument of DistributionScorer must be one of {self._METRICS}. "
                 f"Got {describe(metric)} instead."
+            )
+        if sign not in (1, -1) or isinstance(sign, bool):
+            raise ValueError(
+                "The 'sign' argument of DistributionScorer must be 1 or -1. Got "
+                f"{describe(sign)} instead."
             )
         self.metric = metric
         self.sign = sign
@@ -121,17 +145,57 @@ neg_crps_scorer = DistributionScorer("crps")
 
 
 def coverage_scorer(level: float = 0.9) -> DistributionScorer:
-    """Share of targets inside the central ``level`` interval (to report, not to maximise)."""
+    """Share of targets inside the central ``level`` interval (to report, not to maximise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from natgrad.glm import GLMRegressor
+    >>> from natgrad.metrics import coverage_scorer
+    >>> rng = np.random.default_rng(1)
+    >>> X = rng.normal(size=(400, 2))
+    >>> y = X[:, 0] + rng.normal(size=400)
+    >>> model = GLMRegressor().fit(X[:200], y[:200])
+    >>> round(coverage_scorer(0.8)(model, X[200:], y[200:]), 3)   # held-out share inside
+    0.775
+    """
     return DistributionScorer("coverage", sign=1, level=_check_level(level, "coverage_scorer"))
 
 
 def neg_coverage_error_scorer(level: float = 0.9) -> DistributionScorer:
-    """−|coverage − level| of the central ``level`` interval; greater is better."""
+    """−|coverage − level| of the central ``level`` interval; greater is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from natgrad.glm import GLMRegressor
+    >>> from natgrad.metrics import neg_coverage_error_scorer
+    >>> rng = np.random.default_rng(1)
+    >>> X = rng.normal(size=(400, 2))
+    >>> y = X[:, 0] + rng.normal(scale=2.0, size=400)
+    >>> scoring = neg_coverage_error_scorer(0.8)
+    >>> search = GridSearchCV(GLMRegressor(), {"alpha": [0.0, 100.0]}, scoring=scoring, cv=4)
+    >>> print(search.fit(X, y).cv_results_["mean_test_score"].round(3))
+    [-0.015 -0.025]
+    """
     where = "neg_coverage_error_scorer"
     return DistributionScorer("coverage_error", sign=-1, level=_check_level(level, where))
 
 
 def neg_interval_width_scorer(level: float = 0.9) -> DistributionScorer:
-    """Negative mean width of the central ``level`` interval (sharpness); greater is better."""
+    """Negative mean width of the central ``level`` interval (sharpness); greater is better.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from natgrad.glm import GLMRegressor
+    >>> from natgrad.metrics import neg_interval_width_scorer
+    >>> X, y = make_regression(n_samples=300, n_features=3, noise=1.0, random_state=0)
+    >>> scores = cross_val_score(GLMRegressor(), X, y, scoring=neg_interval_width_scorer(0.9))
+    >>> print(scores.round(1))
+    [-3.2 -3.3 -3.3 -3.2 -3.3]
+    """
     where = "neg_interval_width_scorer"
     return DistributionScorer("interval_width", sign=-1, level=_check_level(level, where))
