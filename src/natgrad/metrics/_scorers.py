@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from natgrad._typing import Array
 from natgrad._validation import describe
-from natgrad.distributions._base import Distribution
+from natgrad.distributions import Distribution
 from natgrad.metrics._regression import crps
 
 __all__ = [
