@@ -30,7 +30,8 @@ from natgrad.boosting._hist.partition import (
     threshold_sides,
     traverse_unassigned,
 )
-from natgrad.boosting._training.computers import FusedComputer, StageComputer, stage_computer
+from natgrad.boosting._training.computers import FusedComputer, GenericComputer, StageComputer
+from natgrad.boosting._training.stage import fused_stage
 from natgrad.distributions import Distribution
 from natgrad.distributions.compiled import N_STATS
 from natgrad.scores import Score
@@ -131,10 +132,7 @@ class Shard:
         template = spec.family.from_params(spec.theta0, **spec.config)
         self.row_w = self.w if spec.weighted else None
         # The local trainer's computers, on this shard's rows with the global loss weights.
-        self.computer = stage_computer(
-            spec.family, spec.score, spec.config, template, self.y, self.w / spec.w_sum,
-            row_weight=self.row_w, fisher_leaves=True,
-        )  # fmt: skip
+        self.computer = _computer(spec, template, self.y, self.w, spec.w_sum, self.row_w, True)
         self.theta = self.computer.start(spec.theta0, n)
         self.line_at: Any = None  # the stage's L(ρ) on these rows (`finish`)
         # The histogram channels: the fused computer's own array, else filled in `begin`.
@@ -159,11 +157,9 @@ class Shard:
             self.binned_val = np.asfortranarray(mapper.transform(self.X_val))
             self.X_val = None
             if self.y_val.shape[0]:
-                self.val_computer = stage_computer(
-                    spec.family, spec.score, spec.config, template, self.y_val,
-                    self.w_val / spec.w_val_sum, row_weight=None, fisher_leaves=True,
-                    quiet=False,
-                )  # fmt: skip
+                self.val_computer = _computer(
+                    spec, template, self.y_val, self.w_val, spec.w_val_sum, None, False
+                )
                 self.theta_val = self.val_computer.start(spec.theta0, self.y_val.shape[0])
                 val_loss = self.val_computer.loss(self.theta_val)
         return loss, val_loss, n
@@ -327,6 +323,26 @@ class Shard:
         # As the local trainer: the validation θ moves by the stage's output even at step 0.
         add_leaf_values(self.theta_val, values, leaf, -step)
         return train_loss, self.val_computer.loss(self.theta_val)
+
+
+def _computer(
+    spec: ShardSpec,
+    template: Any,
+    y: Array,
+    w: Array,
+    total: float,
+    row_weight: Array | None,
+    quiet: bool,
+) -> StageComputer:
+    """`stage_computer` on this shard's rows with the loss weights of all the rows,
+    ``w / total`` (``stage_computer`` itself normalises by the weights it is given, which
+    here are one shard's): equal weights as one value, as the local fit's kernels read them."""
+    equal = w.size > 0 and bool((w == w[0]).all())
+    weights = w[:1] / total if equal else w / total
+    fused = fused_stage(spec.family, spec.score, spec.config, y, weights)
+    if fused is not None:
+        return FusedComputer(fused, row_weight, True)
+    return GenericComputer(template, spec.score, y, w / total, row_weight, True, quiet)
 
 
 def _leaf_of_binned(binned: NDArray[np.uint8], tree: Tree, missing_bin: int) -> NDArray[np.int32]:
