@@ -6,6 +6,7 @@ Every public entry point validates its arguments here so that error messages hav
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -123,3 +124,15 @@ def check_option(value: Any, name: str, options: tuple[str, ...] | list[str], wh
             f"Got {describe(value)} instead."
         )
     return value
+
+
+def check_n_jobs(n_jobs: Any, owner: str) -> None:
+    """Raise the house error when ``n_jobs`` is not None or a non-zero int."""
+    if n_jobs is None or (
+        isinstance(n_jobs, Integral) and not isinstance(n_jobs, bool) and n_jobs != 0
+    ):
+        return
+    raise ValueError(
+        f"The 'n_jobs' parameter of {owner} must be None or an int other than 0 (-1: all "
+        f"cores). Got {n_jobs!r} instead."
+    )

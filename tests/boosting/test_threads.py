@@ -12,13 +12,9 @@ import pandas as pd
 import pytest
 
 from natgrad import NGBoostClassifier, NGBoostRegressor, io
+from natgrad._validation import check_n_jobs
 from natgrad.boosting._hist.predictor import _predict, _predict_serial
-from natgrad.boosting._threads import (
-    check_n_jobs,
-    fit_threads,
-    predict_threads,
-    using_threads,
-)
+from natgrad.boosting._threads import fit_threads, predict_threads, using_threads
 
 
 def _data(n=600, seed=0):

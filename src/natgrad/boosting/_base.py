@@ -12,7 +12,6 @@ The training loop (NGBoost's algorithm, DESIGN.md):
 
 from __future__ import annotations
 
-import inspect
 import logging
 import warnings
 from collections.abc import Callable
@@ -28,10 +27,11 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from natgrad import distributions
+from natgrad._signature import init_with_defaults as _init_with_defaults
 from natgrad._typing import Array
-from natgrad._validation import check_sample_weight
+from natgrad._validation import check_n_jobs, check_sample_weight
 from natgrad.boosting._model_file import default_score, restore_estimator, write_estimator
-from natgrad.boosting._threads import check_n_jobs, fit_threads, predict_threads, using_threads
+from natgrad.boosting._threads import fit_threads, predict_threads, using_threads
 from natgrad.distributions import Distribution
 from natgrad.io.format import HeaderReader
 from natgrad.scores import Score, get_score
@@ -548,32 +548,6 @@ class _NGBoostBase(BaseEstimator):
 def init_with_defaults(
     base: Callable[..., None] | None = None, /, **defaults: Any
 ) -> Callable[..., None]:
-    """`_NGBoostBase.__init__` (or another estimator's ``base`` ``__init__``) with other
-    defaults, for an estimator that differs from its base only there
-    (``__init__ = init_with_defaults(subsample=1.0)`` in its class body).
-
-    scikit-learn reads the hyper-parameters and their defaults from the ``__init__``
-    signature (``get_params``, ``clone``, the repr), so the function carries the base's
-    signature with ``defaults`` replaced, and its body stores the arguments as the base's
-    does: one list of hyper-parameters for every estimator.
-    """
-    if base is None:
-        base = _NGBoostBase.__init__
-    signature = inspect.signature(base)
-    unknown = sorted(set(defaults) - set(signature.parameters))
-    if unknown:
-        raise TypeError(f"{unknown} are not hyper-parameters of {base.__qualname__}.")
-    signature = signature.replace(
-        parameters=[
-            p.replace(default=defaults.get(p.name, p.default))
-            for p in signature.parameters.values()
-        ]
-    )
-
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        bound = signature.bind(self, *args, **kwargs)
-        bound.apply_defaults()
-        base(*bound.args, **bound.kwargs)
-
-    __init__.__signature__ = signature  # type: ignore[attr-defined]
-    return __init__
+    """`natgrad._signature.init_with_defaults` whose ``base`` defaults to
+    `_NGBoostBase.__init__` (``__init__ = init_with_defaults(subsample=1.0)`` in a class body)."""
+    return _init_with_defaults(_NGBoostBase.__init__ if base is None else base, **defaults)

@@ -16,28 +16,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from numbers import Integral
-from typing import Any
 
-__all__ = ["check_n_jobs", "fit_threads", "predict_threads", "using_threads"]
+__all__ = ["fit_threads", "predict_threads", "using_threads"]
 
 # Cells (rows x features) below which a default fit runs on one thread: the per-node loops
 # are then too short for the pool's wake-ups to pay.
 _MIN_PARALLEL_FIT_CELLS = 20_000
 # Rows x trees below which a default prediction runs on one thread (a single row among them).
 _MIN_PARALLEL_PREDICT_WORK = 1 << 16
-
-
-def check_n_jobs(n_jobs: Any, owner: str) -> None:
-    """Raise the house error when ``n_jobs`` is not None or a non-zero int."""
-    if n_jobs is None or (
-        isinstance(n_jobs, Integral) and not isinstance(n_jobs, bool) and n_jobs != 0
-    ):
-        return
-    raise ValueError(
-        f"The 'n_jobs' parameter of {owner} must be None or an int other than 0 (-1: all "
-        f"cores). Got {n_jobs!r} instead."
-    )
 
 
 def _max_threads() -> int:

@@ -49,10 +49,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from natgrad._signature import init_with_defaults
 from natgrad._typing import Array
+from natgrad._validation import check_n_jobs
 from natgrad.boosting import NGBoostClassifier, NGBoostRegressor, NGBoostSurvival
-from natgrad.boosting._base import init_with_defaults
-from natgrad.boosting._threads import check_n_jobs
 from natgrad.compat.ngboost import scores as ngb_scores
 from natgrad.compat.ngboost._adapter import Scored, UserDistn
 from natgrad.compat.ngboost._monitors import Rows, holdout, monitored, stop_stage
