@@ -182,6 +182,11 @@ def test_bad_arguments(client):
         DaskNGBoostRegressor(**PARAMS).fit(Xd, yd, client=client, timeout=-1)
     with pytest.raises(ValueError, match="'y' argument .* 400 values"):
         DaskNGBoostRegressor(**PARAMS).fit(Xd, yd[:300], client=client, timeout=TIMEOUT)
+    bad_w = da.from_array(np.r_[-1.0, np.ones(399)], chunks=200)
+    with pytest.raises(ValueError, match="'sample_weight' argument of .*non-negative"):
+        DaskNGBoostRegressor(**PARAMS).fit(
+            Xd, yd, sample_weight=bad_w, client=client, timeout=TIMEOUT
+        )
     with pytest.raises(ValueError, match="'leaf_rule' parameter of DaskNGBoostRegressor"):
         DaskNGBoostRegressor(**{**PARAMS, "leaf_rule": "ngboost"}).fit(
             Xd, yd, client=client, timeout=TIMEOUT

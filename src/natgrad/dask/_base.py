@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from natgrad._typing import Array
+from natgrad._validation import check_sample_weight
 from natgrad.boosting.sharded import ShardedTrainer
 from natgrad.distributions import Distribution
 
@@ -161,7 +162,7 @@ class _DaskBoosting:
         y_all, w_all = dask.compute(y_d, w_d)
         y_all = np.asarray(y_all)
         _check_finite(y_all, label, name, X_d.chunks[0])
-        return y_all, y_d, w_d, _checked_weights(w_all, name)
+        return y_all, y_d, w_d, check_sample_weight(w_all, len(y_all), f"{name}.fit")
 
     def _weights(self, X_d: Any, sample_weight: Any) -> Any:
         import dask.array as da
@@ -257,16 +258,6 @@ def _check_finite(y: Array, label: str, name: str, chunks: tuple[int, ...]) -> N
             f"The {label!r} argument of {name}.fit must be finite. Got {bad.size} "
             f"non-finite value(s), e.g. {y[bad[0]]} at row {bad[0]} (partition {part})."
         )
-
-
-def _checked_weights(w: Any, name: str) -> Array:
-    w = np.asarray(w, dtype=np.float64)
-    if not (np.isfinite(w).all() and (w >= 0).all() and w.sum() > 0):
-        raise ValueError(
-            f"The 'sample_weight' argument of {name}.fit must hold finite non-negative "
-            "weights with a positive sum. Got other values."
-        )
-    return w
 
 
 def _call_block(block: Array, model: Any, method: str) -> Array:

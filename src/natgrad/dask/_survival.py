@@ -7,10 +7,11 @@ from typing import Any
 import numpy as np
 
 from natgrad._typing import Array
+from natgrad._validation import check_sample_weight
 from natgrad.boosting import NGBoostSurvival
 from natgrad.distributions import Distribution
 
-from ._base import DEFAULT_TIMEOUT, _aligned, _check_finite, _checked_weights, _DaskBoosting
+from ._base import DEFAULT_TIMEOUT, _aligned, _check_finite, _DaskBoosting
 
 __all__ = ["DaskNGBoostSurvival"]
 
@@ -120,7 +121,7 @@ class DaskNGBoostSurvival(_DaskBoosting, NGBoostSurvival):  # type: ignore[misc]
         t, e = np.asarray(t), np.asarray(e)
         _check_finite(t, labels[0], name, X_d.chunks[0])
         _check_finite(e, labels[1], name, X_d.chunks[0])
-        return (t, e), None, w_d, _checked_weights(w, name)
+        return (t, e), None, w_d, check_sample_weight(w, len(t), f"{name}.fit")
 
     def _check_val_targets(
         self, raw: Any, family: type[Distribution], config: dict[str, Any], n: int
