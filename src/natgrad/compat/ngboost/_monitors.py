@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -86,9 +87,4 @@ def stop_stage(losses: Sequence[float], rounds: int | None) -> tuple[int, int]:
 
 def monitored(monitor: Callable[[Any], float], dists: Iterator[Any], count: int) -> list[float]:
     """``monitor(D)`` for the first ``count`` predicted distributions of ``dists``."""
-    out: list[float] = []
-    for dist in dists:
-        if len(out) == count:
-            break
-        out.append(float(monitor(dist)))
-    return out
+    return [float(monitor(dist)) for dist in islice(dists, count)]
