@@ -23,7 +23,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from natgrad._compile_guard import install as _hold_interrupts_while_compiling
+
 __all__ = ["LEVENBERG_START", "LEVENBERG_TRIES", "PIVOT_RTOL", "damped_solve"]
+
+_hold_interrupts_while_compiling()  # Ctrl-C during compilation (natgrad._compile_guard)
 
 #: Pivot test, on the block scaled to a unit diagonal: a Cholesky pivot d_j counts as
 #: positive only if d_j > PIVOT_RTOL · max(Â_jj, 1). For an undamped block that is
