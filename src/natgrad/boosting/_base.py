@@ -268,7 +268,23 @@ class _NGBoostBase(BaseEstimator):
         w = _sample_weight(sample_weight, X.shape[0], where)
         X, y, w = _drop_zero_weights(X, y, w)
         rng = check_random_state(self.random_state)
+        self._run_stages(X, y, w, eval_set, family, config, rng)
+        return self
 
+    def _run_stages(
+        self,
+        X: Array,
+        y: Array,
+        w: Array,
+        eval_set: tuple[Any, ...] | None,
+        family: type[Distribution],
+        config: dict[str, Any],
+        rng: np.random.RandomState,
+        warm: Any = None,
+    ) -> None:
+        """Take the validation rows (``eval_set``, else ``validation_fraction`` of the
+        rows), run the stages on the validated rows (``warm``: continuing the fitted model,
+        a `WarmStart`) and assign the fitted state."""
         X_val = y_val = w_val = None
         if eval_set is not None:
             X_val, y_val, w_val = self._check_eval_set(eval_set, family, config)
@@ -286,9 +302,91 @@ class _NGBoostBase(BaseEstimator):
             rng=rng,
         )
         with using_threads(fit_threads(self.n_jobs, X.shape[0], X.shape[1])):
-            state = trainer.fit(X, y, w, X_val, y_val, w_val)
+            state = trainer.fit(X, y, w, X_val, y_val, w_val, warm=warm)
         state.assign_to(self)
+
+    def _continue_fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: ArrayLike | None = None,
+        eval_set: tuple[Any, ...] | None = None,
+        *,
+        n_more: int,
+        n_stages: int | None = None,
+        refit_init: bool = False,
+        rng: np.random.RandomState | None = None,
+    ) -> _NGBoostBase:
+        """Continue the fitted model with ``n_more`` stages on new rows (a warm start).
+
+        Every row of ``X`` starts from the fitted model's parameters after its first
+        ``n_stages`` stages (default: all ``n_estimators_``); the rows are binned with the
+        fitted bins (the native tree) and the new stages are appended, so the first
+        ``n_stages`` stages stay as they were. The hyper-parameters of the stage loop
+        (``learning_rate``, ``subsample``, ``colsample``, ``n_iter_no_change``, ``tol``)
+        are read now; the tree's settings, the bins, the family, the scoring rule and the
+        categories are the first fit's. ``eval_set`` (or ``validation_fraction``) follows
+        the new stages: ``best_iteration_`` is then the best of the first ``n_stages`` and
+        the new stages on it. ``refit_init`` replaces θ⁽⁰⁾ by the marginal fit of the new
+        targets (what NGBoost's ``partial_fit`` does; the compat layer uses it). ``rng``:
+        the random state of the new stages; by default one seeded from ``random_state``
+        and ``n_stages`` (an int ``random_state`` gives reproducible continuations), or
+        ``random_state`` itself when it is a RandomState.
+
+        The engine's hook for continuing a fit (`natgrad.compat.ngboost`'s ``partial_fit``);
+        ``y`` and ``sample_weight`` as in ``fit``. Fitted attributes: as after ``fit``, for
+        the model of n_stages + n_more stages (``train_loss_``/``validation_loss_`` hold
+        the first fit's losses for its first ``n_stages`` stages and this call's after).
+        """
+        check_is_fitted(self, "init_params_")
+        self._validate_params()
+        check_n_jobs(self.n_jobs, type(self).__name__)
+        where = f"{type(self).__name__}.fit"
+        done = self.n_estimators_ if n_stages is None else n_stages
+        if not isinstance(done, Integral) or not 0 <= int(done) <= self.n_estimators_:
+            raise ValueError(
+                f"The 'n_stages' argument of {where} must be an integer in "
+                f"[0, {self.n_estimators_}]. Got {n_stages!r} instead."
+            )
+        if not isinstance(n_more, Integral) or n_more < 1:
+            raise ValueError(
+                f"The 'n_more' argument of {where} must be a positive integer. Got "
+                f"{n_more!r} instead."
+            )
+        template = self._template_
+        family, config = type(template), dict(template.config)
+        X = self._validate_X(X, reset=False, dtype=(np.float64, np.float32))
+        y = self._check_more_targets(y, family, config, X.shape[0])
+        if config != template.config:
+            raise ValueError(
+                f"The 'y' argument of {where} must fit the fitted {family.name!r} "
+                f"distribution {template.config}. Got targets that need {config} instead."
+            )
+        w = _sample_weight(sample_weight, X.shape[0], where)
+        X, y, w = _drop_zero_weights(X, y, w)
+        if rng is None:
+            seed = self.random_state
+            if isinstance(seed, np.random.RandomState):
+                rng = seed
+            else:
+                rng = np.random.RandomState(None if seed is None else [int(seed), int(done)])
+
+        from natgrad.boosting._training.trainer import FitState, WarmStart
+
+        fitted = FitState(
+            self.init_params_, template, self._model_, self.n_estimators_,
+            self.best_iteration_, self.train_loss_, self.validation_loss_,
+        )  # fmt: skip
+        warm = WarmStart(fitted, int(done), int(n_more), refit_init)
+        self._run_stages(X, y, w, eval_set, family, config, rng, warm)
         return self
+
+    def _check_more_targets(
+        self, y: Any, family: type[Distribution], config: dict[str, Any], n: int
+    ) -> Array:
+        """`_continue_fit`'s targets, validated against the fitted model (by default as
+        ``fit``'s)."""
+        return self._check_fit_targets(y, family, config, n)
 
     def _monotonic_constraints(self, param_names: Any, n_features: int) -> np.ndarray | None:
         """``monotonic_cst`` as an int8 matrix (n_params, n_features), or None."""

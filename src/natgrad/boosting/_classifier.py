@@ -138,8 +138,15 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
         return get("categorical"), {"n_classes": k}
 
     def _check_targets(
-        self, y: ArrayLike, family: type[Distribution], config: dict[str, Any], name: str = "y"
+        self,
+        y: ArrayLike,
+        family: type[Distribution],
+        config: dict[str, Any],
+        name: str = "y",
+        keep_classes: bool = False,
     ) -> Array:
+        """Labels encoded as 0, ..., K − 1; ``fit``'s ``y`` (unless ``keep_classes``: a
+        continued fit's) sets ``classes_``, other labels must be among them."""
         where = f"{type(self).__name__}.fit"
         if y is None:
             raise ValueError(
@@ -159,7 +166,7 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
                 f"The {name!r} argument of {where} must be 1-d class labels. Got shape "
                 f"{arr.shape} instead."
             )
-        if name == "y":
+        if name == "y" and not keep_classes:
             check_classification_targets(arr)
             if arr.dtype.kind == "f" and np.isnan(arr).any():
                 raise ValueError(f"The 'y' argument of {where} must not contain NaN labels.")
@@ -176,6 +183,17 @@ class NGBoostClassifier(ClassifierMixin, _NGBoostBase):
                 f"{np.unique(arr[unseen]).tolist()!r}."
             )
         return np.searchsorted(self.classes_, arr).astype(np.float64)
+
+    def _check_more_targets(
+        self, y: Any, family: type[Distribution], config: dict[str, Any], n: int
+    ) -> Array:
+        labels = self._check_targets(y, family, config, keep_classes=True)
+        if labels.shape != (n,):
+            raise ValueError(
+                f"The 'y' argument of {type(self).__name__}.fit must have shape {(n,)}, one "
+                f"label per row of X. Got shape {labels.shape} instead."
+            )
+        return labels
 
     def fit(
         self,

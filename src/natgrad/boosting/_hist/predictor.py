@@ -235,6 +235,24 @@ ndarray of shape (n_nodes,)
         self._offsets[self.n_trees] = stop
         self._n_nodes = stop
 
+    def head(self, n_trees: int) -> Ensemble:
+        """A new ensemble holding copies of the first ``n_trees`` trees (more can be
+        appended to it without touching this one, also when this one's arrays are a model
+        file's read-only ones)."""
+        _, last = self._tree_range(n_trees, 0, "head")
+        out = Ensemble(self.n_params, self.n_features, self.missing_values_bin_idx)
+        stop = int(self._offsets[last])
+        out._buf = {name: np.array(buf[:stop]) for name, buf in self._buf.items()}
+        out._offsets = np.array(self._offsets[: last + 1], dtype=np.int64)
+        out._scales = np.array(self._scales[:last], dtype=np.float64)
+        out.n_trees, out._n_nodes = last, stop
+        used = out._buf["cat_index"] if out._buf else np.zeros(0, dtype=np.int32)
+        out._n_cat = int(used.max()) + 1 if used.size and used.max() >= 0 else 0
+        out._cat_bits = np.array(self._cat_bits[: out._n_cat], dtype=np.uint32).reshape(
+            out._n_cat, N_WORDS
+        )
+        return out
+
     def _view(self, name: str) -> np.ndarray:
         if name in self._buf:
             return self._buf[name][: self._n_nodes]

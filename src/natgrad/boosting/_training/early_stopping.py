@@ -15,14 +15,23 @@ class EarlyStopping:
     Parameters
     ----------
     initial_loss : float
-        The validation loss of θ⁽⁰⁾.
+        The validation loss of θ⁽⁰⁾ (of the fitted model's first ``initial_stage`` stages
+        when a fit continues one).
     n_iter_no_change : int or None
     tol : float
+    initial_stage : int, default=0
+        The number of stages ``initial_loss`` belongs to.
     """
 
-    def __init__(self, initial_loss: float, n_iter_no_change: int | None, tol: float) -> None:
+    def __init__(
+        self,
+        initial_loss: float,
+        n_iter_no_change: int | None,
+        tol: float,
+        initial_stage: int = 0,
+    ) -> None:
         self.best_loss = initial_loss
-        self.best_stage = 0
+        self.best_stage = initial_stage
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self._stale = 0

@@ -14,6 +14,7 @@ predicted parameters are θ⁽⁰⁾ + Σ stages.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -83,7 +84,11 @@ class NativeModel:
         self.ensemble = Ensemble(
             self.n_params, X.shape[1], missing_values_bin_idx=self.mapper.missing_values_bin_idx_
         )
-        self._bins: dict[str, Any] = {
+        self._bins = self._bin_settings()
+
+    def _bin_settings(self) -> dict[str, Any]:
+        """The fitted bins as the grower takes them."""
+        return {
             "n_bins_non_missing": self.mapper.n_bins_non_missing_,
             "missing_values_bin_idx": self.mapper.missing_values_bin_idx_,
             "bin_thresholds": self.mapper.bin_thresholds_,
@@ -91,6 +96,21 @@ class NativeModel:
                 self.mapper.is_categorical_ if self.mapper.is_categorical_.any() else None
             ),
         }
+
+    def resumed(
+        self, X: Array, X_val: Array | None, n_stages: int, rng: np.random.RandomState
+    ) -> NativeModel:
+        """A copy of this fitted model cut to its first ``n_stages`` stages, ready to grow
+        more on ``X`` (and to follow ``X_val``): the rows are binned with this model's bins,
+        and this model is left as it is. (``rng``: the continuation's random state; the
+        native trees draw nothing per stage.)"""
+        out = copy.copy(self)
+        out.ensemble = self.ensemble.head(n_stages)
+        out._binned = self.mapper.transform(X)
+        out._binned_val = None if X_val is None else self.mapper.transform(X_val)
+        out._bins = self._bin_settings()
+        out._pending, out._plan, out._plan_key = None, None, None
+        return out
 
     def fit_stage(
         self,
@@ -314,6 +334,20 @@ class ExternalModel:
     @property
     def n_stages(self) -> int:
         return len(self.stages)
+
+    def resumed(
+        self, X: Array, X_val: Array | None, n_stages: int, rng: np.random.RandomState
+    ) -> ExternalModel:
+        """A copy of this fitted model cut to its first ``n_stages`` stages, ready to fit
+        more on ``X`` (and to follow ``X_val``), drawing the unseeded learners' seeds from
+        ``rng``; this model is left as it is (the stages' learners are shared, not copied:
+        fitted stages are never changed)."""
+        out = copy.copy(self)
+        out.stages = list(self.stages[:n_stages])
+        out._pending = None
+        out._rng = rng
+        out.start(X, X_val)
+        return out
 
     def start(self, X: Array, X_val: Array | None) -> None:
         self._X = np.asarray(X, dtype=np.float64)  # the learners see float64, as always

@@ -69,16 +69,17 @@ class StageBar:
         self.bar.close()
 
 
-def stage_progress(est: Any) -> StageBar:
+def stage_progress(est: Any, total: int | None = None) -> StageBar:
     """The progress bar of ``est``'s stages (shown when ``est.verbose``), after the
-    compilation line where the engine is not compiled yet."""
+    compilation line where the engine is not compiled yet; ``total`` stages (default:
+    ``est.n_estimators``)."""
     from tqdm.auto import tqdm
 
     # No stderr (a process started with it closed, `2>&-`): no bar rather than a crash.
     show = bool(est.verbose) and sys.stderr is not None
     compiling = announce_compilation(show)
     bar = tqdm(
-        total=est.n_estimators,
+        total=est.n_estimators if total is None else total,
         disable=not show,
         desc=type(est).__name__,
         unit="stage",

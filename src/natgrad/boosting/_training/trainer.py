@@ -54,6 +54,21 @@ class FitState(NamedTuple):
         est.validation_loss_ = self.validation_loss
 
 
+class WarmStart(NamedTuple):
+    """Where a fit continues a fitted model (`Trainer.fit`'s ``warm``).
+
+    The fit starts every row from the fitted model's parameters after its first
+    ``n_stages`` stages, bins the rows with the model's bins and appends ``n_more`` stages
+    to a copy of the model. ``refit_init``: replace θ⁽⁰⁾ by the marginal fit of the new
+    targets (NGBoost's ``partial_fit``), under the same stages; else keep the fitted one.
+    """
+
+    state: FitState  # the fitted model's state (its model is not changed)
+    n_stages: int
+    n_more: int
+    refit_init: bool = False
+
+
 @dataclass
 class StageLoop:
     """What a stage loop over the estimator's rows holds: the estimator (its
@@ -100,11 +115,22 @@ class Trainer(StageLoop):
         X_val: Array | None,
         y_val: Array | None,
         w_val: Array | None,
+        warm: WarmStart | None = None,
     ) -> FitState:
-        """Run the stages on validated arrays; the estimator assigns the returned state."""
+        """Run the stages on validated arrays; the estimator assigns the returned state.
+
+        ``warm``: continue a fitted model instead of starting from the marginal fit; the
+        losses and stages of the state returned then count the model's first
+        ``warm.n_stages`` stages, followed by the new ones (the loss at the start of the
+        new stages is this fit's: ``train_loss[warm.n_stages]`` is the new rows' loss
+        before the first new stage).
+        """
         est = self.estimator
-        theta0 = est._initial_params(y, w, self.family, self.config)
-        template = self.family.from_params(theta0, **self.config)
+        if warm is None or warm.refit_init:
+            theta0 = est._initial_params(y, w, self.family, self.config)
+            template = self.family.from_params(theta0, **self.config)
+        else:
+            theta0, template = warm.state.init_params, warm.state.template
         fisher_leaves = est.leaf_rule == "fisher" and est.base_learner is None
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
@@ -124,23 +150,35 @@ class Trainer(StageLoop):
             )  # fmt: skip
             theta_val = val.start(theta0, X_val.shape[0])
 
-        model = self._model(X, template, theta0.shape[1])
-        model.start(X, X_val)
+        done, n_more = 0, est.n_estimators
+        if warm is None:
+            model = self._model(X, template, theta0.shape[1])
+            model.start(X, X_val)
+        else:
+            done, n_more = warm.n_stages, warm.n_more
+            model = warm.state.model.resumed(X, X_val, done, self.rng)
+            if done:
+                # In place: the computers' layouts (column-major for the fused one) stay.
+                theta += model.predict(X, done)
+                if X_val is not None:
+                    theta_val += model.predict(X_val, done)
+            self.train_loss.extend(warm.state.train_loss[:done].tolist())
+            self.validation_loss.extend(warm.state.validation_loss[:done].tolist())
         current = train.loss(theta)
         self.train_loss.append(current)
         stopping = None
         if val is not None:
-            stopping = EarlyStopping(val.loss(theta_val), est.n_iter_no_change, est.tol)
+            stopping = EarlyStopping(val.loss(theta_val), est.n_iter_no_change, est.tol, done)
         self.validation_loss.append(np.nan if stopping is None else stopping.best_loss)
         stages = _Stages(self, train, model, StageSampler(self.rng, est.subsample, est.colsample))
 
-        progress = _progress(est)
+        progress = _progress(est, n_more)
         # The stage loop's BLAS calls are tiny dot products. Multi-threaded BLAS gains nothing
         # there, and its spinning threads fight the compiled kernels' OpenMP threads for the
         # cores: on two cores that made a stage up to 4x slower (docs/benchmarks.md).
         blas = threadpool_limits(limits=1, user_api="blas")
         try:
-            for stage in range(est.n_estimators):
+            for stage in range(done, done + n_more):
                 current = stages.run(theta, current, X.shape[1])
                 if not np.isfinite(current):
                     # The line search accepts only steps that lower the loss, so a
@@ -164,7 +202,7 @@ class Trainer(StageLoop):
                 if stop:
                     logger.info("early stopping after %d stages", stage + 1)
                     break
-                if stage % 10 == 0 or stage == est.n_estimators - 1:
+                if stage % 10 == 0 or stage == done + n_more - 1:
                     _show(progress, current, self.validation_loss[-1], val is not None)
         finally:
             blas.restore_original_limits()
@@ -285,7 +323,7 @@ def _balance_units(fisher_mean: Array) -> Array:
     return np.where(ok, np.sqrt(np.where(ok, fisher_mean, 1.0)), 1.0)
 
 
-def _progress(est: Any) -> Any:
+def _progress(est: Any, total: int) -> Any:
     from natgrad.boosting._training.progress import stage_progress
 
-    return stage_progress(est)
+    return stage_progress(est, total)
