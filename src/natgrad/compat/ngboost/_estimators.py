@@ -41,13 +41,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_features, check_is_fitted
 
 from natgrad._signature import init_with_defaults
 from natgrad._typing import Array
@@ -74,6 +76,13 @@ __all__ = ["NGBClassifier", "NGBRegressor", "NGBSurvival"]
 
 #: The fewest rows a native tree's leaf may hold (see the module docstring).
 MIN_LEAF_ROWS = 5
+
+#: The native settings that ``partial_fit`` takes from the estimator when it continues a fit
+#: (the others, the learner's, stay the first fit's).
+_STAGE_LOOP = (
+    "learning_rate", "subsample", "colsample", "n_iter_no_change", "tol", "random_state",
+    "verbose", "n_jobs",
+)  # fmt: skip
 
 
 # ---------------------------------------------------------------------- Dist and Score
@@ -198,6 +207,22 @@ class _EuclideanCensoredLogScore(CensoredLogScore):
 
 
 # ---------------------------------------------------------------------- estimators
+@dataclass(frozen=True)
+class _Call:
+    """The arguments of one ``fit`` or ``partial_fit``, NGBoost's (survival: ``Y`` and
+    ``Y_val`` are (T, E) pairs)."""
+
+    X: Any
+    Y: Any
+    X_val: Any = None
+    Y_val: Any = None
+    sample_weight: Any = None
+    val_sample_weight: Any = None
+    train_loss_monitor: Any = None
+    val_loss_monitor: Any = None
+    early_stopping_rounds: int | None = None
+
+
 class _NGBBase(BaseEstimator):
     """NGBoost's constructor arguments and the methods shared by the three estimators."""
 
@@ -341,21 +366,26 @@ class _NGBBase(BaseEstimator):
         build: Callable[[dict[str, Any]], Any],
         train: Rows,
         val: Rows | None,
-        early_stopping_rounds: int | None,
-        train_loss_monitor: Any,
-        val_loss_monitor: Any,
+        call: _Call,
+        continuing: bool = False,
     ) -> None:
-        """Fit the native model built by ``build(kwargs)`` and record NGBoost's fitted state.
+        """Fit the native model built by ``build(kwargs)`` and record NGBoost's fitted state;
+        ``continuing`` (``partial_fit`` of a fitted model): append ``n_estimators`` stages
+        to the fitted model instead (`_continue`).
 
         As in NGBoost 0.6, the constructor's ``early_stopping_rounds`` wins over ``fit``'s and
         alone splits off ``validation_fraction`` of the rows when no validation set is given
-        (`holdout`, NGBoost's split).
+        (`holdout`, NGBoost's split). One random stream serves the split and the stages, as
+        NGBoost's ``_rng``: ``fit`` starts it from ``random_state``, ``partial_fit`` goes on
+        with it.
         """
+        if not continuing or getattr(self, "_rng", None) is None:
+            self._rng = check_random_state(self.random_state)
         own = self.early_stopping_rounds
-        rounds = own if own is not None else early_stopping_rounds
+        rounds = own if own is not None else call.early_stopping_rounds
         if own is not None and val is None and self.validation_fraction:
             part, held = holdout(
-                train.X, train.targets, train.weight, self.validation_fraction, self.random_state
+                train.X, train.targets, train.weight, self.validation_fraction, self._rng
             )
             y_of = self._ngboost_y
             train = Rows(*part, y_of(part[1]))
@@ -364,15 +394,80 @@ class _NGBBase(BaseEstimator):
         if val is not None:
             eval_set = (val.X, *val.targets) + (() if val.weight is None else (val.weight,))
         # A validation monitor decides the stop after the fit (every stage is trained).
-        native_rounds = rounds if val_loss_monitor is None and rounds else None
-        model = build(self._native_kwargs(spec, self._n_params(spec), native_rounds))
-        model.fit(train.X, *train.targets, sample_weight=train.weight, eval_set=eval_set)
-        self.model_ = model
-        self._spec_ = spec
-        self.n_features_in_ = model.n_features_in_
-        if hasattr(model, "feature_names_in_"):
-            self.feature_names_in_ = model.feature_names_in_
-        self._record_losses(train, val, rounds, train_loss_monitor, val_loss_monitor)
+        native_rounds = rounds if call.val_loss_monitor is None and rounds else None
+        kwargs = self._native_kwargs(spec, self._n_params(spec), native_rounds)
+        kwargs["random_state"] = self._rng
+        if continuing:
+            offset = self._continue(kwargs, train, eval_set)
+        else:
+            offset = 0
+            model = build(kwargs)
+            model.fit(train.X, *train.targets, sample_weight=train.weight, eval_set=eval_set)
+            self.model_ = model
+            self._spec_ = spec
+            self.n_features_in_ = model.n_features_in_
+            if hasattr(model, "feature_names_in_"):
+                self.feature_names_in_ = model.feature_names_in_
+        self._record_losses(
+            train, val, rounds, call.train_loss_monitor, call.val_loss_monitor, offset
+        )
+
+    def _continue(self, kwargs: dict[str, Any], train: Rows, eval_set: Any) -> int:
+        """Append ``n_estimators`` stages fitted on ``train`` to the fitted model, from its
+        predictions of those rows (`natgrad.boosting`'s warm start), with θ⁽⁰⁾ refitted to
+        the new targets as NGBoost's ``partial_fit`` does. Returns the stages kept before."""
+        model = self.model_
+        offset = self._kept()
+        name = type(self).__name__
+        n_features = _num_features(train.X)
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"The 'X' argument of {name}.partial_fit must have {self.n_features_in_} "
+                f"features, as the fitted model. Got {n_features} instead."
+            )
+        # The stage loop's settings follow the estimator; the learner, the bins and the
+        # scoring rule are the first fit's.
+        model.set_params(**{key: kwargs[key] for key in _STAGE_LOOP})
+        targets = train.targets[0] if len(train.targets) == 1 else tuple(train.targets)
+        model._continue_fit(
+            train.X, targets, sample_weight=train.weight, eval_set=eval_set,
+            n_more=self.n_estimators, n_stages=offset, refit_init=True, rng=self._rng,
+        )  # fmt: skip
+        return offset
+
+    def partial_fit(
+        self,
+        X: Any,
+        Y: ArrayLike,
+        X_val: Any = None,
+        Y_val: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        val_sample_weight: ArrayLike | None = None,
+        train_loss_monitor: Any = None,
+        val_loss_monitor: Any = None,
+        early_stopping_rounds: int | None = None,
+    ) -> Any:
+        """Continue the fit with ``n_estimators`` further stages fitted on (X, Y), as
+        NGBoost's ``partial_fit``; on an unfitted model, ``fit``.
+
+        Every row starts from the fitted model's prediction; the stages fitted so far stay
+        as they are and the new ones are appended. As in NGBoost, ``init_params`` becomes
+        the marginal fit of this ``Y`` (under the same stages), ``evals_result`` records
+        this call's stages, ``best_val_loss_itr`` counts every stage, and the random
+        stream of the earlier calls goes on. ``X`` must have the fitted number of features;
+        the native tree bins it with the first fit's bins; a classifier's labels must be
+        among the fitted ``classes_``. Arguments as in ``fit``.
+        """
+        call = _Call(
+            X, Y, X_val, Y_val, sample_weight, val_sample_weight,
+            train_loss_monitor, val_loss_monitor, early_stopping_rounds,
+        )  # fmt: skip
+        return self._fit_ngboost(call, continuing=self.__sklearn_is_fitted__())
+
+    def _fit_ngboost(self, call: _Call, continuing: bool) -> Any:
+        """``fit`` (``continuing`` False) or ``partial_fit`` of a fitted model: each
+        estimator's own."""
+        raise NotImplementedError
 
     def _ngboost_y(self, targets: tuple[Any, ...]) -> Any:
         """The native targets as NGBoost's scores and monitors take them."""
@@ -385,45 +480,53 @@ class _NGBBase(BaseEstimator):
         rounds: int | None,
         train_monitor: Any,
         val_monitor: Any,
+        offset: int = 0,
     ) -> None:
         """``evals_result``, ``best_val_loss_itr`` and the stages kept, NGBoost's way
-        (`natgrad.compat.ngboost._monitors`)."""
+        (`natgrad.compat.ngboost._monitors`), for the stages after the first ``offset``
+        (the stages this call fitted: ``partial_fit`` records only its own, and
+        ``best_val_loss_itr`` counts every stage, as NGBoost's)."""
         model = self.model_
-        fitted = int(model.n_estimators_)
-        self.best_val_loss_itr = None
-        self._n_stages_ = fitted
+        fitted = int(model.n_estimators_) - offset
+        if offset == 0:
+            self.best_val_loss_itr = None
+        self._n_stages_ = offset + fitted
         name = getattr(self.Score, "__name__", "score").upper()
         val_losses: list[float] = []
         if val is not None:
             if val_monitor is None:
-                val_losses = [float(v) for v in model.validation_loss_[1 : fitted + 1]]
+                val_losses = [
+                    float(v) for v in model.validation_loss_[offset + 1 : offset + fitted + 1]
+                ]
             else:
                 val_losses = monitored(
                     lambda D: val_monitor(D, val.ngboost_y),
-                    self._manifolds(val.X, first=1),
+                    self._manifolds(val.X, first=1, start=offset),
                     fitted,
                 )
-            self._n_stages_, self.best_val_loss_itr = stop_stage(val_losses, rounds)
-        kept = self._n_stages_
+            kept_new, best = stop_stage(val_losses, rounds)
+            self._n_stages_, self.best_val_loss_itr = offset + kept_new, offset + best
+        kept = self._n_stages_ - offset
         if train_monitor is None:
-            train_losses = [float(v) for v in model.train_loss_[:kept]]
+            train_losses = [float(v) for v in model.train_loss_[offset : offset + kept]]
         else:
             train_losses = monitored(
                 lambda D: train_monitor(D, train.ngboost_y, train.weight),
-                self._manifolds(train.X, first=0),
+                self._manifolds(train.X, first=0, start=offset),
                 kept,
             )
         self.evals_result = {"train": {name: train_losses}}
         if val is not None:
             self.evals_result["val"] = {name: val_losses[:kept]}
 
-    def _manifolds(self, X: Any, first: int) -> Iterator[Any]:
+    def _manifolds(self, X: Any, first: int, start: int = 0) -> Iterator[Any]:
         """The predicted distributions of ``X`` bound to the score (NGBoost's manifold
-        objects, what its monitors take) after ``first``, ``first`` + 1, ... stages."""
+        objects, what its monitors take) after ``start + first``, ``start + first`` + 1,
+        ... stages."""
         impl = self._monitor_impl()
         if first == 0:
-            yield Scored(self._wrap(self.model_.predict_dist(X, n_stages=0)), impl)
-        for dist in self.model_.staged_predict_dist(X):
+            yield Scored(self._wrap(self.model_.predict_dist(X, n_stages=start)), impl)
+        for dist in islice(self.model_.staged_predict_dist(X), start, None):
             yield Scored(self._wrap(dist), impl)
 
     def _monitor_impl(self) -> Any:
@@ -677,19 +780,25 @@ class NGBRegressor(RegressorMixin, _NGBBase):
         validation losses and drive early stopping. ``train_loss_monitor(D, Y, weight)`` and
         ``val_loss_monitor(D, Y_val)`` replace the mean score in ``evals_result`` (and, for
         validation, in early stopping), as in NGBoost."""
-        spec = _spec(self, RegressionDistn)
-        Y = _regression_targets(spec, Y)
-        Y_val = _regression_targets(spec, Y_val)
+        call = _Call(
+            X, Y, X_val, Y_val, sample_weight, val_sample_weight,
+            train_loss_monitor, val_loss_monitor, early_stopping_rounds,
+        )  # fmt: skip
+        return self._fit_ngboost(call, continuing=False)
+
+    def _fit_ngboost(self, call: _Call, continuing: bool) -> NGBRegressor:
+        spec = self._spec_ if continuing else _spec(self, RegressionDistn)
+        Y = _regression_targets(spec, call.Y)
+        Y_val = _regression_targets(spec, call.Y_val)
         self._train(
             spec,
             lambda kwargs: NGBoostRegressor(
                 spec.family, distribution_config=dict(spec.config) or None, **kwargs
             ),
-            Rows(X, (Y,), sample_weight, Y),
-            _val_rows(self, X_val, (Y_val,), val_sample_weight, Y_val),
-            early_stopping_rounds,
-            train_loss_monitor,
-            val_loss_monitor,
+            Rows(call.X, (Y,), call.sample_weight, Y),
+            _val_rows(self, call.X_val, (Y_val,), call.val_sample_weight, Y_val),
+            call,
+            continuing,
         )
         return self
 
@@ -720,6 +829,7 @@ class NGBClassifier(ClassifierMixin, _NGBBase):
     """
 
     _kind = ClassificationDistn
+    classes_: np.ndarray
 
     __init__ = init_with_defaults(_NGBBase.__init__, Dist=k_categorical(2))
 
@@ -737,17 +847,28 @@ class NGBClassifier(ClassifierMixin, _NGBBase):
     ) -> NGBClassifier:
         """Fit to class labels ``Y`` (see `NGBRegressor.fit`; monitors get the labels
         encoded as 0, ..., K − 1, as NGBoost's do)."""
-        spec = _spec(self, ClassificationDistn)
-        labels = np.asarray(Y)
-        self.classes_ = np.unique(labels)
-        n_classes = self._n_classes(spec)
-        if self.classes_.size != n_classes:
-            raise ValueError(
-                f"The 'Dist' parameter of {type(self).__name__} is {self.Dist!r}, for "
-                f"{n_classes} classes, but 'Y' holds {self.classes_.size} classes."
-            )
+        call = _Call(
+            X, Y, X_val, Y_val, sample_weight, val_sample_weight,
+            train_loss_monitor, val_loss_monitor, early_stopping_rounds,
+        )  # fmt: skip
+        return self._fit_ngboost(call, continuing=False)
+
+    def _fit_ngboost(self, call: _Call, continuing: bool) -> NGBClassifier:
+        labels = np.asarray(call.Y)
+        if continuing:
+            spec = self._spec_
+            n_classes = int(np.size(self.classes_))
+        else:
+            spec = _spec(self, ClassificationDistn)
+            self.classes_ = np.unique(labels)
+            n_classes = self._n_classes(spec)
+            if self.classes_.size != n_classes:
+                raise ValueError(
+                    f"The 'Dist' parameter of {type(self).__name__} is {self.Dist!r}, for "
+                    f"{n_classes} classes, but 'Y' holds {self.classes_.size} classes."
+                )
         encoded = self._encode(labels)
-        val = None if Y_val is None else self._encode(np.asarray(Y_val))
+        val = None if call.Y_val is None else self._encode(np.asarray(call.Y_val))
 
         def build(kwargs: dict[str, Any]) -> Any:
             if spec.native and spec.family == "categorical":
@@ -759,11 +880,10 @@ class NGBClassifier(ClassifierMixin, _NGBBase):
         self._train(
             spec,
             build,
-            Rows(X, (encoded,), sample_weight, encoded),
-            _val_rows(self, X_val, (val,), val_sample_weight, val),
-            early_stopping_rounds,
-            train_loss_monitor,
-            val_loss_monitor,
+            Rows(call.X, (encoded,), call.sample_weight, encoded),
+            _val_rows(self, call.X_val, (val,), call.val_sample_weight, val),
+            call,
+            continuing,
         )
         return self
 
@@ -846,7 +966,42 @@ class NGBSurvival(_NGBBase):
     ) -> NGBSurvival:
         """Fit to right-censored times (see the class docstring and `NGBRegressor.fit`;
         monitors get NGBoost's structured targets, `Y_from_censored(T, E)`)."""
-        spec = _spec(self, RegressionDistn)
+        call = _Call(
+            X, (T, E), X_val, (T_val, E_val), sample_weight, val_sample_weight,
+            train_loss_monitor, val_loss_monitor, early_stopping_rounds,
+        )  # fmt: skip
+        return self._fit_ngboost(call, continuing=False)
+
+    # Survival's targets are (T, E), in partial_fit as in fit (NGBoost's survival fit
+    # differs from the other estimators' in the same way).
+    def partial_fit(  # type: ignore[override]
+        self,
+        X: Any,
+        T: ArrayLike,  # noqa: N803
+        E: ArrayLike | None = None,  # noqa: N803
+        X_val: Any = None,
+        T_val: ArrayLike | None = None,  # noqa: N803
+        E_val: ArrayLike | None = None,  # noqa: N803
+        sample_weight: ArrayLike | None = None,
+        val_sample_weight: ArrayLike | None = None,
+        train_loss_monitor: Any = None,
+        val_loss_monitor: Any = None,
+        early_stopping_rounds: int | None = None,
+    ) -> NGBSurvival:
+        """Continue the fit with ``n_estimators`` further stages on right-censored times
+        (see `NGBRegressor.partial_fit`; the censored marginal fit of these times becomes
+        ``init_params``). ``partial_fit(X, T, E, ...)`` as ``fit``; NGBoost's survival
+        model inherits ``partial_fit(X, Y, ...)`` with ``Y = Y_from_censored(T, E)``,
+        which is taken too (``T`` structured, ``E`` None; ``T_val`` likewise)."""
+        call = _Call(
+            X, _censored(T, E), X_val, _censored(T_val, E_val, "T_val"), sample_weight,
+            val_sample_weight, train_loss_monitor, val_loss_monitor, early_stopping_rounds,
+        )  # fmt: skip
+        return self._fit_ngboost(call, continuing=self.__sklearn_is_fitted__())
+
+    def _fit_ngboost(self, call: _Call, continuing: bool) -> NGBSurvival:
+        (T, E), (T_val, E_val) = call.Y, call.Y_val  # noqa: N806
+        spec = self._spec_ if continuing else _spec(self, RegressionDistn)
         if self.Score is not ngb_scores.LogScore:
             raise ValueError(
                 f"The 'Score' parameter of {type(self).__name__} must be LogScore: natgrad "
@@ -867,13 +1022,16 @@ class NGBSurvival(_NGBBase):
         self._train(
             spec,
             build,
-            Rows(X, (T, E), sample_weight, self._ngboost_y((T, E))),
+            Rows(call.X, (T, E), call.sample_weight, self._ngboost_y((T, E))),
             _val_rows(
-                self, X_val, (T_val, E_val), val_sample_weight, self._ngboost_y((T_val, E_val))
+                self,
+                call.X_val,
+                (T_val, E_val),
+                call.val_sample_weight,
+                self._ngboost_y((T_val, E_val)),
             ),
-            early_stopping_rounds,
-            train_loss_monitor,
-            val_loss_monitor,
+            call,
+            continuing,
         )
         return self
 
@@ -890,6 +1048,20 @@ class NGBSurvival(_NGBBase):
         events = np.ones_like(times) if E is None else np.asarray(E, dtype=np.float64)
         dist = self.model_.predict_dist(X, n_stages=self._stages(None))
         return -float(np.mean(CensoredLogScore().score(dist, np.column_stack([times, events]))))
+
+
+def _censored(T: Any, E: Any, name: str = "T") -> tuple[Any, Any]:  # noqa: N803
+    """(T, E), also from NGBoost's structured targets (`Y_from_censored`) in ``T``."""
+    if T is None or E is not None:
+        return T, E
+    names = getattr(getattr(T, "dtype", None), "names", None)
+    if names is None or not {"Event", "Time"} <= set(names):
+        raise ValueError(
+            f"NGBSurvival.partial_fit needs the event flags with the times: pass E{name[1:]}, "
+            f"or NGBoost's structured targets Y_from_censored(T, E) as {name}. Got {name} "
+            "without them."
+        )
+    return T["Time"], T["Event"]
 
 
 NGBRegressor.__doc__ = (NGBRegressor.__doc__ or "") + _NGB_DOC.format(
