@@ -413,3 +413,73 @@ def theirs_manifold(dist):
     from ngboost.scores import LogScore as NGBLogScore
 
     return ngb_manifold(NGBLogScore, dist)
+
+
+# ---------------------------------------------------------------------- distribution attributes
+_P3 = np.array([[0.0, 1.0, 2.0, -1.0], [0.5, 0.0, -2.0, 1.0]])  # k_categorical(3), 4 rows
+_P2 = np.array([[0.0, 1.0], [0.3, 0.1]])  # (loc, log scale), 2 rows
+_MVN2 = np.array([[0.0, 1.0], [1.0, -1.0], [0.2, -0.3], [0.5, 0.1], [0.1, 0.4]])  # k = 2
+
+
+def _attribute_cases():
+    """(name of the NGBoost factory or class, its arguments, internal parameters, the
+    attributes NGBoost's instances have that the compat layer provides as well)."""
+    return [
+        ("k_categorical", (3,), _P3, ("probs", "logits", "K_", "problem_type")),
+        ("k_categorical", (2,), _P3[:1], ("probs", "logits", "K_", "problem_type")),
+        ("TFixedDf", None, _P2, ("df", "fixed_df")),
+        ("TFixedDfFixedVar", None, _P2[:1], ("df", "fixed_df")),
+        ("Cauchy", None, _P2, ("df", "fixed_df")),
+        ("Laplace", None, _P2, ("logscale",)),
+        ("MultivariateNormal", (2,), _MVN2, ("p", "N", "tril_L", "L", "cov_inv")),
+        ("MultivariateNormal", (1,), _P2, ("p", "N", "tril_L", "L", "cov_inv")),
+    ]
+
+
+def _build(module, name, args, params):
+    factory = getattr(module, name)
+    return (factory if args is None else factory(*args))(params)
+
+
+def test_distribution_attributes_in_ngboost_layout():
+    cat = _build(D, "k_categorical", (3,), _P3)
+    assert cat.probs.shape == cat.logits.shape == (3, 4) and cat.K_ == 3
+    np.testing.assert_allclose(cat.probs.T, cat.class_probs())
+    np.testing.assert_allclose(cat.probs.sum(axis=0), 1.0)
+    assert cat.problem_type == "classification"
+    t = _build(D, "TFixedDf", None, _P2)
+    np.testing.assert_array_equal(t.df, [3.0, 3.0])
+    np.testing.assert_array_equal(_build(D, "Cauchy", None, _P2).df, [1.0, 1.0])
+    np.testing.assert_array_equal(_build(D, "Laplace", None, _P2).logscale, _P2[1])
+    mvn = _build(D, "MultivariateNormal", (2,), _MVN2)
+    assert (mvn.p, mvn.N) == (2, 2) and mvn.L.shape == (2, 2, 2)
+    np.testing.assert_allclose(np.linalg.inv(mvn.cov_inv), mvn.params["scale"], rtol=1e-10)
+    assert mvn.rv(random_state=0).shape == (2, 2)
+    # Every distribution: an unknown name is an AttributeError, so getattr's default works
+    # (LogitNormal, which has no scipy equivalent, raised NotImplementedError).
+    for name in ("Normal", "LogitNormal", "Beta", "Poisson", "Gamma"):
+        cls = getattr(D, name)
+        dist = cls(np.zeros((cls.n_params, 2)))
+        assert getattr(dist, "no_such_attribute", None) is None
+
+
+@pytest.mark.filterwarnings("ignore:Using Multivariate normal with k=1")  # NGBoost's advice
+def test_distribution_attributes_as_ngboost():
+    ngboost = pytest.importorskip("ngboost")
+    for name, args, params, attributes in _attribute_cases():
+        ours = _build(D, name, args, params)
+        theirs = _build(ngboost.distns, name, args, params)
+        for attribute in attributes:
+            mine, expected = getattr(ours, attribute), getattr(theirs, attribute)
+            if isinstance(expected, str):
+                assert mine == expected
+                continue
+            # NGBoost adds 1e-6 to the Cholesky factor's diagonal (against singular
+            # matrices); natgrad's family is exact.
+            rtol = 1e-5 if attribute in ("L", "cov_inv") else 1e-12
+            np.testing.assert_allclose(
+                np.asarray(mine, dtype=float),
+                np.asarray(expected, dtype=float),
+                rtol=rtol,
+                err_msg=f"{name}{args or ''}.{attribute}",
+            )

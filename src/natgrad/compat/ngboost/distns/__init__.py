@@ -203,6 +203,11 @@ class Laplace(NativeRegressionDistn):
     family = "laplace"
     n_params = 2
 
+    @property
+    def logscale(self) -> Array:
+        """The log scale, shape (n,) (NGBoost's Laplace attribute)."""
+        return np.asarray(self._params[1])
+
 
 class Cauchy(NativeRegressionDistn):
     """Cauchy(loc, scale); internal parameters (loc, log scale). Predicts the location.
@@ -222,6 +227,12 @@ class Cauchy(NativeRegressionDistn):
 
     family = "cauchy"
     n_params = 2
+    fixed_df = 1.0  # NGBoost's Cauchy is its Student's t with one degree of freedom
+
+    @property
+    def df(self) -> Array:
+        """The degrees of freedom, 1 for every row (NGBoost's attribute)."""
+        return _fixed_df(self)
 
 
 class T(NativeRegressionDistn):
@@ -263,6 +274,12 @@ class TFixedDf(T):
 
     config = {"fixed_df": 3.0}
     n_params = 2
+    fixed_df = 3.0
+
+    @property
+    def df(self) -> Array:
+        """The degrees of freedom, 3 for every row (NGBoost's attribute)."""
+        return _fixed_df(self)
 
 
 class TFixedDfFixedVar(T):
@@ -288,6 +305,12 @@ class TFixedDfFixedVar(T):
         "family_config": {"fixed_df": 3.0},
     }
     n_params = 1
+    fixed_df = 3.0
+
+    @property
+    def df(self) -> Array:
+        """The degrees of freedom, 3 for every row (NGBoost's attribute)."""
+        return _fixed_df(self)
 
 
 class Gamma(NativeRegressionDistn):
@@ -505,6 +528,7 @@ class Categorical(NativeClassificationDistn):
     class 0 (K follows from the number of parameters)."""
 
     family = "categorical"
+    problem_type = "classification"
 
     @classmethod
     def native_config(cls, n_params: int) -> dict[str, Any]:
@@ -512,6 +536,27 @@ class Categorical(NativeClassificationDistn):
 
     def class_probs(self) -> Array:
         return np.asarray(self._batch.probs)  # type: ignore[attr-defined]
+
+    # NGBoost's attributes, classes first: (K, n).
+    @property
+    def probs(self) -> Array:
+        """Class probabilities, shape (K, n) (NGBoost's layout; `class_probs` is (n, K))."""
+        return self.class_probs().T
+
+    @property
+    def logits(self) -> Array:
+        """Logits against class 0, shape (K, n): zeros, then the internal parameters."""
+        return np.vstack([np.zeros((1, self._params.shape[1])), self._params])
+
+    @property
+    def K_(self) -> int:  # noqa: N802 - NGBoost's name
+        """The number of classes K."""
+        return int(self._params.shape[0]) + 1
+
+
+def _fixed_df(dist: Any) -> Array:
+    """The fixed degrees of freedom of ``dist`` (its class's ``fixed_df``) for every row."""
+    return np.full(np.shape(dist._params)[1], float(dist.fixed_df))
 
 
 def k_categorical(K: int) -> DistnType:  # noqa: N803 - NGBoost's argument name
@@ -537,7 +582,52 @@ def k_categorical(K: int) -> DistnType:  # noqa: N803 - NGBoost's argument name
 Bernoulli = k_categorical(2)
 
 
-class _MVN(NativeRegressionDistn):
+class _MVNParts:
+    """NGBoost's multivariate-normal attributes from the internal parameters (mean, then
+    the precision's Cholesky factor with log diagonal, in ``np.tril_indices`` order)."""
+
+    _params: Array
+
+    @property
+    def p(self) -> int:
+        """The dimension k."""
+        return _mvn_dim(self._params.shape[0])
+
+    @property
+    def N(self) -> int:  # noqa: N802 - NGBoost's name
+        """The number of distributions n."""
+        return int(self._params.shape[1])
+
+    @property
+    def tril_L(self) -> Array:  # noqa: N802 - NGBoost's name
+        """The precision's Cholesky factor as internal parameters, (k(k + 1)/2, n)."""
+        return np.asarray(self._params[self.p :])
+
+    @property
+    def L(self) -> Array:  # noqa: N802 - NGBoost's name
+        """The precision's lower Cholesky factor of every distribution, (n, k, k)."""
+        k, n = self.p, self.N
+        out = np.zeros((n, k, k))
+        rows, cols = np.tril_indices(k)
+        out[:, rows, cols] = self.tril_L.T
+        diag = np.arange(k)
+        out[:, diag, diag] = np.exp(out[:, diag, diag])
+        return out
+
+    @property
+    def cov_inv(self) -> Array:
+        """The precision matrices, (n, k, k)."""
+        L = self.L  # noqa: N806
+        return L @ L.transpose(0, 2, 1)
+
+    def rv(self, random_state: Any = None) -> Array:
+        """One draw of every distribution, shape (n, k) (``random_state``: a seed or
+        `numpy.random.Generator`; NGBoost draws from NumPy's global state)."""
+        draws = self.sample(1, random_state)  # type: ignore[attr-defined]
+        return np.squeeze(np.asarray(draws)[0].reshape(self.N, self.p))
+
+
+class _MVN(_MVNParts, NativeRegressionDistn):
     """k-variate Normal, k >= 2: NGBoost's parameters (the mean, then the precision's
     Cholesky factor with log diagonal); ``params`` are ``{"loc": (n, k), "scale": (n, k, k)}``
     (means and covariance matrices)."""
@@ -549,7 +639,7 @@ class _MVN(NativeRegressionDistn):
         return {"dim": _mvn_dim(n_params)}
 
 
-class _MVN1(NativeRegressionDistn):
+class _MVN1(_MVNParts, NativeRegressionDistn):
     """The one-variate case of `MultivariateNormal`: NGBoost's parameters (mean, log of the
     precision's square root, i.e. −log σ) on natgrad's Normal."""
 

@@ -171,7 +171,10 @@ class NativeDistn(Distn):
             # NGBoost's normal distributions hold the variance as an array attribute; the
             # others hand out scipy's method.
             return self._batch.var() if self.var_is_array else self._batch.var
-        frozen = self._batch.to_scipy()
+        try:
+            frozen = self._batch.to_scipy()
+        except NotImplementedError:  # no scipy equivalent (LogitNormal): nothing to hand out
+            frozen = None
         if hasattr(frozen, name):
             return getattr(frozen, name)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
