@@ -167,7 +167,7 @@ def test_inputs_that_would_be_silently_misread_are_refused():
     with pytest.raises(ValueError, match="distinct column names.*'x'"):
         est.fit(dup, y)
     odd = X.astype({"region": object})
-    odd.loc[0, "region"] = ["a", "list"]
+    odd.at[0, "region"] = ["a", "list"]  # one cell holding a list (.loc would spread it)
     with pytest.raises(TypeError, match="feature 'region'.*hashable.*list"):
         est.fit(odd, y)
 
