@@ -47,6 +47,7 @@ def test_partial_fit_on_halves_appends_stages(halves):
 
     both = pickle.loads(pickle.dumps(first)).partial_fit(XB, YB)
     assert len(both.scalings) == len(both.base_models) == len(both.col_idxs) == 30
+    assert both.model_.random_state == 0  # the stream is the layer's; the seed stays shown
     assert both.scalings[:15] == scalings
     # The first stages are the first model's, unchanged.
     np.testing.assert_array_equal(_stage_sum(both, X_test, 15), before)

@@ -80,8 +80,7 @@ MIN_LEAF_ROWS = 5
 #: The native settings that ``partial_fit`` takes from the estimator when it continues a fit
 #: (the others, the learner's, stay the first fit's).
 _STAGE_LOOP = (
-    "learning_rate", "subsample", "colsample", "n_iter_no_change", "tol", "random_state",
-    "verbose", "n_jobs",
+    "learning_rate", "subsample", "colsample", "n_iter_no_change", "tol", "verbose", "n_jobs",
 )  # fmt: skip
 
 
@@ -396,13 +395,16 @@ class _NGBBase(BaseEstimator):
         # A validation monitor decides the stop after the fit (every stage is trained).
         native_rounds = rounds if call.val_loss_monitor is None and rounds else None
         kwargs = self._native_kwargs(spec, self._n_params(spec), native_rounds)
-        kwargs["random_state"] = self._rng
         if continuing:
             offset = self._continue(kwargs, train, eval_set)
         else:
             offset = 0
-            model = build(kwargs)
+            # The fit draws from the stream (the native estimator advances a RandomState
+            # it is given); afterwards it shows the estimator's random_state, which its
+            # model file keeps.
+            model = build({**kwargs, "random_state": self._rng})
             model.fit(train.X, *train.targets, sample_weight=train.weight, eval_set=eval_set)
+            model.set_params(random_state=self.random_state)
             self.model_ = model
             self._spec_ = spec
             self.n_features_in_ = model.n_features_in_
