@@ -48,6 +48,7 @@ from natgrad.boosting._hist.leaf_solve import leaf_value
 from natgrad.boosting._hist.predictor import Ensemble
 from natgrad.boosting._hist.split_diagonal import diagonal_layout, expand_diagonal
 from natgrad.boosting._hist.splitting import find_best_split
+from natgrad.boosting._threads import using_threads
 from natgrad.boosting._training.early_stopping import EarlyStopping
 from natgrad.boosting._training.learners import NativeModel
 from natgrad.boosting._training.line_search import search_step
@@ -366,8 +367,13 @@ class _LevelGrower:
         check = [0] if splittable else []
         self.pending = []
         while check:
-            for c in check:
-                self._search(nodes[c], hists[c], features)
+            # The split search scans one node's histogram (d x n_bins): tens of
+            # microseconds on the calling thread alone, while a parallel region took tens of
+            # milliseconds where a Dask client's threads share the process (its pool's
+            # threads wait for a time slice at the region's barrier).
+            with using_threads(1):
+                for c in check:
+                    self._search(nodes[c], hists[c], features)
             build: list[int] = []
             plans: list[tuple[int, int, int, list[int]]] = []
             for c in check:
