@@ -6,6 +6,9 @@ of hanging it; the cluster itself starts and closes with timeouts.
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
 
@@ -19,6 +22,7 @@ from natgrad.dask import (  # noqa: E402
     DaskNGBoostRegressor,
     DaskNGBoostSurvival,
 )
+from natgrad.dask._cluster import ActorPool  # noqa: E402
 
 TIMEOUT = 120  # seconds per round of a fit: far above a round's milliseconds
 
@@ -27,13 +31,26 @@ TIMEOUT = 120  # seconds per round of a fit: far above a round's milliseconds
 pytestmark = pytest.mark.timeout(1200)
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
+def _cluster():
+    return distributed.LocalCluster(
         n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None,
         timeout=TIMEOUT, worker_class=distributed.Nanny,
         env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = _cluster()
+    with distributed.Client(cluster, timeout=TIMEOUT) as c:
+        yield c
+    cluster.close(timeout=TIMEOUT)
+
+
+@pytest.fixture
+def own_client():
+    """A cluster of its own, for the tests that kill or block a worker."""
+    cluster = _cluster()
     with distributed.Client(cluster, timeout=TIMEOUT) as c:
         yield c
     cluster.close(timeout=TIMEOUT)
@@ -191,3 +208,66 @@ def test_bad_arguments(client):
         DaskNGBoostRegressor(**{**PARAMS, "leaf_rule": "ngboost"}).fit(
             Xd, yd, client=client, timeout=TIMEOUT
         )
+
+
+async def _exit_process():
+    os._exit(1)  # the worker's process dies at once, as in a crash
+
+
+async def _block_event_loop(seconds):
+    time.sleep(seconds)  # blocks the worker's event loop: it answers nothing meanwhile
+
+
+def _round_hook(monkeypatch, at, action):
+    """Run ``action(pool)`` on the client just before the fit's round number ``at``."""
+    call = ActorPool.call
+    seen = []
+
+    def hooked(pool, method, *args):
+        seen.append(method)
+        if len(seen) == at:
+            action(pool)
+        return call(pool, method, *args)
+
+    monkeypatch.setattr(ActorPool, "call", hooked)
+    return seen
+
+
+def test_a_worker_that_dies_mid_fit_fails_the_fit(own_client, monkeypatch):
+    X, y = _data()
+    # Round 10 is the third stage's second (a depth-3 stage takes 4): the first worker's
+    # process exits as the round starts, leaving most of the 80 rounds to go.
+    seen = _round_hook(
+        monkeypatch, 10,
+        lambda pool: own_client.run(_exit_process, workers=[pool.actors[0][0]], wait=False),
+    )  # fmt: skip
+    # The error comes from the lost worker (its connection closes, or the scheduler marks
+    # its actor lost), not from the round's timeout, which is far longer than the test.
+    with pytest.raises(RuntimeError, match=r"A Dask worker holding training rows "
+                       r"\(tcp://[^)]+\) was lost during the '\w+' round of the fit"):  # fmt: skip
+        DaskNGBoostRegressor(**PARAMS).fit(
+            da.from_array(X, chunks=(400, -1)), da.from_array(y, chunks=400),
+            client=own_client, timeout=TIMEOUT,
+        )  # fmt: skip
+    assert 10 <= len(seen) < 80  # the fit stopped soon after the worker died
+
+
+def test_a_stuck_worker_fails_the_fit_after_the_timeout(own_client, monkeypatch):
+    X, y = _data()
+    Xd, yd = da.from_array(X, chunks=(400, -1)), da.from_array(y, chunks=400)
+    # Warm-up: the workers load the compiled kernels (seconds), so that the fit below takes
+    # milliseconds a round until the worker is stuck.
+    DaskNGBoostRegressor(**{**PARAMS, "n_estimators": 2}).fit(
+        Xd, yd, client=own_client, timeout=TIMEOUT
+    )
+    # The first worker's event loop is blocked for 60 s from round 10 on; a round may take
+    # 10 s.
+    _round_hook(
+        monkeypatch, 10,
+        lambda pool: own_client.run(
+            _block_event_loop, 60.0, workers=[pool.actors[0][0]], wait=False
+        ),
+    )  # fmt: skip
+    with pytest.raises(RuntimeError, match=r"did not answer the '\w+' round of the fit "
+                       r"within 10 s \(the fit's 'timeout' argument"):  # fmt: skip
+        DaskNGBoostRegressor(**PARAMS).fit(Xd, yd, client=own_client, timeout=10.0)

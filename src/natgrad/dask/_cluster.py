@@ -4,7 +4,7 @@ The partitions are computed where Dask puts them; every worker that holds some g
 actor (`ShardActor`, a `natgrad.boosting.sharded.Shard`) built from its partitions in place,
 so the rows never travel to the client. `ActorPool` is the `ShardPool` of those actors: a
 round calls one method on every actor at once and waits for all of them, at most
-``timeout`` seconds, in a fixed actor order.
+``timeout`` seconds, in a fixed actor order; a lost worker ends the fit with an error.
 """
 
 from __future__ import annotations
@@ -57,39 +57,106 @@ def _concat(parts: Sequence[tuple[Array, Array, Array]]) -> tuple[Array, Array, 
 class ActorPool:
     """The `ShardPool` of the fit's actors (`natgrad.boosting.sharded.ShardPool`).
 
+    A round sends the call to every actor at once and waits for all the answers together
+    (one wait on the client's event loop), at most ``timeout`` seconds. A worker that dies
+    ends the round with a `RuntimeError` naming it as soon as the client learns of it (its
+    connection closes, or the scheduler marks its actor lost: well under a second on a
+    local cluster), a worker that hangs after ``timeout`` seconds; an error raised by a
+    shard itself reaches the caller as it is.
+
     Parameters
     ----------
-    actors : list of (worker address, actor)
+    client : distributed.Client
+    actors : list of (worker address, actor, the actor's future)
     timeout : float
         Seconds a round may take before the fit fails (a dead or stuck worker).
+    parts : list of list of int
+        Each actor's training partitions, in the order it holds them.
     """
 
     def __init__(
-        self, actors: list[tuple[str, Any]], timeout: float, parts: list[list[int]]
+        self,
+        client: Any,
+        actors: list[tuple[str, Any, Any]],
+        timeout: float,
+        parts: list[list[int]],
     ) -> None:
+        self.client = client
         self.actors = actors
         self.timeout = timeout
         self.rounds = 0
-        self.parts = parts  # each actor's training partitions, in the order it holds them
+        self.parts = parts
         self.row_order: list[Any] | None = None  # set by the fit (`ShardPool`)
 
     def call(self, method: str, *args: Any) -> list[Any]:
         self.rounds += 1
-        futures = [
-            (addr, getattr(actor, method)(*shard_args(args, k)))
-            for k, (addr, actor) in enumerate(self.actors)
+        futures: list[Any] = []
+        try:
+            for k, (_, actor, _) in enumerate(self.actors):
+                futures.append(getattr(actor, method)(*shard_args(args, k)))
+            answers = self.client.sync(_answers, futures, callback_timeout=self.timeout)
+        except (TimeoutError, FuturesTimeoutError) as exc:
+            raise self._lost(method, exc, futures) from exc
+        except Exception as exc:  # noqa: BLE001 - a lost actor's handle refuses calls
+            if self._gone():
+                raise self._lost(method, exc, futures) from exc
+            raise
+        failed = [
+            (addr, value)
+            for (addr, _, _), (ok, value) in zip(self.actors, answers, strict=True)
+            if not ok
         ]
-        out = []
-        for addr, future in futures:
-            try:
-                out.append(future.result(timeout=self.timeout))
-            except (TimeoutError, FuturesTimeoutError, OSError) as exc:
-                raise RuntimeError(
-                    f"The Dask worker {addr} holding training rows did not answer the "
-                    f"{method!r} round of the fit within {self.timeout:g} s (it may have died "
-                    f"or be stuck): the fit is abandoned. Cause: {type(exc).__name__}: {exc}"
-                ) from exc
-        return out
+        if failed:
+            first = failed[0][1]
+            unreachable = [a for a, e in failed if _connection_lost(e)]
+            if unreachable or self._gone():
+                raise self._lost(method, first, futures, unreachable) from first
+            raise first  # the shard's own error
+        return [value for _, value in answers]
+
+    def _gone(self) -> list[str]:
+        """The workers whose actor the scheduler reports lost."""
+        return [addr for addr, _, held in self.actors if held.status != "finished"]
+
+    def _lost(
+        self,
+        method: str,
+        exc: BaseException,
+        futures: list[Any],
+        unreachable: list[str] | None = None,
+    ) -> RuntimeError:
+        gone = sorted(set(self._gone()) | set(unreachable or []))
+        cause = f"Cause: {type(exc).__name__}: {exc}"
+        if gone or _connection_lost(exc):
+            who = f" ({', '.join(gone)})" if gone else ""
+            return RuntimeError(
+                f"A Dask worker holding training rows{who} was lost during the {method!r} "
+                f"round of the fit (its process died or its connection closed): the fit is "
+                f"abandoned, as that worker's rows are gone. {cause}"
+            )
+        late = [addr for (addr, _, _), f in zip(self.actors, futures, strict=False) if not f.done()]
+        return RuntimeError(
+            f"The Dask worker(s) holding training rows ({', '.join(late) or 'unknown'}) did "
+            f"not answer the {method!r} round of the fit within {self.timeout:g} s (the "
+            f"fit's 'timeout' argument; a stuck worker): the fit is abandoned. {cause}"
+        )
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says a worker could not be reached (a `TimeoutError` is an `OSError`
+    too, but says only that the answer is late)."""
+    return isinstance(exc, OSError) and not isinstance(exc, TimeoutError)
+
+
+async def _answers(futures: list[Any]) -> list[tuple[bool, Any]]:
+    """Every actor call's ``(True, result)`` or ``(False, exception)``, in actor order."""
+    out: list[tuple[bool, Any]] = []
+    for future in futures:
+        try:
+            out.append((True, await future))
+        except Exception as exc:  # noqa: BLE001 - sorted out by `ActorPool.call`
+            out.append((False, exc))
+    return out
 
 
 def place_shards(
@@ -143,4 +210,6 @@ def place_shards(
     ]  # fmt: skip
     wait([f for _, f in made], timeout=timeout)
     parts = [[k for k, _ in by_worker[addr][0]] for addr, _, _ in actors]
-    return ActorPool([(addr, f.result(timeout=timeout)) for addr, f in made], timeout, parts)
+    return ActorPool(
+        client, [(addr, f.result(timeout=timeout), f) for addr, f in made], timeout, parts
+    )
