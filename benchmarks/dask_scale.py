@@ -2,9 +2,12 @@
 
 The same model on both sides (Normal, log score, depth-3 trees, all rows every stage unless
 ``--subsample`` says otherwise, no early stopping) on the synthetic data of
-`benchmarks.scale`: the local `NGBoostRegressor` in this process with 2 numba threads, and
-`natgrad.dask.DaskNGBoostRegressor` on a `distributed.LocalCluster` of 2 worker processes
-with 1 thread each (the same two cores).
+`benchmarks.scale`: the local `NGBoostRegressor` on up to 2 threads in a child process
+without Dask (``--local-n-jobs``, default natgrad's own choice: 2 threads when both cores are
+free, else 1, as a fit on a busy machine runs faster on one thread: `natgrad.boosting.
+_threads`), and `natgrad.dask.DaskNGBoostRegressor` on a `distributed.LocalCluster`
+of 2 worker processes with 1 thread each (the same two cores), each holding one half of the
+rows.
 A stage's time is the difference of two fits with ``--stages`` S1 < S2 stages divided by
 S2 - S1, so the set-up (placing and binning the rows, compiling) cancels. It also measures
 the latency of one round (every actor answers a no-op call), counts the rounds per stage,
@@ -20,12 +23,16 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.scale import make_data
+
+#: Rows on which the two fits' predictions are compared.
+CHECK_ROWS = 10_000
 
 
 def round_latency(client, repeats: int = 200) -> float:
@@ -54,25 +61,92 @@ def round_latency(client, repeats: int = 200) -> float:
     return float(np.median(times))
 
 
-def run(rows: list[int], n_features: int, stages: tuple[int, int], subsample: float) -> dict:
+def _local_fits(
+    n: int, n_features: int, stages: tuple[int, int], params: dict, repeat: int
+) -> dict:
+    """The local fits (in a child process: `run`): seconds per fit (the least of ``repeat``)
+    and the predictions on the first rows, for each stage count."""
+    from natgrad import NGBoostRegressor
+
+    X, y = make_data(n, n_features)
+    Xw, yw = make_data(2000, n_features, seed=1)
+    NGBoostRegressor(n_estimators=3, **params).fit(Xw, yw)  # compile (or load) the kernels
+    out: dict = {"fit_s": {}, "predictions": {}}
+    check = slice(0, min(n, CHECK_ROWS))
+    for s in stages:
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            model = NGBoostRegressor(n_estimators=s, **params).fit(X, y)
+            times.append(time.perf_counter() - t0)
+        out["fit_s"][s] = min(times)
+        out["predictions"][s] = model.predict(X[check])
+    return out
+
+
+def _dask_data(client, X, y):
+    """``X`` and ``y`` as dask arrays of one partition per worker, each placed on its worker
+    (scattered: the rows do not travel through the task graph)."""
+    import dask.array as da
+
+    workers = sorted(client.scheduler_info()["workers"])
+    cuts = np.linspace(0, len(y), len(workers) + 1).astype(int)
+    xs, ys = [], []
+    for k, addr in enumerate(workers):
+        a, b = cuts[k], cuts[k + 1]
+        fx = client.scatter(X[a:b], workers=[addr], direct=True)
+        fy = client.scatter(y[a:b], workers=[addr], direct=True)
+        xs.append(da.from_delayed(fx, shape=(b - a, X.shape[1]), dtype=X.dtype))
+        ys.append(da.from_delayed(fy, shape=(b - a,), dtype=y.dtype))
+    return da.concatenate(xs), da.concatenate(ys)
+
+
+def run(
+    rows: list[int],
+    n_features: int,
+    stages: tuple[int, int],
+    subsample: float,
+    repeat: int,
+    local_n_jobs: int | None,
+    direct: bool = False,
+) -> dict:
+    """Per row count: the local fits (a child process, ``local_n_jobs`` threads), then the
+    distributed ones (2 worker processes x 1 thread); see the module docstring."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     import dask.array as da
     import distributed
 
-    from natgrad import NGBoostRegressor
     from natgrad.dask import DaskNGBoostRegressor
 
     params = {"learning_rate": 0.1, "max_depth": 3, "subsample": subsample, "random_state": 0}
     s1, s2 = stages
+    out: dict = {
+        "stages": [s1, s2], "features": n_features, "subsample": subsample, "repeat": repeat,
+        "local_n_jobs": local_n_jobs, "direct_to_workers": direct,
+        "sizes": [],
+    }  # fmt: skip
+    spawn = multiprocessing.get_context("spawn")
+    local_runs = {}
+    for n in rows:
+        # The local fits run in a process of their own, before the cluster starts: with a
+        # Dask client's threads in the process, numba's parallel loops ran many times slower
+        # on this loaded machine (each waited for a time slice at its barrier).
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            local_runs[n] = pool.submit(
+                _local_fits, n, n_features, (s1, s2), params, repeat
+            ).result()
+        print(json.dumps({"rows": n, "local_fit_s": local_runs[n]["fit_s"]}), flush=True)
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
         env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
     )  # fmt: skip
-    client = distributed.Client(cluster)
-    out: dict = {"stages": [s1, s2], "features": n_features, "subsample": subsample, "sizes": []}
+    # Without direct_to_workers (Dask's default), each actor call passes through the scheduler.
+    client = distributed.Client(cluster, direct_to_workers=direct)
     try:
-        # Warm-up: compile every kernel on both sides (client and workers).
+        # Warm-up: compile (or load) every kernel on both sides (client and workers).
         Xw, yw = make_data(2000, n_features, seed=1)
-        NGBoostRegressor(n_estimators=3, **params).fit(Xw, yw)
         DaskNGBoostRegressor(n_estimators=3, **params).fit(
             da.from_array(Xw, chunks=(1000, -1)), da.from_array(yw, chunks=1000), client=client
         )
@@ -80,40 +154,44 @@ def run(rows: list[int], n_features: int, stages: tuple[int, int], subsample: fl
         out["round_latency_ms"] = 1e3 * latency
         for n in rows:
             X, y = make_data(n, n_features)
-            Xd = client.persist(da.from_array(X, chunks=(n // 2, -1)))
-            yd = client.persist(da.from_array(y, chunks=n // 2))
-            distributed.wait([Xd, yd])
-            local = {}
+            Xd, yd = _dask_data(client, X, y)
+            check = slice(0, min(n, CHECK_ROWS))
+            X_check = X[check]
+            del X, y
             dist = {}
             for s in (s1, s2):
-                t0 = time.perf_counter()
-                model = NGBoostRegressor(n_estimators=s, **params).fit(X, y)
-                local[s] = (model, time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                model = DaskNGBoostRegressor(n_estimators=s, **params).fit(Xd, yd, client=client)
-                dist[s] = (model, time.perf_counter() - t0)
-            per_local = (local[s2][1] - local[s1][1]) / (s2 - s1)
+                times = []
+                for _ in range(repeat):
+                    t0 = time.perf_counter()
+                    model = DaskNGBoostRegressor(n_estimators=s, **params).fit(
+                        Xd, yd, client=client
+                    )
+                    times.append(time.perf_counter() - t0)
+                dist[s] = (model, min(times))
+            local = local_runs.pop(n)
+            per_local = (local["fit_s"][s2] - local["fit_s"][s1]) / (s2 - s1)
             per_dist = (dist[s2][1] - dist[s1][1]) / (s2 - s1)
-            model_l, model_d = local[s2][0], dist[s2][0]
-            check = slice(0, min(n, 10_000))
+            model_d = dist[s2][0]
             diff = float(
-                np.max(np.abs(model_l.predict(X[check]) - model_d.to_local().predict(X[check])))
+                np.max(np.abs(local["predictions"][s2] - model_d.to_local().predict(X_check)))
             )
             rounds = float(model_d.rounds_per_stage_)
             size = {
                 "rows": n,
+                "workers": model_d.n_workers_,
                 "local_ms_per_stage": 1e3 * per_local,
                 "dask_ms_per_stage": 1e3 * per_dist,
                 "overhead_ms_per_stage": 1e3 * (per_dist - per_local),
                 "rounds_per_stage": rounds,
                 "rounds_x_latency_ms": 1e3 * rounds * latency,
-                "local_fit_s": {str(s): local[s][1] for s in (s1, s2)},
+                "local_fit_s": {str(s): local["fit_s"][s] for s in (s1, s2)},
                 "dask_fit_s": {str(s): dist[s][1] for s in (s1, s2)},
                 "max_abs_prediction_difference": diff,
+                "load_average": os.getloadavg(),
             }
             out["sizes"].append(size)
             print(json.dumps(size), flush=True)
-            client.cancel([Xd, yd])
+            del Xd, yd, dist, model_d
     finally:
         client.close()
         cluster.close()
@@ -136,7 +214,21 @@ def cost_model(result: dict) -> list[str]:
             f"local work {per_row_ns:.1f} ns/row/stage on 2 cores; "
             f"max |prediction difference| {size['max_abs_prediction_difference']:.1e}"
         )
+        if size["overhead_ms_per_stage"] > 0:
+            # W machines like this one take (1 - 1/W) of the local per-row work off the
+            # client's machine; it pays once that exceeds the overhead.
+            lines.append(
+                f"    pays on 2 machines above {break_even_rows(size, 2):,.0f} rows "
+                f"(overhead / ((1 - 1/2) x {per_row_ns:.1f} ns/row))"
+            )
     return lines
+
+
+def break_even_rows(size: dict, machines: int) -> float:
+    """Rows above which ``machines`` machines like this one fit a stage faster than one:
+    overhead / ((1 - 1/W) x local time per row), with this size's measured terms."""
+    per_row_ms = size["local_ms_per_stage"] / size["rows"]
+    return size["overhead_ms_per_stage"] / ((1.0 - 1.0 / machines) * per_row_ms)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -145,12 +237,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--stages", type=int, nargs=2, default=[10, 30])
     parser.add_argument("--subsample", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=2, help="each fit's time: least of N")
+    parser.add_argument("--local-n-jobs", type=int, default=None, help="the local fit's n_jobs")
+    parser.add_argument(
+        "--direct",
+        action="store_true",
+        help="Client(direct_to_workers=True): rounds skip the scheduler",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/dask_scale.json"))
     args = parser.parse_args(argv)
-    result = run(args.rows, args.features, (args.stages[0], args.stages[1]), args.subsample)
+    result = run(
+        args.rows,
+        args.features,
+        (args.stages[0], args.stages[1]),
+        args.subsample,
+        args.repeat,
+        args.local_n_jobs,
+        args.direct,
+    )
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version()}
     result["load_average"] = os.getloadavg()
-    result["command"] = "python -m benchmarks.dask_scale " + " ".join(argv or [])
+    result["command"] = " ".join(
+        ["python -m benchmarks.dask_scale", *(sys.argv[1:] if argv is None else argv)]
+    )
     for line in cost_model(result):
         print(line)
     args.out.parent.mkdir(parents=True, exist_ok=True)
