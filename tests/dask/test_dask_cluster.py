@@ -260,12 +260,12 @@ def test_a_stuck_worker_fails_the_fit_after_the_timeout(own_client, monkeypatch)
     DaskNGBoostRegressor(**{**PARAMS, "n_estimators": 2}).fit(
         Xd, yd, client=own_client, timeout=TIMEOUT
     )
-    # The first worker's event loop is blocked for 60 s from round 10 on; a round may take
+    # The first worker's event loop is blocked for 30 s from round 10 on; a round may take
     # 10 s.
     _round_hook(
         monkeypatch, 10,
         lambda pool: own_client.run(
-            _block_event_loop, 60.0, workers=[pool.actors[0][0]], wait=False
+            _block_event_loop, 30.0, workers=[pool.actors[0][0]], wait=False
         ),
     )  # fmt: skip
     with pytest.raises(RuntimeError, match=r"did not answer the '\w+' round of the fit "
