@@ -8,13 +8,16 @@ free, else 1, as a fit on a busy machine runs faster on one thread: `natgrad.boo
 _threads`), and `natgrad.dask.DaskNGBoostRegressor` on a `distributed.LocalCluster`
 of 2 worker processes with 1 thread each (the same two cores), each holding one half of the
 rows.
-A stage's time is the difference of two fits with ``--stages`` S1 < S2 stages divided by
-S2 - S1, so the set-up (placing and binning the rows, compiling) cancels. It also measures
-the latency of one round (every actor answers a no-op call), counts the rounds per stage,
-checks that the two fits predict the same, and prints the cost model of docs/dask.md.
+A stage's time is the time from its start to the next stage's start, read from timestamps
+taken during the fits (the local trainer's stage calls; the distributed fit's first round of
+each stage), so the set-up (placing and binning the rows, compiling) is left out and a burst
+of load from other processes moves a few stages, not the result: it reports the median over
+the stages of ``--repeat`` fits. It also measures the latency of one round (every actor
+answers a no-op call), counts the rounds per stage, compares the two fits' predictions and
+whole fit times, and prints the cost model of docs/dask.md.
 
-Run: ``python -m benchmarks.dask_scale [--rows 100000 1000000] [--stages 10 30]
-[--subsample 1.0]``.
+Run: ``python -m benchmarks.dask_scale [--rows 100000 1000000] [--stages 30] [--repeat 2]
+[--subsample 1.0] [--local-n-jobs N] [--direct]``.
 """
 
 from __future__ import annotations
@@ -61,26 +64,38 @@ def round_latency(client, repeats: int = 200) -> float:
     return float(np.median(times))
 
 
-def _local_fits(
-    n: int, n_features: int, stages: tuple[int, int], params: dict, repeat: int
-) -> dict:
-    """The local fits (in a child process: `run`): seconds per fit (the least of ``repeat``)
-    and the predictions on the first rows, for each stage count."""
-    from natgrad import NGBoostRegressor
+def _stage_intervals(starts: list[float], end: float) -> list[float]:
+    """Seconds from each stage's start to the next one's (the last: to ``end``)."""
+    return list(np.diff([*starts, end]))
 
+
+def _local_fits(n: int, n_features: int, stages: int, params: dict, repeat: int) -> dict:
+    """The local fits (in a child process: `run`): per fit its seconds and each stage's
+    seconds (from timestamps at the start of the trainer's stage calls), and the predictions
+    on the first rows."""
+    from natgrad import NGBoostRegressor
+    from natgrad.boosting._training import trainer
+
+    starts: list[float] = []
+    run_stage = trainer._Stages.run
+
+    def timed(self, *args, **kwargs):
+        starts.append(time.perf_counter())
+        return run_stage(self, *args, **kwargs)
+
+    trainer._Stages.run = timed  # this child process only
     X, y = make_data(n, n_features)
     Xw, yw = make_data(2000, n_features, seed=1)
     NGBoostRegressor(n_estimators=3, **params).fit(Xw, yw)  # compile (or load) the kernels
-    out: dict = {"fit_s": {}, "predictions": {}}
-    check = slice(0, min(n, CHECK_ROWS))
-    for s in stages:
-        times = []
-        for _ in range(repeat):
-            t0 = time.perf_counter()
-            model = NGBoostRegressor(n_estimators=s, **params).fit(X, y)
-            times.append(time.perf_counter() - t0)
-        out["fit_s"][s] = min(times)
-        out["predictions"][s] = model.predict(X[check])
+    out: dict = {"fit_s": [], "stage_s": []}
+    for _ in range(repeat):
+        starts.clear()
+        t0 = time.perf_counter()
+        model = NGBoostRegressor(n_estimators=stages, **params).fit(X, y)
+        end = time.perf_counter()
+        out["fit_s"].append(end - t0)
+        out["stage_s"] += _stage_intervals(starts, end)
+    out["predictions"] = model.predict(X[: min(n, CHECK_ROWS)])
     return out
 
 
@@ -104,7 +119,7 @@ def _dask_data(client, X, y):
 def run(
     rows: list[int],
     n_features: int,
-    stages: tuple[int, int],
+    stages: int,
     subsample: float,
     repeat: int,
     local_n_jobs: int | None,
@@ -119,25 +134,33 @@ def run(
     import distributed
 
     from natgrad.dask import DaskNGBoostRegressor
+    from natgrad.dask._cluster import ActorPool
 
     params = {"learning_rate": 0.1, "max_depth": 3, "subsample": subsample, "random_state": 0}
-    s1, s2 = stages
     out: dict = {
-        "stages": [s1, s2], "features": n_features, "subsample": subsample, "repeat": repeat,
-        "local_n_jobs": local_n_jobs, "direct_to_workers": direct,
-        "sizes": [],
+        "stages": stages, "features": n_features, "subsample": subsample, "repeat": repeat,
+        "local_n_jobs": local_n_jobs, "direct_to_workers": direct, "sizes": [],
     }  # fmt: skip
     spawn = multiprocessing.get_context("spawn")
     local_runs = {}
     for n in rows:
         # The local fits run in a process of their own, before the cluster starts: with a
         # Dask client's threads in the process, numba's parallel loops ran many times slower
-        # on this loaded machine (each waited for a time slice at its barrier).
+        # on this loaded machine.
         with ProcessPoolExecutor(1, mp_context=spawn) as pool:
             local_runs[n] = pool.submit(
-                _local_fits, n, n_features, (s1, s2), params, repeat
+                _local_fits, n, n_features, stages, {**params, "n_jobs": local_n_jobs}, repeat
             ).result()
         print(json.dumps({"rows": n, "local_fit_s": local_runs[n]["fit_s"]}), flush=True)
+    # The distributed fit's rounds, timestamped: a stage starts with its "begin" round.
+    rounds: list[tuple[str, float]] = []
+    call = ActorPool.call
+
+    def timed(pool, method, *args):
+        rounds.append((method, time.perf_counter()))
+        return call(pool, method, *args)
+
+    ActorPool.call = timed  # type: ignore[method-assign]
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
         env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
@@ -155,44 +178,48 @@ def run(
         for n in rows:
             X, y = make_data(n, n_features)
             Xd, yd = _dask_data(client, X, y)
-            check = slice(0, min(n, CHECK_ROWS))
-            X_check = X[check]
+            X_check = X[: min(n, CHECK_ROWS)]
             del X, y
-            dist = {}
-            for s in (s1, s2):
-                times = []
-                for _ in range(repeat):
-                    t0 = time.perf_counter()
-                    model = DaskNGBoostRegressor(n_estimators=s, **params).fit(
-                        Xd, yd, client=client
-                    )
-                    times.append(time.perf_counter() - t0)
-                dist[s] = (model, min(times))
+            fit_s, stage_s = [], []
+            for _ in range(repeat):
+                rounds.clear()
+                t0 = time.perf_counter()
+                model = DaskNGBoostRegressor(n_estimators=stages, **params).fit(
+                    Xd, yd, client=client
+                )
+                end = time.perf_counter()
+                fit_s.append(end - t0)
+                starts = [t for method, t in rounds if method == "begin"]
+                stage_s += _stage_intervals(starts, [t for m, t in rounds if m == "end"][-1])
             local = local_runs.pop(n)
-            per_local = (local["fit_s"][s2] - local["fit_s"][s1]) / (s2 - s1)
-            per_dist = (dist[s2][1] - dist[s1][1]) / (s2 - s1)
-            model_d = dist[s2][0]
-            diff = float(
-                np.max(np.abs(local["predictions"][s2] - model_d.to_local().predict(X_check)))
-            )
-            rounds = float(model_d.rounds_per_stage_)
+            per_local = float(np.median(local["stage_s"]))
+            per_dist = float(np.median(stage_s))
+            diff = float(np.max(np.abs(local["predictions"] - model.to_local().predict(X_check))))
+            n_rounds = float(model.rounds_per_stage_)
             size = {
                 "rows": n,
-                "workers": model_d.n_workers_,
+                "workers": model.n_workers_,
                 "local_ms_per_stage": 1e3 * per_local,
                 "dask_ms_per_stage": 1e3 * per_dist,
                 "overhead_ms_per_stage": 1e3 * (per_dist - per_local),
-                "rounds_per_stage": rounds,
-                "rounds_x_latency_ms": 1e3 * rounds * latency,
-                "local_fit_s": {str(s): local["fit_s"][s] for s in (s1, s2)},
-                "dask_fit_s": {str(s): dist[s][1] for s in (s1, s2)},
+                "local_ms_per_stage_quartiles": [
+                    1e3 * float(q) for q in np.percentile(local["stage_s"], [25, 75])
+                ],
+                "dask_ms_per_stage_quartiles": [
+                    1e3 * float(q) for q in np.percentile(stage_s, [25, 75])
+                ],
+                "rounds_per_stage": n_rounds,
+                "rounds_x_latency_ms": 1e3 * n_rounds * latency,
+                "local_fit_s": local["fit_s"],
+                "dask_fit_s": fit_s,
                 "max_abs_prediction_difference": diff,
                 "load_average": os.getloadavg(),
             }
             out["sizes"].append(size)
             print(json.dumps(size), flush=True)
-            del Xd, yd, dist, model_d
+            del Xd, yd, model
     finally:
+        ActorPool.call = call  # type: ignore[method-assign]
         client.close()
         cluster.close()
     return out
@@ -206,13 +233,15 @@ def cost_model(result: dict) -> list[str]:
         rest = size["overhead_ms_per_stage"] - size["rounds_x_latency_ms"]
         per_row_ns = 1e6 * size["local_ms_per_stage"] / n
         lines.append(
-            f"n={n:>9,}: local {size['local_ms_per_stage']:8.1f} ms/stage, dask "
-            f"{size['dask_ms_per_stage']:8.1f} ms/stage, overhead "
+            f"n={n:>9,}: median stage: local {size['local_ms_per_stage']:8.1f} ms, dask "
+            f"{size['dask_ms_per_stage']:8.1f} ms, overhead "
             f"{size['overhead_ms_per_stage']:7.1f} ms = R x L "
             f"({size['rounds_per_stage']:.0f} x {result['round_latency_ms']:.2f}) "
             f"{size['rounds_x_latency_ms']:.1f} ms + other {rest:.1f} ms; "
             f"local work {per_row_ns:.1f} ns/row/stage on 2 cores; "
-            f"max |prediction difference| {size['max_abs_prediction_difference']:.1e}"
+            f"max |prediction difference| {size['max_abs_prediction_difference']:.1e}; "
+            f"whole fits (s): local {_seconds(size['local_fit_s'])}, dask "
+            f"{_seconds(size['dask_fit_s'])}"
         )
         if size["overhead_ms_per_stage"] > 0:
             # W machines like this one take (1 - 1/W) of the local per-row work off the
@@ -222,6 +251,10 @@ def cost_model(result: dict) -> list[str]:
                 f"(overhead / ((1 - 1/2) x {per_row_ns:.1f} ns/row))"
             )
     return lines
+
+
+def _seconds(times: list[float]) -> str:
+    return "/".join(f"{t:.2f}" for t in times)
 
 
 def break_even_rows(size: dict, machines: int) -> float:
@@ -235,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--features", type=int, default=20)
-    parser.add_argument("--stages", type=int, nargs=2, default=[10, 30])
+    parser.add_argument("--stages", type=int, default=30)
     parser.add_argument("--subsample", type=float, default=1.0)
     parser.add_argument("--repeat", type=int, default=2, help="each fit's time: least of N")
     parser.add_argument("--local-n-jobs", type=int, default=None, help="the local fit's n_jobs")
@@ -249,7 +282,7 @@ def main(argv: list[str] | None = None) -> None:
     result = run(
         args.rows,
         args.features,
-        (args.stages[0], args.stages[1]),
+        args.stages,
         args.subsample,
         args.repeat,
         args.local_n_jobs,
