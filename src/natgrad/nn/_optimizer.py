@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -55,6 +55,48 @@ def _check_int(value: Any, name: str, low: int) -> int:
             f"[{low}, inf). Got {describe(value)} instead."
         )
     return value
+
+
+def _check_choice(value: Any, name: str, choices: tuple[str, ...], or_none: bool = False) -> None:
+    if value not in choices:
+        raise ValueError(
+            f"The {name!r} parameter of NaturalGradient must be one of "
+            f"{', '.join(repr(c) for c in choices)}{' or None' if or_none else ''}. Got "
+            f"{describe(value)} instead."
+        )
+
+
+def _generator(random_state: int | torch.Generator | None, device: torch.device) -> torch.Generator:
+    """``random_state`` as a generator on ``device`` (None: seeded from torch's global one)."""
+    if isinstance(random_state, torch.Generator):
+        return random_state
+    if random_state is None:
+        seed = int(torch.randint(0, 2**62, ()))
+    else:
+        seed = _check_int(random_state, "random_state", 0)
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+class _Proposal(NamedTuple):
+    """A step before it is tried: s = α d (+ μ s_prev), scaled into the KL budget."""
+
+    step: Tensor  # s, flat, shape (n_params,)
+    alpha: float  # α before any scaling
+    q_ss: float  # (1/n) Σᵢ (Jᵢs)ᵀ F_out,ᵢ (Jᵢs): twice the predicted KL
+    g_s: float  # gᵀs
+    budget: float | None  # m·max_kl, or None
+
+
+class _Trial(NamedTuple):
+    """The step as applied: its factor (1/2 per backtrack) and what it measured."""
+
+    shrink: float
+    backtracks: int
+    new_loss: float
+    kl: float
+    ok_finite: bool
+    ok_kl: bool
+    finite_step: bool
 
 
 class NaturalGradient(torch.optim.Optimizer):
@@ -194,17 +236,9 @@ class NaturalGradient(torch.optim.Optimizer):
         self.likelihood = get_likelihood(likelihood, "NaturalGradient")
         if lr is not None:
             _check_float(lr, "lr", 0.0, math.inf)
-        if curvature not in _CURVATURES:
-            raise ValueError(
-                "The 'curvature' parameter of NaturalGradient must be one of "
-                f"{', '.join(repr(c) for c in _CURVATURES)}. Got {describe(curvature)} instead."
-            )
-        if fisher is not None and fisher not in _FISHER_KINDS:
-            raise ValueError(
-                "The 'fisher' parameter of NaturalGradient must be one of "
-                f"{', '.join(repr(c) for c in _FISHER_KINDS)} or None. Got "
-                f"{describe(fisher)} instead."
-            )
+        _check_choice(curvature, "curvature", _CURVATURES)
+        if fisher is not None:
+            _check_choice(fisher, "fisher", _FISHER_KINDS, or_none=True)
         if max_kl is not None:
             _check_float(max_kl, "max_kl", 0.0, math.inf)
         if not isinstance(adaptive_damping, bool):
@@ -245,14 +279,7 @@ class NaturalGradient(torch.optim.Optimizer):
                 "'kfac'."
             )
         first = next(iter(self._params.values()))
-        if isinstance(random_state, torch.Generator):
-            self.generator = random_state
-        else:
-            if random_state is None:
-                seed = int(torch.randint(0, 2**62, ()))
-            else:
-                seed = _check_int(random_state, "random_state", 0)
-            self.generator = torch.Generator(device=first.device).manual_seed(seed)
+        self.generator = _generator(random_state, first.device)
         super().__init__(list(self._params.values()), {"lr": lr})
         # The diagonal from sampled targets uses the same machinery with no Kronecker
         # blocks: one backward pass per draw instead of one per example.
@@ -318,20 +345,78 @@ class NaturalGradient(torch.optim.Optimizer):
         """
         where = "NaturalGradient.step"
         x = as_input_tuple(inputs, where)
-        lik = self.likelihood
-        params = self._params
-        plist = list(params.values())
+        plist = list(self._params.values())
         damping = self.damping
         # The L2 prior's curvature ηI adds to the damping in the solve and the quadratic model.
         wd = self.weight_decay
         total_damping = damping + wd
 
         outputs, y, loss, grad, direction, cg_info = self._direction(x, targets, total_damping)
-        n = outputs.shape[0]
         out0 = outputs.detach()
+        prop = self._propose(x, out0, grad, direction, total_damping)
 
-        # Step length from the exact Fisher's quadratic model (one forward-mode pass per
-        # direction): q(a, b) = (1/n) Σᵢ (Jᵢa)ᵀ F_out,ᵢ (Jᵢb).
+        # Apply, measure, backtrack.
+        old = [p.detach().clone() for p in plist]
+        trial = self._try(x, y, out0, old, prop)
+        shrink = trial.shrink
+        predicted = shrink * prop.g_s + 0.5 * shrink**2 * prop.q_ss
+        loss_value = float(loss.detach())
+        # Change of the objective L + ½η‖w‖²: the penalty's change η wᵀs + ½η‖s‖² is exact.
+        change = trial.new_loss - loss_value
+        if wd > 0 and trial.finite_step:
+            applied = shrink * prop.step
+            w_s = sum(
+                float((p0 * d).sum()) for p0, d in zip(old, unflatten(applied, plist), strict=True)
+            )
+            s_s = float(applied @ applied)
+            change += wd * w_s + 0.5 * wd * s_s
+            predicted += 0.5 * wd * s_s
+        rho = change / predicted if predicted < 0 else math.nan
+        status = "accepted"
+        if not (trial.ok_finite and trial.ok_kl):
+            status = "non_finite" if not trial.ok_finite else "kl_exceeded"
+        elif change > 0:
+            status = "rejected"
+        self._settle(status, rho, damping, old, shrink * prop.step)
+        self._steps += 1
+        self.last_stats = {
+            "loss": loss_value,
+            "new_loss": trial.new_loss if status == "accepted" else loss_value,
+            "kl": trial.kl if status == "accepted" else 0.0,
+            "predicted_kl": shrink**2 * (0.5 * prop.q_ss),
+            "kl_budget": prop.budget,
+            "rho": rho,
+            "damping": damping,
+            "next_damping": self.damping,
+            "alpha": prop.alpha * shrink,
+            "cg_iters": cg_info[0],
+            "cg_residuals": cg_info[1],
+            "step_norm": float(torch.linalg.vector_norm(shrink * prop.step))
+            if status == "accepted"
+            else 0.0,
+            "backtracks": trial.backtracks,
+            "status": status,
+        }
+        return loss.detach()
+
+    def _propose(
+        self,
+        x: tuple[Tensor, ...],
+        out0: Tensor,
+        grad: Tensor,
+        direction: Tensor,
+        total_damping: float,
+    ) -> _Proposal:
+        """The step s = α d (+ μ s_prev) with α from the exact Fisher's quadratic model (or
+        ``lr``), scaled into the KL budget.
+
+        The quadratic model takes one forward-mode pass per direction:
+        q(a, b) = (1/n) Σᵢ (Jᵢa)ᵀ F_out,ᵢ (Jᵢb).
+        """
+        lik = self.likelihood
+        params = self._params
+        plist = list(params.values())
+        n = out0.shape[0]
         detached = {k: p.detach() for k, p in params.items()}
         j_dir = model_jvp(self.model, detached, x, unflatten(direction, plist))
         f_dir = lik._fisher_mv(out0, j_dir)
@@ -360,18 +445,29 @@ class NaturalGradient(torch.optim.Optimizer):
         # of an autoencoder) gets m·max_kl, so that the step does not shrink as m grows.
         budget = None
         if self.max_kl is not None:
-            budget = self.max_kl * lik.n_variables(int(outputs.shape[1]))
+            budget = self.max_kl * lik.n_variables(int(out0.shape[1]))
         if budget is not None and 0.5 * q_ss > budget:
             scale = math.sqrt(budget / (0.5 * q_ss))
             step, q_ss, g_s = step * scale, q_ss * scale**2, g_s * scale
-        predicted_kl = 0.5 * q_ss
+        return _Proposal(step, alpha, q_ss, g_s, budget)
 
-        # Apply, measure, backtrack.
-        old = [p.detach().clone() for p in plist]
+    def _try(
+        self,
+        x: tuple[Tensor, ...],
+        y: Tensor,
+        out0: Tensor,
+        old: list[Tensor],
+        prop: _Proposal,
+    ) -> _Trial:
+        """Apply the step from the parameters ``old``, halving it until the loss and the KL
+        are finite and the KL is within the budget's tolerance (at most ``max_backtracks``
+        times); the model's buffers are restored, the parameters left at the last trial."""
+        lik = self.likelihood
+        plist = list(self._params.values())
+        step, budget = prop.step, prop.budget
         # Trial forward passes must not move running statistics (batch norm in training mode).
         buffers = [(b, b.clone()) for b in self.model.buffers()]
         shrink, backtracks = 1.0, 0
-        status = "accepted"
         new_loss = kl = math.nan
         finite_step = bool(torch.isfinite(step).all())
         while True:
@@ -391,26 +487,16 @@ class NaturalGradient(torch.optim.Optimizer):
         with torch.no_grad():
             for b, saved in buffers:
                 b.copy_(saved)
-        predicted = shrink * g_s + 0.5 * shrink**2 * q_ss
-        loss_value = float(loss.detach())
-        # Change of the objective L + ½η‖w‖²: the penalty's change η wᵀs + ½η‖s‖² is exact.
-        change = new_loss - loss_value
-        if wd > 0 and finite_step:
-            applied = shrink * step
-            w_s = sum(
-                float((p0 * d).sum()) for p0, d in zip(old, unflatten(applied, plist), strict=True)
-            )
-            s_s = float(applied @ applied)
-            change += wd * w_s + 0.5 * wd * s_s
-            predicted += 0.5 * wd * s_s
-        rho = change / predicted if predicted < 0 else math.nan
-        if not (ok_finite and ok_kl):
-            status = "non_finite" if not ok_finite else "kl_exceeded"
-        elif change > 0:
-            status = "rejected"
+        return _Trial(shrink, backtracks, new_loss, kl, ok_finite, ok_kl, finite_step)
+
+    def _settle(
+        self, status: str, rho: float, damping: float, old: list[Tensor], applied: Tensor
+    ) -> None:
+        """Keep the step (``applied``) or restore the parameters ``old``, and set the next
+        damping: Levenberg–Marquardt's rule on ρ when the step is kept, raised when not."""
         if status != "accepted":
             with torch.no_grad():
-                for p, p0 in zip(plist, old, strict=True):
+                for p, p0 in zip(self._params.values(), old, strict=True):
                     p.copy_(p0)
             self._prev_step = None
             factor = _DAMPING_UP**2 if status == "non_finite" else _DAMPING_UP
@@ -422,7 +508,7 @@ class NaturalGradient(torch.optim.Optimizer):
                     next_damping,
                 )
         else:
-            self._prev_step = shrink * step
+            self._prev_step = applied
             next_damping = damping
             if self.adaptive_damping and math.isfinite(rho):
                 if rho > _RHO_GOOD:
@@ -431,26 +517,6 @@ class NaturalGradient(torch.optim.Optimizer):
                     next_damping = damping * _DAMPING_UP
         if self.adaptive_damping or status == "non_finite":
             self.damping = min(max(next_damping, _MIN_DAMPING), _MAX_DAMPING)
-        self._steps += 1
-        self.last_stats = {
-            "loss": loss_value,
-            "new_loss": new_loss if status == "accepted" else loss_value,
-            "kl": kl if status == "accepted" else 0.0,
-            "predicted_kl": shrink**2 * predicted_kl,
-            "kl_budget": budget,
-            "rho": rho,
-            "damping": damping,
-            "next_damping": self.damping,
-            "alpha": alpha * shrink,
-            "cg_iters": cg_info[0],
-            "cg_residuals": cg_info[1],
-            "step_norm": float(torch.linalg.vector_norm(shrink * step))
-            if status == "accepted"
-            else 0.0,
-            "backtracks": backtracks,
-            "status": status,
-        }
-        return loss.detach()
 
     # ------------------------------------------------------------------ directions
     def _direction(
