@@ -131,6 +131,36 @@ class Trainer(StageLoop):
             template = self.family.from_params(theta0, **self.config)
         else:
             theta0, template = warm.state.init_params, warm.state.template
+        train, theta, val, theta_val = self._computers(
+            template, theta0, X, y, w, X_val, y_val, w_val
+        )
+        model, done, n_more = self._start_model(X, X_val, template, theta0, theta, theta_val, warm)
+        current = train.loss(theta)
+        self.train_loss.append(current)
+        stopping = None
+        if val is not None:
+            assert theta_val is not None  # set with val
+            stopping = EarlyStopping(val.loss(theta_val), est.n_iter_no_change, est.tol, done)
+        self.validation_loss.append(np.nan if stopping is None else stopping.best_loss)
+        stages = _Stages(self, train, model, StageSampler(self.rng, est.subsample, est.colsample))
+        self._run(stages, theta, current, X.shape[1], val, theta_val, stopping, done, n_more)
+        model.finish()
+        return self._state(theta0, template, model, stopping)
+
+    def _computers(
+        self,
+        template: Distribution,
+        theta0: Array,
+        X: Array,
+        y: Array,
+        w: Array,
+        X_val: Array | None,
+        y_val: Array | None,
+        w_val: Array | None,
+    ) -> tuple[StageComputer, Array, StageComputer | None, Array | None]:
+        """The per-row work of the training rows, their parameters θ⁽⁰⁾ of shape (n, p), and
+        the same for the validation rows (None, None without them)."""
+        est = self.estimator
         fisher_leaves = est.leaf_rule == "fisher" and est.base_learner is None
         # Unit weights (the common case) skip a weighted copy of g and F every stage.
         row_w = None if np.all(w == 1.0) else w
@@ -141,37 +171,62 @@ class Trainer(StageLoop):
             row_weight=row_w, fisher_leaves=fisher_leaves,
         )  # fmt: skip
         theta = train.start(theta0, X.shape[0])
-        val: StageComputer | None = None
-        if X_val is not None:
-            assert y_val is not None and w_val is not None  # set together by the caller
-            val = stage_computer(
-                self.family, self.score, self.config, template, y_val, w_val,
-                row_weight=None, fisher_leaves=fisher_leaves, quiet=False,
-            )  # fmt: skip
-            theta_val = val.start(theta0, X_val.shape[0])
+        if X_val is None:
+            return train, theta, None, None
+        assert y_val is not None and w_val is not None  # set together by the caller
+        val = stage_computer(
+            self.family, self.score, self.config, template, y_val, w_val,
+            row_weight=None, fisher_leaves=fisher_leaves, quiet=False,
+        )  # fmt: skip
+        return train, theta, val, val.start(theta0, X_val.shape[0])
 
-        done, n_more = 0, est.n_estimators
+    def _start_model(
+        self,
+        X: Array,
+        X_val: Array | None,
+        template: Distribution,
+        theta0: Array,
+        theta: Array,
+        theta_val: Array | None,
+        warm: WarmStart | None,
+    ) -> tuple[NativeModel | ExternalModel, int, int]:
+        """The fit's learner started on the rows, the stages done and the stages to run.
+
+        With ``warm``, the fitted model resumed after its first ``warm.n_stages`` stages:
+        their predictions are added to ``theta`` and ``theta_val`` (in place) and their
+        losses start this fit's.
+        """
         if warm is None:
             model = self._model(X, template, theta0.shape[1])
             model.start(X, X_val)
-        else:
-            done, n_more = warm.n_stages, warm.n_more
-            model = warm.state.model.resumed(X, X_val, done, self.rng)
-            if done:
-                # In place: the computers' layouts (column-major for the fused one) stay.
-                theta += model.predict(X, done)
-                if X_val is not None:
-                    theta_val += model.predict(X_val, done)
-            self.train_loss.extend(warm.state.train_loss[:done].tolist())
-            self.validation_loss.extend(warm.state.validation_loss[:done].tolist())
-        current = train.loss(theta)
-        self.train_loss.append(current)
-        stopping = None
-        if val is not None:
-            stopping = EarlyStopping(val.loss(theta_val), est.n_iter_no_change, est.tol, done)
-        self.validation_loss.append(np.nan if stopping is None else stopping.best_loss)
-        stages = _Stages(self, train, model, StageSampler(self.rng, est.subsample, est.colsample))
+            return model, 0, self.estimator.n_estimators
+        done = warm.n_stages
+        model = warm.state.model.resumed(X, X_val, done, self.rng)
+        if done:
+            # In place: the computers' layouts (column-major for the fused one) stay.
+            theta += model.predict(X, done)
+            if X_val is not None:
+                assert theta_val is not None  # set with X_val
+                theta_val += model.predict(X_val, done)
+        self.train_loss.extend(warm.state.train_loss[:done].tolist())
+        self.validation_loss.extend(warm.state.validation_loss[:done].tolist())
+        return model, done, warm.n_more
 
+    def _run(
+        self,
+        stages: _Stages,
+        theta: Array,
+        current: float,
+        n_features: int,
+        val: StageComputer | None,
+        theta_val: Array | None,
+        stopping: EarlyStopping | None,
+        done: int,
+        n_more: int,
+    ) -> None:
+        """Stages ``done + 1``, ..., ``done + n_more`` (fewer when early stopping ends the
+        fit), recording their losses; ``theta`` and ``theta_val`` move in place."""
+        est, model = self.estimator, stages.model
         progress = _progress(est, n_more)
         # The stage loop's BLAS calls are tiny dot products. Multi-threaded BLAS gains nothing
         # there, and its spinning threads fight the compiled kernels' OpenMP threads for the
@@ -179,7 +234,7 @@ class Trainer(StageLoop):
         blas = threadpool_limits(limits=1, user_api="blas")
         try:
             for stage in range(done, done + n_more):
-                current = stages.run(theta, current, X.shape[1])
+                current = stages.run(theta, current, n_features)
                 if not np.isfinite(current):
                     # The line search accepts only steps that lower the loss, so a
                     # non-finite loss means learning_rate · step overshot it: stop rather
@@ -193,6 +248,7 @@ class Trainer(StageLoop):
                 self.train_loss.append(current)
                 stop = False
                 if val is not None and stopping is not None:
+                    assert theta_val is not None  # set with val
                     theta_val += model.last_stage_validation()
                     self.validation_loss.append(val.loss(theta_val))
                     stop = stopping.update(self.validation_loss[-1], stage + 1)
@@ -207,9 +263,6 @@ class Trainer(StageLoop):
         finally:
             blas.restore_original_limits()
             progress.close()
-
-        model.finish()
-        return self._state(theta0, template, model, stopping)
 
     def _model(self, X: Array, template: Distribution, p: int) -> NativeModel | ExternalModel:
         """The fit's learner: native histogram trees, or the estimator's ``base_learner``."""
