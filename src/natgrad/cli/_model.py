@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -51,6 +51,9 @@ from natgrad.cli._data import (
     _survival_columns,
     _target,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["InputError", "commands", "evaluate", "fit", "predict"]
 
@@ -136,8 +139,45 @@ def fit(ctx: click.Context, **opts: Any) -> None:
 
 
 def _fit(ctx: click.Context, **o: Any) -> None:
-    from natgrad import __version__
+    task = o["task"]
+    family, config = _resolve_distribution(o)
+    out: Path = o["out"]
+    dests = [out / MODEL_FILE, out / METRICS_FILE] + ([] if o["no_report"] else [out / REPORT_FILE])
+    # The data first (a mistake there is the more useful message), then the output folder:
+    # both before training, so that no run trains for long only to fail at writing.
+    data = _training_data(o, family)
+    _check_out_folder(out)
+    if out.is_dir():  # else it is created after training (_check_out_folder said it can be)
+        _check_new(dests, o["force"])
+    train, val = _validation_split(o, data)
+    model = _estimator(o, config)
+    click.echo(
+        f"Training on {train.size} rows, validating on {val.size} ({len(data['features'])} "
+        f"features, target {data['target']!r}, {o['distribution']} distribution).",
+        err=True,
+    )
+    X, y = data["X"], data["y"]
+    X_val, y_val = X.iloc[val], y[val]
+    _train(model, task, data, train, val, out)
 
+    best = int(model.best_iteration_)
+    if task == "survival":
+        y_val = (y_val, data["event"][val])
+    metrics = _task_metrics(model, task, X_val, y_val)
+    ctx.params["distribution"] = o["distribution"]  # the resolved default, for the record
+    summary = _fit_summary(o, data, model, config, train, val, metrics, _command_line(ctx))
+    _write_fit_outputs(out, dests, model, summary, data["df"], X_val, y_val, o["force"])
+    click.echo(
+        f"Chosen stage {best} of {model.n_estimators_} fitted (validation "
+        f"{model._score_rule.name} score {model.validation_loss_[best]:.4f})."
+    )
+    click.echo(_table(metrics, task))
+    click.echo(f"Wrote {', '.join(str(d) for d in dests if d.exists())}.")
+
+
+def _resolve_distribution(o: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Check the task's options and set ``o["distribution"]`` (the task's default when not
+    given); returns the regression family and its configuration (None and {} otherwise)."""
     task = o["task"]
     if task != "survival" and (o["time_col"] or o["event_col"]):
         raise InputError("--time and --event belong to --task survival")
@@ -147,26 +187,22 @@ def _fit(ctx: click.Context, **o: Any) -> None:
         raise InputError("--task survival takes --time and --event instead of --target")
     if task == "regression":
         o["distribution"] = o["distribution"] or "normal"
-        family, config = _family(o["distribution"], o["distribution_config"])
-    else:
-        choices, default = TASK_FAMILIES[task]
-        o["distribution"] = o["distribution"] or default
-        if o["distribution"] not in choices:
-            raise InputError(
-                f"--distribution {o['distribution']!r} does not fit --task {task}; choose one "
-                f"of {', '.join(choices)}"
-            )
-        if o["distribution_config"]:
-            raise InputError(f"--distribution-config is for --task regression, not {task}")
-        family, config = None, {}
-    out: Path = o["out"]
-    dests = [out / MODEL_FILE, out / METRICS_FILE] + ([] if o["no_report"] else [out / REPORT_FILE])
-    # The data first (a mistake there is the more useful message), then the output folder:
-    # both before training, so that no run trains for long only to fail at writing.
-    data = _training_data(o, family)
-    _check_out_folder(out)
-    if out.is_dir():  # else it is created after training (_check_out_folder said it can be)
-        _check_new(dests, o["force"])
+        return _family(o["distribution"], o["distribution_config"])
+    choices, default = TASK_FAMILIES[task]
+    o["distribution"] = o["distribution"] or default
+    if o["distribution"] not in choices:
+        raise InputError(
+            f"--distribution {o['distribution']!r} does not fit --task {task}; choose one "
+            f"of {', '.join(choices)}"
+        )
+    if o["distribution_config"]:
+        raise InputError(f"--distribution-config is for --task regression, not {task}")
+    return None, {}
+
+
+def _validation_split(o: dict[str, Any], data: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The training and validation row indices (stratified by class for classification)."""
+    task = o["task"]
     if task == "classification":
         train, val = _stratified_split(data["y"], o["validation_fraction"], o["seed"], data["path"])
     else:
@@ -176,13 +212,17 @@ def _fit(ctx: click.Context, **o: Any) -> None:
             f"{data['path']}: the training rows hold no observed event; use more data or "
             "another --seed"
         )
+    return train, val
 
+
+def _estimator(o: dict[str, Any], config: dict[str, Any]) -> Any:
+    """The unfitted estimator of the task, from the command's options."""
     from natgrad import boosting
 
     estimator = {"regression": boosting.NGBoostRegressor,
                  "classification": boosting.NGBoostClassifier,
-                 "survival": boosting.NGBoostSurvival}[task]  # fmt: skip
-    model = estimator(
+                 "survival": boosting.NGBoostSurvival}[o["task"]]  # fmt: skip
+    return estimator(
         o["distribution"],
         distribution_config=config or None,
         n_estimators=o["n_estimators"],
@@ -192,11 +232,13 @@ def _fit(ctx: click.Context, **o: Any) -> None:
         random_state=o["seed"],
         verbose=not o["quiet"],
     )
-    click.echo(
-        f"Training on {train.size} rows, validating on {val.size} ({len(data['features'])} "
-        f"features, target {data['target']!r}, {o['distribution']} distribution).",
-        err=True,
-    )
+
+
+def _train(
+    model: Any, task: str, data: dict[str, Any], train: np.ndarray, val: np.ndarray, out: Path
+) -> None:
+    """Fit ``model`` on the training rows, validating on the others; Ctrl-C ends the command
+    saying that nothing was written."""
     X, y = data["X"], data["y"]
     X_val, y_val = X.iloc[val], y[val]
     try:
@@ -212,13 +254,23 @@ def _fit(ctx: click.Context, **o: Any) -> None:
             f"Interrupted (Ctrl-C): training stopped; nothing was written to {out}."
         ) from None
 
+
+def _fit_summary(
+    o: dict[str, Any],
+    data: dict[str, Any],
+    model: Any,
+    config: dict[str, Any],
+    train: np.ndarray,
+    val: np.ndarray,
+    metrics: dict[str, Any],
+    command: str,
+) -> dict[str, Any]:
+    """The run's record, metrics.json."""
+    from natgrad import __version__
+
+    task = o["task"]
     best = int(model.best_iteration_)
-    if task == "survival":
-        y_val = (y_val, data["event"][val])
-    metrics = _task_metrics(model, task, X_val, y_val)
-    ctx.params["distribution"] = o["distribution"]  # the resolved default, for the record
-    command = _command_line(ctx)
-    summary = {
+    return {
         "task": task,
         "data": data["label"],
         "target": data["target"],
@@ -239,13 +291,6 @@ def _fit(ctx: click.Context, **o: Any) -> None:
         "command": command,
         "natgrad_version": __version__,
     }
-    _write_fit_outputs(out, dests, model, summary, data["df"], X_val, y_val, o["force"])
-    click.echo(
-        f"Chosen stage {best} of {model.n_estimators_} fitted (validation "
-        f"{model._score_rule.name} score {model.validation_loss_[best]:.4f})."
-    )
-    click.echo(_table(metrics, task))
-    click.echo(f"Wrote {', '.join(str(d) for d in dests if d.exists())}.")
 
 
 def _training_data(o: dict[str, Any], family: Any) -> dict[str, Any]:
