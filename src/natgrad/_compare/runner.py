@@ -119,6 +119,10 @@ class _Runner:
         return res, elapsed
 
 
+#: name -> (chosen result, its time, its settings, every (learning rate, result) tried)
+_Fits = dict[str, tuple[FitResult, float, dict[str, Any], list[tuple[float, FitResult]]]]
+
+
 def _run_problem(
     problem: Problem, rng: np.random.Generator, max_steps: int, tol: float, max_kl: float, bar: Any
 ) -> tuple[dict[str, Any], list[Run], dict[str, Any], Objective]:
@@ -129,52 +133,18 @@ def _run_problem(
     mle = cls.fit_marginal(y)
     runner = _Runner(objective, np.zeros((1, objective.n_params)), max_steps, tol, bar)
 
-    # name -> (chosen result, its time, its settings, every (learning rate, result) tried)
-    fits: dict[str, tuple[FitResult, float, dict[str, Any], list[tuple[float, FitResult]]]] = {}
     natural = optim.natural_gradient_descent(learning_rate=1.0, max_kl=max_kl)
-    res, t = runner.fit(natural)
-    fits["natural"] = (res, t, {"learning_rate": 1.0, "max_kl": max_kl}, [])
-    for name, grid in GRIDS.items():
-        trials = [(lr, *runner.fit(optim.get(name, learning_rate=lr))) for lr in grid]
-        best = _best(trials, objective.loss(mle), tol)
-        fits[name] = (*best, [(lr, r) for lr, r, _ in trials])
-
-    optimum = objective.loss(mle)
-    for _, _, _, tried in fits.values():
-        for _, r in tried:
-            optimum = min(optimum, float(r.loss_history.min()))
-    optimum = min(optimum, float(fits["natural"][0].loss_history.min()))
-
+    fits = _fit_every_optimizer(runner, natural, max_kl, objective.loss(mle), tol)
+    optimum = _optimum(objective.loss(mle), fits)
     runs = {
         name: _make_run(problem.name, name, "default", res, t, settings, optimum, tol, trials)
         for name, (res, t, settings, trials) in fits.items()
     }
-    bound = {
-        k: (r.steps_to_tol if r.steps_to_tol is not None else max_steps) for k, r in runs.items()
-    }
-    claims: dict[str, Any] = {
-        "steps": {
-            "natural": runs["natural"].steps_to_tol,
-            "gd": runs["gd"].steps_to_tol,
-            "adam": runs["adam"].steps_to_tol,
-            # Lower bounds where a baseline never got within tol (counted as max_steps).
-            "speedup_vs_gd": bound["gd"] / max(bound["natural"], 1),
-            "speedup_vs_adam": bound["adam"] / max(bound["natural"], 1),
-        }
-    }
+    claims: dict[str, Any] = {"steps": _steps_claim(runs, max_steps)}
 
     small = optim.natural_gradient_descent(learning_rate=1.0, max_kl=max_kl / 10)
     small_res, _ = runner.fit(small)
-    dev = _trust_region_deviation(objective, fits["natural"][0], max_kl)
-    dev_small = _trust_region_deviation(objective, small_res, max_kl / 10)
-    claims["trust_region"] = {
-        "max_kl": max_kl,
-        "n_steps": int(dev.size),
-        "mean_abs_dev": _stat(dev, np.mean),
-        "max_abs_dev": _stat(dev, np.max),
-        "mean_abs_dev_small": _stat(dev_small, np.mean),
-        "max_abs_dev_small": _stat(dev_small, np.max),
-    }
+    claims["trust_region"] = _trust_region_claim(objective, fits["natural"][0], small_res, max_kl)
 
     all_runs = list(runs.values())
     if problem.alternative is not None:
@@ -208,6 +178,65 @@ def _run_problem(
         "optimum_nll": optimum,
     }
     return info, all_runs, claims, objective
+
+
+def _fit_every_optimizer(
+    runner: _Runner,
+    natural: optim.GradientTransformation,
+    max_kl: float,
+    mle_loss: float,
+    tol: float,
+) -> _Fits:
+    """Natural gradient descent once, and every baseline at each learning rate of its grid
+    (the fastest to the maximum-likelihood loss chosen)."""
+    fits: _Fits = {}
+    res, t = runner.fit(natural)
+    fits["natural"] = (res, t, {"learning_rate": 1.0, "max_kl": max_kl}, [])
+    for name, grid in GRIDS.items():
+        trials = [(lr, *runner.fit(optim.get(name, learning_rate=lr))) for lr in grid]
+        best = _best(trials, mle_loss, tol)
+        fits[name] = (*best, [(lr, r) for lr, r, _ in trials])
+    return fits
+
+
+def _optimum(mle_loss: float, fits: _Fits) -> float:
+    """The lower of the maximum-likelihood fit's loss and the best loss any run reached."""
+    optimum = mle_loss
+    for _, _, _, tried in fits.values():
+        for _, r in tried:
+            optimum = min(optimum, float(r.loss_history.min()))
+    return min(optimum, float(fits["natural"][0].loss_history.min()))
+
+
+def _steps_claim(runs: dict[str, Run], max_steps: int) -> dict[str, Any]:
+    """Claim (a): steps to the optimum of natural gradient descent against the baselines."""
+    bound = {
+        k: (r.steps_to_tol if r.steps_to_tol is not None else max_steps) for k, r in runs.items()
+    }
+    return {
+        "natural": runs["natural"].steps_to_tol,
+        "gd": runs["gd"].steps_to_tol,
+        "adam": runs["adam"].steps_to_tol,
+        # Lower bounds where a baseline never got within tol (counted as max_steps).
+        "speedup_vs_gd": bound["gd"] / max(bound["natural"], 1),
+        "speedup_vs_adam": bound["adam"] / max(bound["natural"], 1),
+    }
+
+
+def _trust_region_claim(
+    objective: Objective, natural_res: FitResult, small_res: FitResult, max_kl: float
+) -> dict[str, Any]:
+    """Claim (c): how far each step's KL is from the budget, at ``max_kl`` and a tenth."""
+    dev = _trust_region_deviation(objective, natural_res, max_kl)
+    dev_small = _trust_region_deviation(objective, small_res, max_kl / 10)
+    return {
+        "max_kl": max_kl,
+        "n_steps": int(dev.size),
+        "mean_abs_dev": _stat(dev, np.mean),
+        "max_abs_dev": _stat(dev, np.max),
+        "mean_abs_dev_small": _stat(dev_small, np.mean),
+        "max_abs_dev_small": _stat(dev_small, np.max),
+    }
 
 
 def _stat(values: Array, fn: Any) -> float:
