@@ -188,31 +188,8 @@ class ShardedTrainer(StageLoop):
         template = self.family.from_params(theta0, **self.config)
         p = theta0.shape[1]
         n, d = y.shape[0], n_features
-        # The local trainer's draws, in its order: the bin mapper's seed first.
-        seed = self.rng.randint(np.iinfo(np.int32).max)
-        mapper = BinMapper(max_bins=est.max_bins, subsample=None, random_state=seed)
-        mapper.fit(fetch_rows(binning_rows(n, seed)))
-        mapper.random_state = seed
-        mapper.subsample = BINNING_SUBSAMPLE
         weighted = not bool(np.all(w == 1.0))
-        # The channels' layout of the local trainer's computer (`FusedComputer.targets`; the
-        # generic computer's is dense).
-        diagonal = None if fused is None else fused.metric_diagonal(weighted)
-        layout = None
-        if diagonal is not None and p > 1:
-            layout = diagonal_layout(diagonal)
-            columns = layout[2]
-        else:
-            columns = np.arange(p * (p + 1) // 2, dtype=np.int64)
-        prior = est.leaf_prior  # the Fisher rule's (`check_supported`)
-        plan = make_plan(
-            np.zeros((0, d), dtype=np.uint8), p, True, layout, max_depth=est.max_depth,
-            max_leaves=None, min_samples_leaf=est.min_samples_leaf,
-            l2_regularization=est.l2_regularization, leaf_prior=prior, min_gain_to_split=0.0,
-            n_bins_non_missing=mapper.n_bins_non_missing_,
-            missing_values_bin_idx=mapper.missing_values_bin_idx_,
-            bin_thresholds=mapper.bin_thresholds_, monotonic_cst=None, is_categorical=None,
-        )  # fmt: skip
+        seed, mapper, plan, columns = self._bins_and_plan(fetch_rows, fused, weighted, n, d, p)
         spec = ShardSpec(
             mapper=mapper, family=self.family, config=self.config, score=self.score,
             theta0=theta0, w_sum=float(w.sum()),
@@ -231,8 +208,78 @@ class ShardedTrainer(StageLoop):
             stopping = EarlyStopping(_add([v for _, v, _ in losses]), est.n_iter_no_change, est.tol)
         self.train_loss.append(current)
         self.validation_loss.append(np.nan if stopping is None else stopping.best_loss)
-        grower = _LevelGrower(plan, p)
         ensemble = Ensemble(p, d, missing_values_bin_idx=mapper.missing_values_bin_idx_)
+        line = fused if closed_form else None
+        self._run(pool, plan, ensemble, line, n, bounds, current, stopping)
+
+        model = NativeModel(
+            n_params=p, max_bins=est.max_bins, max_depth=est.max_depth, max_leaves=None,
+            min_samples_leaf=est.min_samples_leaf, l2_regularization=est.l2_regularization,
+            leaf_prior=est.leaf_prior, random_state=seed,
+        )  # fmt: skip
+        model.mapper = mapper
+        model.ensemble = ensemble
+        model.finish()
+        return self._state(theta0, template, model, stopping)
+
+    def _bins_and_plan(
+        self,
+        fetch_rows: Callable[[NDArray[np.int64] | None], Array],
+        fused: Any,
+        weighted: bool,
+        n: int,
+        d: int,
+        p: int,
+    ) -> tuple[int, BinMapper, GrowPlan, NDArray[np.int64]]:
+        """The bin mapper's seed (the fit's first draw, as the local trainer's), the mapper
+        fitted on the local trainer's binning rows, the trees' grow plan and the Fisher
+        channels the shards send (``columns``)."""
+        est = self.estimator
+        # The local trainer's draws, in its order: the bin mapper's seed first.
+        seed = self.rng.randint(np.iinfo(np.int32).max)
+        mapper = BinMapper(max_bins=est.max_bins, subsample=None, random_state=seed)
+        mapper.fit(fetch_rows(binning_rows(n, seed)))
+        mapper.random_state = seed
+        mapper.subsample = BINNING_SUBSAMPLE
+        # The channels' layout of the local trainer's computer (`FusedComputer.targets`; the
+        # generic computer's is dense).
+        diagonal = None if fused is None else fused.metric_diagonal(weighted)
+        layout = None
+        if diagonal is not None and p > 1:
+            layout = diagonal_layout(diagonal)
+            columns = layout[2]
+        else:
+            columns = np.arange(p * (p + 1) // 2, dtype=np.int64)
+        prior = est.leaf_prior  # the Fisher rule's (`check_supported`)
+        plan = make_plan(
+            np.zeros((0, d), dtype=np.uint8), p, True, layout, max_depth=est.max_depth,
+            max_leaves=None, min_samples_leaf=est.min_samples_leaf,
+            l2_regularization=est.l2_regularization, leaf_prior=prior, min_gain_to_split=0.0,
+            n_bins_non_missing=mapper.n_bins_non_missing_,
+            missing_values_bin_idx=mapper.missing_values_bin_idx_,
+            bin_thresholds=mapper.bin_thresholds_, monotonic_cst=None, is_categorical=None,
+        )  # fmt: skip
+        return seed, mapper, plan, columns
+
+    def _run(
+        self,
+        pool: ShardPool,
+        plan: GrowPlan,
+        ensemble: Ensemble,
+        fused: Any,
+        n: int,
+        bounds: NDArray[np.int64],
+        current: float,
+        stopping: EarlyStopping | None,
+    ) -> None:
+        """The stages (fewer when early stopping ends the fit), appended to ``ensemble``,
+        their losses recorded; ``fused``: the family's compiled stage when its line search
+        runs on the leaves' sums (closed form), else None (a round of the shards a step).
+        One whole loop: a stage's rounds carry the previous stage's step and losses."""
+        est = self.estimator
+        d = ensemble.n_features
+        closed_form = fused is not None
+        grower = _LevelGrower(plan, ensemble.n_params)
         sampler = StageSampler(self.rng, est.subsample, est.colsample)
         update: tuple[float, Tree] | None = None
         stopped = False
@@ -262,7 +309,6 @@ class ShardedTrainer(StageLoop):
             values = tree.leaf_values
             along: Callable[[float], float]
             if closed_form:
-                assert fused is not None
                 along = partial(fused.stats_loss, out, values)
             else:
                 along = _LineRounds(pool, float(out))
@@ -283,16 +329,6 @@ class ShardedTrainer(StageLoop):
                 self.train_loss.append(_add([t for t, _ in ends]))
             if stopping is not None:
                 self._validate(stopping, _add([v for _, v in ends]), est.n_estimators)
-
-        model = NativeModel(
-            n_params=p, max_bins=est.max_bins, max_depth=est.max_depth, max_leaves=None,
-            min_samples_leaf=est.min_samples_leaf, l2_regularization=est.l2_regularization,
-            leaf_prior=prior, random_state=seed,
-        )  # fmt: skip
-        model.mapper = mapper
-        model.ensemble = ensemble
-        model.finish()
-        return self._state(theta0, template, model, stopping)
 
     def _validate(self, stopping: EarlyStopping, value: float, n_done: int) -> bool:
         """Record the validation loss after ``n_done`` stages; True when the fit stops."""
