@@ -7,6 +7,7 @@ from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.utils import check_random_state
 
 from natgrad._typing import Array
@@ -94,30 +95,9 @@ class _DaskBoosting:
         val: list[Any] = []
         w_val_sum = None
         if eval_set is not None:
-            Xv, yv, wv = self._split_eval_set(eval_set, name)
-            Xv_d, _ = _as_dask_matrix(Xv, "eval_set[0]", name)
-            if Xv_d.shape[1] != X_d.shape[1]:
-                raise ValueError(
-                    f"The 'eval_set' argument of {name}.fit must have {X_d.shape[1]} features "
-                    f"as X. Got {Xv_d.shape[1]} instead."
-                )
-            raw_v, yv_parts, wv_d, wv_all = self._gather(Xv_d, yv, wv, "eval_set")
-            yv_all = self._check_val_targets(raw_v, family, config, len(wv_all))
-            val = _partitions(Xv_d, self._target_parts(yv_parts, yv_all, Xv_d), wv_d)
-            w_val_sum = float(wv_all.sum())
+            val, w_val_sum = self._eval_partitions(eval_set, X_d, family, config, name)
         pool = place_shards(client, train, val, float(timeout))
-        # Each actor's rows in the concatenated (kept) rows: a worker's partitions need not
-        # be consecutive, and the row subsample is drawn over the concatenated rows.
-        offsets = np.concatenate([[0], np.cumsum(X_d.chunks[0])]).astype(np.int64)
-        kept_all = w_all_full > 0
-        rank = np.cumsum(kept_all) - 1
-        pool.row_order = [
-            np.concatenate(
-                [rank[offsets[k] : offsets[k + 1]][kept_all[offsets[k] : offsets[k + 1]]]
-                 for k in parts] or [np.zeros(0, dtype=np.int64)]
-            )
-            for parts in pool.parts
-        ]  # fmt: skip
+        pool.row_order = _row_order(X_d.chunks[0], w_all_full > 0, pool.parts)
         trainer = ShardedTrainer(
             estimator=self,
             family=family,
@@ -136,6 +116,23 @@ class _DaskBoosting:
         self.n_workers_ = len(pool.actors)
         self.rounds_per_stage_ = pool.rounds / max(1, self.n_estimators_)
         return self
+
+    def _eval_partitions(
+        self, eval_set: Any, X_d: Any, family: Any, config: dict[str, Any], name: str
+    ) -> tuple[list[Any], float]:
+        """The validation partitions of ``eval_set`` (checked as ``fit``'s rows) and their
+        total weight."""
+        Xv, yv, wv = self._split_eval_set(eval_set, name)
+        Xv_d, _ = _as_dask_matrix(Xv, "eval_set[0]", name)
+        if Xv_d.shape[1] != X_d.shape[1]:
+            raise ValueError(
+                f"The 'eval_set' argument of {name}.fit must have {X_d.shape[1]} features "
+                f"as X. Got {Xv_d.shape[1]} instead."
+            )
+        raw_v, yv_parts, wv_d, wv_all = self._gather(Xv_d, yv, wv, "eval_set")
+        yv_all = self._check_val_targets(raw_v, family, config, len(wv_all))
+        val = _partitions(Xv_d, self._target_parts(yv_parts, yv_all, Xv_d), wv_d)
+        return val, float(wv_all.sum())
 
     def _split_eval_set(self, eval_set: Any, name: str) -> tuple[Any, Any, Any]:
         """``(X_val, y_val, sample_weight_val or None)`` of ``eval_set``."""
@@ -317,3 +314,21 @@ def _aligned(v: Any, what: str, name: str, X_d: Any) -> Any:
             f"{getattr(v, 'shape', None)} instead."
         )
     return v.rechunk((X_d.chunks[0],))
+
+
+def _row_order(
+    chunks: tuple[int, ...], kept: NDArray[np.bool_], parts: list[list[int]]
+) -> list[NDArray[np.int64]]:
+    """Each actor's rows in the concatenated kept rows (``kept``: the rows of nonzero
+    weight), from the row ``chunks`` of X's partitions and each actor's partitions
+    ``parts``: a worker's partitions need not be consecutive, and the row subsample is
+    drawn over the concatenated rows."""
+    offsets = np.concatenate([[0], np.cumsum(chunks)]).astype(np.int64)
+    rank = np.cumsum(kept) - 1
+    return [
+        np.concatenate(
+            [rank[offsets[k] : offsets[k + 1]][kept[offsets[k] : offsets[k + 1]]]
+             for k in p] or [np.zeros(0, dtype=np.int64)]
+        )
+        for p in parts
+    ]  # fmt: skip
