@@ -293,6 +293,37 @@ def _check_report_args(
     return out
 
 
+def _regression_figures(
+    model: Any, X_val: Any, y_val: Any, where: str
+) -> dict[str, tuple[str, str | None, str]]:
+    """The regression report's figures by id: (title, image or None, caption); the
+    calibration and interval figures only with validation rows."""
+    figures: dict[str, tuple[str, str | None, str]] = {}
+    figures["fig-learning-curves"] = ("Learning curves", *_plot_learning_curves(model))
+    titles = {
+        "fig-pit-histogram": "PIT histogram",
+        "fig-reliability": "Reliability plot",
+        "fig-coverage": "Coverage of central intervals",
+        "fig-intervals": "Predicted intervals against observed values",
+    }
+    if X_val is not None and y_val is not None:
+        dist = model.predict_dist(X_val)
+        y = check_predicted_targets(dist, y_val, where)
+        u = pit(dist, y, rng=np.random.default_rng(_SEED))
+        figures["fig-pit-histogram"] = (titles["fig-pit-histogram"], *_plot_pit_histogram(u))
+        figures["fig-reliability"] = (titles["fig-reliability"], *_plot_reliability(u))
+        figures["fig-coverage"] = (titles["fig-coverage"], *_plot_coverage(dist, y))
+        figures["fig-intervals"] = (titles["fig-intervals"], *_plot_intervals(dist, y))
+    else:
+        for fig_id, title in titles.items():
+            figures[fig_id] = (title, None, f"{title}: not shown, there was no validation set.")
+    figures["fig-feature-importances"] = (
+        "Feature importances per distribution parameter",
+        *_plot_importances(model),
+    )
+    return figures
+
+
 def write_report(
     path: str | os.PathLike[str],
     *,
@@ -368,29 +399,7 @@ def write_report(
             f"{'None' if y_val is None else 'given'}."
         )
 
-    figures: dict[str, tuple[str, str | None, str]] = {}
-    figures["fig-learning-curves"] = ("Learning curves", *_plot_learning_curves(model))
-    titles = {
-        "fig-pit-histogram": "PIT histogram",
-        "fig-reliability": "Reliability plot",
-        "fig-coverage": "Coverage of central intervals",
-        "fig-intervals": "Predicted intervals against observed values",
-    }
-    if X_val is not None and y_val is not None:
-        dist = model.predict_dist(X_val)
-        y = check_predicted_targets(dist, y_val, where)
-        u = pit(dist, y, rng=np.random.default_rng(_SEED))
-        figures["fig-pit-histogram"] = (titles["fig-pit-histogram"], *_plot_pit_histogram(u))
-        figures["fig-reliability"] = (titles["fig-reliability"], *_plot_reliability(u))
-        figures["fig-coverage"] = (titles["fig-coverage"], *_plot_coverage(dist, y))
-        figures["fig-intervals"] = (titles["fig-intervals"], *_plot_intervals(dist, y))
-    else:
-        for fig_id, title in titles.items():
-            figures[fig_id] = (title, None, f"{title}: not shown, there was no validation set.")
-    figures["fig-feature-importances"] = (
-        "Feature importances per distribution parameter",
-        *_plot_importances(model),
-    )
+    figures = _regression_figures(model, X_val, y_val, where)
 
     family = getattr(model._template_, "name", "")
     subtitle = (
