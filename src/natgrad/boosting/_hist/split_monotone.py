@@ -1,10 +1,11 @@
-"""Monotone constraints on the leaf values: clipped values and the constrained scan.
+"""Monotone constraints on the leaf values: clipped values, the order test, child bounds.
 
 Monotone constraints (docs/design.md): a node carries bounds ``[lower, upper]`` on its
-values; a constrained scan clips both children's values into them, scores a node of value
-``v`` by ``2 G^T v - v^T (H + lambda I) v`` (equal to `score` when nothing is
-clipped) and rejects splits whose children are out of order; `child_bounds` passes the
-mid-point of the two children down as their new bounds.
+values; the constrained scan (`natgrad.boosting._hist.splitting`, the running-sum scan with
+``monotone=True``) clips both children's values into them (`clipped_value`), scores a node
+of value ``v`` by ``2 G^T v - v^T (H + lambda I) v`` (equal to `score` when nothing is
+clipped) and rejects splits whose children are out of order (`out_of_order`);
+`child_bounds` passes the mid-point of the two children down as their new bounds.
 
 The leaf solve itself is `natgrad.boosting._hist.leaf_solve`.
 """
@@ -17,7 +18,7 @@ from numba import njit
 from .common import FASTMATH
 from .leaf_solve import _packed, _shrink, leaf_value
 
-__all__ = ["child_bounds", "clipped_value", "scan_monotone"]
+__all__ = ["child_bounds", "clipped_value", "out_of_order"]
 
 
 @njit(nogil=True, fastmath=FASTMATH)
@@ -51,59 +52,14 @@ def clipped_value(sums, p, matrix, l2, lower, upper, work, z, out, prior=0.0):
 
 
 @njit(nogil=True, fastmath=FASTMATH)
-def scan_monotone(
-    h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, sign, lower, upper,
-    prior,
-):  # fmt: skip
-    """Best split of one feature under monotone constraints (docs/design.md).
-
-    Both children's values are clipped into the node's bounds ``[lower, upper]`` and scored
-    by `_quadratic_score`; a threshold is rejected when a component ``k`` with ``sign[k] = +1``
-    has a left value above the right one (``-1``: below). The missing-value bin may join
-    either side: the order is checked on the children as wholes, missing rows included.
-    """
-    K = h.shape[1]
-    cnt = K - 1
-    n_missing = h[missing_bin, cnt]
-    total = parent[cnt]
-    run = np.zeros(K)
-    cand = np.empty(K)
-    right = np.empty(K)
-    vl = np.empty(p)
-    vr = np.empty(p)
-    work = np.empty((p, p))
-    z = np.empty(p)
-    best_gain = -np.inf
-    best_bin = -1
-    best_mgl = False
-    for t in range(n_bins_nm):
-        for k in range(K):
-            run[k] += h[t, k]
-        if h[t, cnt] == 0.0:  # same partition as the previous threshold
-            continue
-        for direction in range(2):
-            if direction == 1 and n_missing == 0.0:
-                break
-            mv = float(direction)
-            n_left = run[cnt] + mv * n_missing
-            if n_left < min_leaf or total - n_left < min_leaf:
-                continue
-            for k in range(K):
-                c = run[k] + mv * h[missing_bin, k]
-                cand[k] = c
-                right[k] = parent[k] - c
-            sl = clipped_value(cand, p, matrix, l2, lower, upper, work, z, vl, prior)
-            sr = clipped_value(right, p, matrix, l2, lower, upper, work, z, vr, prior)
-            ordered = True
-            for k in range(p):
-                if (sign[k] > 0 and vl[k] > vr[k]) or (sign[k] < 0 and vl[k] < vr[k]):
-                    ordered = False
-            gain = sl + sr - parent_score
-            if ordered and gain > best_gain:
-                best_gain = gain
-                best_bin = t
-                best_mgl = direction == 1
-    return best_gain, best_bin, best_mgl
+def out_of_order(vl, vr, sign, p):
+    """True when a component ``k`` with ``sign[k] = +1`` has the left value ``vl[k]`` above
+    the right one ``vr[k]`` (``-1``: below): the split would break a constraint."""
+    bad = False
+    for k in range(p):
+        if (sign[k] > 0 and vl[k] > vr[k]) or (sign[k] < 0 and vl[k] < vr[k]):
+            bad = True
+    return bad
 
 
 @njit(nogil=True, fastmath=FASTMATH)
