@@ -18,7 +18,7 @@ feature scanned under monotone constraints, whose clipped values and order test 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
 
 from .common import FASTMATH
 from .leaf_solve import _score2, param_gains, score
@@ -129,7 +129,11 @@ def _scan_running(
     ``[lower, upper]`` and scored by `clipped_value`, and a threshold whose children are out
     of order for ``sign`` (p,) int8 is rejected (`out_of_order`). The missing-value bin may
     join either side; the order is checked on the children as wholes, missing rows included.
+    ``monotone`` must be a constant where this is called (``True`` or ``False`` literally).
     """
+    # One compilation per value of the flag, with the other branch pruned: as a run-time
+    # flag it made the constrained scan 15% slower.
+    literally(monotone)
     K = h.shape[1]
     cnt = K - 1
     hm = h[missing_bin]
@@ -216,10 +220,15 @@ def _best_for_feature(
     child of the winning feature only): the running-sum scan under monotone constraints
     (``sign`` (p,) int8, bounds (p,)) or for the matrix metric with p >= 2, else the
     vectorised scalar scan."""
-    if monotone or (matrix and p > 1):
+    if monotone:  # the flag of `_scan_running` must be a constant (numba.literally)
         return _scan_running(
             h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, prior,
-            monotone, sign, lower, upper,
+            True, sign, lower, upper,
+        )  # fmt: skip
+    if matrix and p > 1:
+        return _scan_running(
+            h, n_bins_nm, missing_bin, parent, p, matrix, l2, min_leaf, parent_score, prior,
+            False, sign, lower, upper,
         )  # fmt: skip
     return _scan_scalar(h, n_bins_nm, missing_bin, parent, p, l2, min_leaf, parent_score, prior)
 
