@@ -217,6 +217,20 @@ def test_fit_checks_the_data_before_the_output_folder(tmp_path, concrete):
     one_line_error(run("fit", xlsx, "--target", "a", "--out", out), 2, "unsupported file type")
 
 
+def test_the_readme_fit_left_in_the_working_directory_changes_no_error(
+    tmp_path, concrete, monkeypatch
+):
+    # The README's first command leaves natgrad-out/model.ngm in the clone; a later fit run
+    # there without --out must still report the mistake in its data arguments.
+    clone = tmp_path / "clone"
+    (clone / "natgrad-out").mkdir(parents=True)
+    (clone / "natgrad-out" / "model.ngm").write_bytes(b"x")
+    monkeypatch.chdir(clone)
+    one_line_error(run("fit", concrete[0]), 2, "--target is required")
+    xlsx = write_csv(tmp_path, "a", name="data.xlsx")
+    one_line_error(run("fit", xlsx, "--target", "a"), 2, "unsupported file type")
+
+
 def test_fit_never_replaces_an_output_another_run_wrote_meanwhile(tmp_path, monkeypatch):
     # A long fit checks --out, trains, and meanwhile a short fit writes the same folder: the
     # long one must refuse to replace the other's files (exit 2), not overwrite them.

@@ -25,3 +25,11 @@ def test_ci_runs_the_readme_test_command():
     _, tests = _commands()
     ci = (ROOT / ".ci" / "run").read_text()
     assert tests in ci.splitlines()
+
+
+def test_tests_run_in_an_empty_working_directory():
+    # The README's first command leaves natgrad-out/ in the clone and the second runs the
+    # tests there: no test may see (or write) the clone's working directory.
+    cwd = Path.cwd().resolve()
+    assert cwd != ROOT and ROOT not in cwd.parents
+    assert list(cwd.iterdir()) == []
