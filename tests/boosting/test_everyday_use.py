@@ -45,7 +45,9 @@ def test_predict_is_the_median_where_the_mean_overflows():
     model.init_params_ = model.init_params_ + np.array([[0.0, 4.5]])  # sigma ~ 90
     dist = model.predict_dist(X)
     assert not np.isfinite(dist.mean()).any()
-    np.testing.assert_allclose(model.predict(X), dist.median())
+    pred = model.predict(X)
+    assert np.all(np.isfinite(pred))
+    np.testing.assert_allclose(pred, dist.ppf(np.full(len(X), 0.5)))
 
 
 def test_predict_interval_and_quantiles():
@@ -151,32 +153,60 @@ def test_text_columns_are_categorical_as_in_the_cli():
     assert natgrad.NGBoostRegressor(n_estimators=5).fit(X_num, y).categories_[1] is None
 
 
-def test_inputs_that_would_be_silently_misread_are_refused():
+def _numbers(n=120):
+    """Numeric columns only: each input check below is reached whatever text columns do."""
     import pandas as pd
 
-    X, y = _frame()
-    est = natgrad.NGBoostRegressor(n_estimators=5)
+    rng = np.random.default_rng(12)
+    X = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    return X, X["x"].to_numpy() + 0.1 * rng.normal(size=n)
+
+
+def test_a_complex_target_is_refused_not_cut_to_its_real_part():
+    X, y = _numbers()
     with pytest.raises(TypeError, match="'y'.*complex"):
-        est.fit(X, y + 1j)
+        natgrad.NGBoostRegressor(n_estimators=5).fit(X, y + 1j)
+
+
+def test_dates_are_refused_not_fitted_as_day_counts():
+    import pandas as pd
+
+    X, y = _numbers()
+    est = natgrad.NGBoostRegressor(n_estimators=5)
     dates = pd.Series(pd.date_range("2020-01-01", periods=len(y)))
     with pytest.raises(TypeError, match="'y'.*dates"):
         est.fit(X, dates)
     with pytest.raises(TypeError, match="date or time column 'when'"):
         est.fit(X.assign(when=dates), y)
-    dup = pd.concat([X, X[["x"]]], axis=1)
+
+
+def test_duplicate_column_names_are_refused_by_name():
+    import pandas as pd
+
+    X, y = _numbers()
     with pytest.raises(ValueError, match="distinct column names.*'x'"):
-        est.fit(dup, y)
-    odd = X.astype({"region": object})
-    odd.at[0, "region"] = ["a", "list"]  # one cell holding a list (.loc would spread it)
+        natgrad.NGBoostRegressor(n_estimators=5).fit(pd.concat([X, X[["x"]]], axis=1), y)
+
+
+def test_unhashable_category_values_name_the_feature():
+    import pandas as pd
+
+    X, y = _numbers()
+    # One cell holding a list, set in NumPy (pandas' .loc and .at differ across versions).
+    region = np.array(["a", "b"] * (len(y) // 2), dtype=object)
+    region[0] = ["a", "list"]
+    odd = X.assign(region=pd.Series(region, dtype=object))
     with pytest.raises(TypeError, match="feature 'region'.*hashable.*list"):
-        est.fit(odd, y)
+        natgrad.NGBoostRegressor(n_estimators=5).fit(odd, y)
 
 
 # ------------------------------------------------------------------ SHAP readability
-def test_shap_shows_category_names_and_says_how_to_read_the_scale(monkeypatch):
+@pytest.mark.parametrize("dtype", ["category", object])
+def test_shap_shows_category_names_and_says_how_to_read_the_scale(monkeypatch, dtype):
     import types
 
     X, y = _frame(80)
+    X = X.astype({"region": dtype})
     X.loc[3, "region"] = None
     model = natgrad.NGBoostRegressor(n_estimators=10, random_state=0).fit(X, y)
     sv = model.shap_values(X.iloc[:5])
