@@ -17,7 +17,9 @@ def test_scorers_select_models_through_a_pipeline():
     rng = np.random.default_rng(4)
     X = rng.uniform(-1, 1, size=(300, 2))
     y = X[:, 0] + (0.2 + 0.5 * np.abs(X[:, 1])) * rng.normal(size=300)
-    pipe = make_pipeline(StandardScaler(), natgrad.NGBoostRegressor(random_state=0))
+    # Few stages with a large learning rate: enough for 40 stages to beat 5 clearly.
+    model = natgrad.NGBoostRegressor(n_estimators=20, learning_rate=0.1, random_state=0)
+    pipe = make_pipeline(StandardScaler(), model)
     grid = {"ngboostregressor__n_estimators": [5, 40]}
     search = GridSearchCV(pipe, grid, scoring=metrics.neg_nll_scorer, cv=3, error_score="raise")
     search.fit(X, y)
