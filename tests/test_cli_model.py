@@ -286,6 +286,16 @@ def test_fit_usage_errors_exit_2(tmp_path):
     assert run("fit", tmp_path / "missing.csv").exit_code == 2
 
 
+def test_fit_refuses_a_learning_rate_above_one(tmp_path, monkeypatch):
+    # Above 1 the stages overshoot the line search and the fit diverges (issue 14 #10).
+    trained = []
+    monkeypatch.setattr(NGBoostRegressor, "fit", lambda self, *a, **k: trained.append(1))
+    out = tmp_path / "o"
+    fast = ["--n-estimators", "3", "--quiet"]
+    one_line_error(run("fit", "--out", out, "--learning-rate", "5", *fast), 2, "'--learning-rate'")
+    assert trained == [] and not out.exists()
+
+
 def test_ctrl_c_during_training_writes_nothing(tmp_path, monkeypatch):
     def interrupted(self, *args, **kwargs):
         raise KeyboardInterrupt
