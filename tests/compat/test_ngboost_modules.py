@@ -170,3 +170,20 @@ def test_evaluation_matches_ngboosts_own() -> None:
     assert ev.calculate_concordance_dead_only(p, tt, ee) == pytest.approx(
         ngb_ev.calculate_concordance_dead_only(p, tt, ee)
     )
+
+
+def test_pred_param_is_the_distributions_parameters_rows_first() -> None:
+    from natgrad.compat.ngboost import NGBClassifier, NGBRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X[:, 0] + rng.normal(size=200)
+    reg = NGBRegressor(n_estimators=15, verbose=False, random_state=0).fit(X, y)
+    params = reg.pred_param(X[:7])
+    assert params.shape == (7, 2)
+    np.testing.assert_array_equal(params, reg.pred_dist(X[:7])._params.T)
+    np.testing.assert_array_equal(params[:, 0], reg.pred_dist(X[:7]).params["loc"])
+    early = reg.pred_param(X[:7], max_iter=3)
+    assert not np.array_equal(early, params)  # max_iter reaches the stages used
+    clf = NGBClassifier(n_estimators=10, verbose=False, random_state=0).fit(X, y > 0)
+    assert clf.pred_param(X[:4]).shape == (4, 1)

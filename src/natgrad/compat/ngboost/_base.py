@@ -447,6 +447,12 @@ class _NGBBase(BaseEstimator):
         """
         return self._wrap(self.model_.predict_dist(X, n_stages=self._stages(max_iter)))
 
+    def pred_param(self, X: Any, max_iter: int | None = None) -> Array:
+        """The internal parameters of the predicted distributions, shape
+        (n_samples, n_params): rows first, as NGBoost's ``pred_param`` returns them (the
+        distribution holds them transposed)."""
+        return np.asarray(self.pred_dist(X, max_iter)._params).T.copy()
+
     def staged_pred_dist(self, X: Any, max_iter: int | None = None) -> list[Any]:
         """The predicted distributions after each stage 1, 2, ..., (max_iter)."""
         stop = self._stages(max_iter)
