@@ -573,6 +573,11 @@ def test_subprocess_ctrl_c_stops_cleanly(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A test run started in the background of a non-interactive shell (a CI script's
+        # `cmd &`) ignores SIGINT, and a child inherits that: Python then installs no
+        # KeyboardInterrupt handler and the Ctrl-C under test never arrives. The child starts
+        # with the default disposition, as a process started from a terminal does.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt once training has begun (its announcement precedes the first stage).
     deadline = time.monotonic() + 60
