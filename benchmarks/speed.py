@@ -137,7 +137,9 @@ def bench_under_load(name: str, n_stages: int, repeats: int, n_busy: int) -> dic
 
     Rounds as in `bench_dataset`: each NGBoost fit is bracketed by natgrad fits (the default
     ``n_jobs=None``, ``n_jobs=1`` and ``n_jobs=-1``, all of numba's threads: the behaviour
-    before ``n_jobs``), medians of ``repeats`` each, just before and just after it.
+    before ``n_jobs``), medians of ``repeats`` each, just before and just after it (in the
+    reverse order after). The ratios are taken within each round and their median over the
+    rounds is reported, so that a slow stretch of the machine falls on both sides of a ratio.
     """
     from ngboost import NGBRegressor
     from ngboost.distns import Normal as NGBNormal
@@ -170,8 +172,10 @@ def bench_under_load(name: str, n_stages: int, repeats: int, n_busy: int) -> dic
             before = {k: statistics.median(repeat_times(partial(natgrad_fit, j), repeats))
                       for k, j in jobs.items()}  # fmt: skip
             ngb = repeat_times(ngboost_fit, 1)[0]
+            # The reverse order after NGBoost's fit: each setting's mean of before and after
+            # sits at the same distance from it, so a drift of the load favours none.
             after = {k: statistics.median(repeat_times(partial(natgrad_fit, j), repeats))
-                     for k, j in jobs.items()}  # fmt: skip
+                     for k, j in reversed(jobs.items())}  # fmt: skip
             row = {k: 0.5 * (before[k] + after[k]) for k in jobs}
             row["ngboost"] = ngb
             rounds.append(row)
@@ -184,9 +188,14 @@ def bench_under_load(name: str, n_stages: int, repeats: int, n_busy: int) -> dic
     result["rounds"] = rounds
     for key in (*jobs, "ngboost"):
         result[key] = statistics.median(row[key] for row in rounds)
-    result["default_over_one_thread"] = result["default"] / result["one_thread"]
-    result["all_threads_over_one_thread"] = result["all_threads"] / result["one_thread"]
-    result["ngboost_over_default"] = result["ngboost"] / result["default"]
+
+    # Ratios paired within a round (the same stretch of load), then the median over rounds.
+    def ratio(num: str, den: str) -> float:
+        return statistics.median(row[num] / row[den] for row in rounds)
+
+    result["default_over_one_thread"] = ratio("default", "one_thread")
+    result["all_threads_over_one_thread"] = ratio("all_threads", "one_thread")
+    result["ngboost_over_default"] = ratio("ngboost", "default")
     result["quiet_default_over_all_threads"] = quiet["default"] / quiet["all_threads"]
     return result
 
