@@ -156,14 +156,15 @@ def calculate_calib_error(predicted: ArrayLike, observed: ArrayLike) -> float:
     return float(np.sum((p - o) ** 2) / len(p))
 
 
-def _pyplot() -> Any:
+def _plot_inputs(predicted: ArrayLike, observed: ArrayLike) -> tuple[Any, Array, Array]:
+    """matplotlib's pyplot and the two probability arrays of a calibration plot."""
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - matplotlib is in the dev extra
         raise ImportError(
             "The calibration plots need matplotlib: pip install 'natgrad[plot]'."
         ) from exc
-    return plt
+    return plt, np.asarray(predicted, dtype=np.float64), np.asarray(observed, dtype=np.float64)
 
 
 def plot_pit_histogram(predicted: ArrayLike, observed: ArrayLike, **kwargs: Any) -> None:
@@ -180,9 +181,7 @@ def plot_pit_histogram(predicted: ArrayLike, observed: ArrayLike, **kwargs: Any)
     >>> from natgrad.compat.ngboost.evaluation import plot_pit_histogram
     >>> plot_pit_histogram([0.0, 0.5, 1.0], [0.0, 0.4, 1.0])
     """
-    plt = _pyplot()
-    p = np.asarray(predicted, dtype=np.float64)
-    o = np.asarray(observed, dtype=np.float64)
+    plt, p, o = _plot_inputs(predicted, observed)
     plt.bar(
         x=p[1:], height=np.diff(o), width=-np.diff(p), align="edge", fill=False,
         edgecolor="black", **kwargs,
@@ -205,9 +204,7 @@ def plot_calibration_curve(predicted: ArrayLike, observed: ArrayLike) -> None:
     >>> from natgrad.compat.ngboost.evaluation import plot_calibration_curve
     >>> plot_calibration_curve([0.1, 0.5, 0.9], [0.12, 0.5, 0.85])
     """
-    plt = _pyplot()
-    p = np.asarray(predicted, dtype=np.float64)
-    o = np.asarray(observed, dtype=np.float64)
+    plt, p, o = _plot_inputs(predicted, observed)
     slope, intercept = np.polyfit(p, o, deg=1)
     grid = np.linspace(0, 1)
     plt.plot(p, o, "o", color="black")
